@@ -1,0 +1,37 @@
+# edgewatt: see README.md. Everything is pure Go (CGO_ENABLED=0).
+export CGO_ENABLED := 0
+GO ?= go
+BIN := bin
+QEMU_ARM64 ?= qemu-aarch64-static
+QEMU_ARM ?= qemu-arm-static
+# Packages whose tests also run under qemu-user for the Pi's architectures.
+CROSS_PKGS := ./runtime/... ./convert/... ./quant/...
+
+.PHONY: all build test test-host test-cross build-pi demo fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/edgewatt ./cmd/edgewatt
+
+test: test-host test-cross
+
+test-host:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+# Cross-architecture tests under qemu-user (Debian's qemu-user-static; .ci/run installs it).
+test-cross:
+	@command -v $(QEMU_ARM64) >/dev/null || { echo "test-cross: $(QEMU_ARM64) not found: apt-get install -y qemu-user-static"; exit 1; }
+	GOARCH=arm64 QEMU_CPU=cortex-a72 $(GO) test -count=1 -exec $(QEMU_ARM64) $(CROSS_PKGS)
+	GOARCH=arm64 QEMU_CPU=max $(GO) test -count=1 -exec $(QEMU_ARM64) $(CROSS_PKGS)
+	GOARCH=arm GOARM=7 $(GO) test -count=1 -exec $(QEMU_ARM) $(CROSS_PKGS)
+	GOARCH=arm GOARM=6 $(GO) test -count=1 -exec $(QEMU_ARM) $(CROSS_PKGS)
+
+build-pi:
+	GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/edgewatt-linux-arm64 ./cmd/edgewatt
+	GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/edgewatt-linux-armv7 ./cmd/edgewatt
+	GOOS=linux GOARCH=arm GOARM=6 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/edgewatt-linux-armv6 ./cmd/edgewatt
+
+clean:
+	rm -rf $(BIN)

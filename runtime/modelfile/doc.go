@@ -1,0 +1,52 @@
+// Package modelfile reads and writes the edgewatt model file: one safetensors container that
+// carries a converted text classifier, its tokenizer vocabulary, its preprocessing settings,
+// labels, provenance and accuracy report. convert writes it; runtime reads it. It depends on
+// the standard library only, so the device binary never links the converter.
+//
+// # Layout
+//
+// The file is a standard safetensors container (https://github.com/huggingface/safetensors):
+//
+//	[8 bytes]  N, little-endian uint64: length of the JSON header
+//	[N bytes]  JSON header, UTF-8, padded with spaces so that the data starts on an 8-byte boundary
+//	[...]      tensor data: every tensor's bytes, contiguous, in header order, no gaps
+//
+// The header maps each tensor name to {"dtype", "shape", "data_offsets": [begin, end]} (offsets
+// relative to the start of the data) and holds "__metadata__", a map of string to string.
+// Tensors are ordered by element alignment, widest first (F32, I32, then F16, then I8 and U8),
+// so that every tensor starts at a multiple of its element size and can be used in place from
+// an mmap.
+//
+// # Tensors
+//
+//	embedding.weight      [V, D]   F32 | F16 | I8   the Embedding table, row = token id
+//	embedding.scale       [V] F16 (int8 per row) or [1] F32 (int8 per tensor)
+//	dense.N.weight        [out, in] F32 | F16 | I8  Dense layer N's kernel, transposed from
+//	                                                Keras's [in, out] so each output is a row
+//	dense.N.scale         [out] F32 (int8 per output channel)
+//	dense.N.bias          [out] F32
+//	tokenizer.vocab       [bytes] U8  the words of ids 1..VocabWords, one per line ('\n'),
+//	                                  an empty line for an id without a word
+//
+// Quantized tensors are dequantized as float32(q) * scale (symmetric, see package quant).
+//
+// # Metadata
+//
+// Every value of __metadata__ is a string; structured values are JSON text:
+//
+//	format          "edgewatt"
+//	format_version  "1"
+//	arch            Arch as JSON: embedding and dense layers with shapes and activations
+//	tokenizer       TokenizerSpec as JSON (settings only; the words are tokenizer.vocab)
+//	preprocess      Preprocess as JSON: maxlen, padding, truncating
+//	labels          JSON array of strings, one per output unit (or two for one sigmoid unit)
+//	provenance      Provenance as JSON: source file and sha256, Keras version, converter
+//	quant           Quant as JSON: the scheme of each tensor group
+//	report          optional Report as JSON: float vs quantized accuracy and error statistics
+//	data_sha256     lower-case hex sha256 of the whole tensor-data section
+//
+// A reader verifies, before anything is used: the header length against the file size, the
+// JSON, that offsets are in range, contiguous and aligned, that each tensor's byte length is
+// its shape's product times its element size, the data sha256, the format name and version,
+// and that the tensors agree with the arch (see File.Validate).
+package modelfile

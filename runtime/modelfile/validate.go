@@ -1,0 +1,156 @@
+package modelfile
+
+import (
+	"fmt"
+)
+
+// Validate checks that the metadata is coherent and that the tensors agree with the arch:
+// every tensor present with the right dtype and shape, activations known, preprocessing sane.
+func (f *File) Validate() error {
+	a := &f.Meta.Arch
+	e := a.Embedding
+	if e.InputDim <= 0 || e.OutputDim <= 0 {
+		return fmt.Errorf("modelfile: embedding shape [%d, %d] is invalid", e.InputDim, e.OutputDim)
+	}
+	if len(a.Dense) == 0 {
+		return fmt.Errorf("modelfile: no dense layers")
+	}
+	q := f.Meta.Quant
+	emb := f.Tensor(TensorEmbedding)
+	if emb == nil {
+		return fmt.Errorf("modelfile: missing tensor %s", TensorEmbedding)
+	}
+	if err := checkShape(emb, e.InputDim, e.OutputDim); err != nil {
+		return err
+	}
+	switch q.Embedding {
+	case SchemeF32:
+		err := checkDType(emb, F32)
+		if err != nil {
+			return err
+		}
+	case SchemeF16:
+		if err := checkDType(emb, F16); err != nil {
+			return err
+		}
+	case SchemeInt8Row, SchemeInt8Tensor:
+		if err := checkDType(emb, I8); err != nil {
+			return err
+		}
+		s := f.Tensor(TensorEmbeddingScale)
+		if s == nil {
+			return fmt.Errorf("modelfile: missing tensor %s for scheme %s", TensorEmbeddingScale, q.Embedding)
+		}
+		if q.Embedding == SchemeInt8Row {
+			if err := checkDType(s, F16); err != nil {
+				return err
+			}
+			if err := checkShape(s, e.InputDim); err != nil {
+				return err
+			}
+		} else {
+			if err := checkDType(s, F32); err != nil {
+				return err
+			}
+			if err := checkShape(s, 1); err != nil {
+				return err
+			}
+		}
+	default:
+		return fmt.Errorf("modelfile: unknown embedding scheme %q", q.Embedding)
+	}
+	in := e.OutputDim
+	for i, d := range a.Dense {
+		if d.In != in || d.Out <= 0 {
+			return fmt.Errorf("modelfile: dense %d (%s) is [%d -> %d], but its input has width %d", i, d.Name, d.In, d.Out, in)
+		}
+		switch d.Activation {
+		case "relu", "sigmoid", "tanh", "linear", "softmax":
+		default:
+			return fmt.Errorf("modelfile: dense %d (%s): unsupported activation %q (supported: relu, sigmoid, tanh, linear, softmax)", i, d.Name, d.Activation)
+		}
+		w := f.Tensor(DenseWeight(i))
+		b := f.Tensor(DenseBias(i))
+		if w == nil || b == nil {
+			return fmt.Errorf("modelfile: missing weight or bias tensor of dense %d", i)
+		}
+		if err := checkShape(w, d.Out, d.In); err != nil {
+			return err
+		}
+		if err := checkShape(b, d.Out); err != nil {
+			return err
+		}
+		if err := checkDType(b, F32); err != nil {
+			return err
+		}
+		switch q.Dense {
+		case SchemeF32:
+			if err := checkDType(w, F32); err != nil {
+				return err
+			}
+		case SchemeF16:
+			if err := checkDType(w, F16); err != nil {
+				return err
+			}
+		case SchemeInt8Chan:
+			if err := checkDType(w, I8); err != nil {
+				return err
+			}
+			s := f.Tensor(DenseScale(i))
+			if s == nil {
+				return fmt.Errorf("modelfile: missing tensor %s", DenseScale(i))
+			}
+			if err := checkDType(s, F32); err != nil {
+				return err
+			}
+			if err := checkShape(s, d.Out); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("modelfile: unknown dense scheme %q", q.Dense)
+		}
+		in = d.Out
+	}
+	p := f.Meta.Preprocess
+	if p.MaxLen <= 0 || p.MaxLen > 1<<20 {
+		return fmt.Errorf("modelfile: maxlen %d is invalid", p.MaxLen)
+	}
+	if (p.Padding != Pre && p.Padding != Post) || (p.Truncating != Pre && p.Truncating != Post) {
+		return fmt.Errorf("modelfile: padding %q / truncating %q must be pre or post", p.Padding, p.Truncating)
+	}
+	tk := f.Meta.Tokenizer
+	switch tk.Mode {
+	case ModeKeras, ModeModelMaker, ModeJSStrip:
+	default:
+		return fmt.Errorf("modelfile: unknown tokenizer mode %q", tk.Mode)
+	}
+	if tk.VocabWords < 0 || tk.OOVID >= e.InputDim || tk.StartID >= e.InputDim {
+		return fmt.Errorf("modelfile: tokenizer ids (oov %d, start %d) outside the embedding's %d rows", tk.OOVID, tk.StartID, e.InputDim)
+	}
+	if v := f.Tensor(TensorVocab); v == nil || v.DType != U8 {
+		return fmt.Errorf("modelfile: missing U8 tensor %s", TensorVocab)
+	}
+	if tk.VocabWords >= e.InputDim && (tk.NumWords == 0 || tk.NumWords > e.InputDim) {
+		return fmt.Errorf("modelfile: tokenizer can produce ids up to %d but the embedding has %d rows", tk.VocabWords, e.InputDim)
+	}
+	return nil
+}
+
+func checkShape(t *Tensor, dims ...int) error {
+	if len(t.Shape) != len(dims) {
+		return fmt.Errorf("modelfile: tensor %s has shape %v, want %v", t.Name, t.Shape, dims)
+	}
+	for i := range dims {
+		if t.Shape[i] != dims[i] {
+			return fmt.Errorf("modelfile: tensor %s has shape %v, want %v", t.Name, t.Shape, dims)
+		}
+	}
+	return nil
+}
+
+func checkDType(t *Tensor, d DType) error {
+	if t.DType != d {
+		return fmt.Errorf("modelfile: tensor %s is %s, want %s", t.Name, t.DType, d)
+	}
+	return nil
+}
