@@ -1,0 +1,306 @@
+package runtime
+
+import (
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/edgewatt/edgewatt/runtime/modelfile"
+)
+
+// Tokenizer turns text into token ids exactly as the source tokenizer did on the desktop:
+//
+//   - modelfile.ModeKeras: keras_preprocessing's Tokenizer.texts_to_sequences for one text,
+//     that is text_to_word_sequence (Python str.lower, every Filters character replaced by
+//     Split, str.split(Split), empty words dropped) or, with CharLevel, every code point of
+//     the lowered text, then the word_index lookup with the num_words cut-off.
+//   - modelfile.ModeModelMaker: TFLite Model Maker's average-word-vec tokenizer: Python
+//     str.lower, re.split(r"[^\w']+") with Python's Unicode-aware \w, empty words dropped.
+//   - modelfile.ModeJSStrip: the TF.js comment-spam codelab: toLowerCase(),
+//     replace(/[^\w\s]/g, ""), split(" "). JavaScript's split keeps empty strings, so
+//     "a  b" gives "a", "", "b"; the codelab's dictionary has no "" key, so an empty string is
+//     an unknown word (OOVID, or dropped when OOVID < 0), and so is the single "" that an
+//     empty text splits into.
+//
+// Lookup: a word with id i maps to i, unless NumWords > 0 and i >= NumWords; such a word,
+// and a word not in the vocabulary, maps to OOVID, or is dropped when OOVID < 0. StartID,
+// when >= 0, is prepended to every sequence.
+//
+// Lower-casing is Python's str.lower() for Unicode 14.0 (the version of Debian 12's
+// Python 3.11, which trained the models), from tables generated with Python itself by
+// testdata/gen_golden.py: full case mapping (U+0130 'İ' becomes "i̇", two code points) and
+// the Final_Sigma rule for U+03A3 'Σ', decided on the whole text before filtering as Python
+// does. JavaScript's toLowerCase is taken to be the same mapping.
+//
+// Invalid UTF-8: Python never sees it (its str holds code points), so there is no reference.
+// Each byte that is not part of a valid UTF-8 sequence is treated as one U+FFFD, as Go's
+// range loop decodes it, and a word containing it is looked up with U+FFFD's UTF-8 encoding.
+//
+// ASCII text takes a byte-at-a-time fast path; other text takes the exact rune path. Both
+// give the same ids (FuzzTokenizer checks it). AppendIDs does not allocate when dst has the
+// capacity for the result, except when the vocabulary holds a word longer than
+// maxStackWord bytes or, in ModeKeras, Split is longer than one character.
+//
+// A Tokenizer is immutable and safe for concurrent use.
+type Tokenizer struct {
+	mode      uint8
+	lower     bool
+	charLevel bool
+	keepEmpty bool // ModeJSStrip: empty strings between separators are words
+	numWords  int32
+	oovID     int32
+	startID   int32
+
+	// ascii maps each ASCII byte to the byte that goes into the word (lowered when lower),
+	// or to asciiSep (ends the word) or asciiDrop (deleted).
+	ascii     [128]uint8
+	fastASCII bool // the ascii table describes the whole behaviour on ASCII text
+
+	split      string
+	splitBytes []byte
+	splitRune  rune   // ModeKeras with a one-character Split, else -1
+	filterHigh []rune // sorted non-ASCII Filters characters
+
+	index   map[string]int32
+	maxWord int // length in bytes of the longest vocabulary word
+}
+
+const (
+	modeKeras uint8 = iota
+	modeModelMaker
+	modeJSStrip
+)
+
+const (
+	asciiSep  = 0x80
+	asciiDrop = 0x81
+)
+
+// maxStackWord is the word buffer AppendIDs keeps on the stack; a vocabulary with a longer
+// word makes AppendIDs allocate a buffer per call.
+const maxStackWord = 128
+
+// NewTokenizer returns the tokenizer of spec over words, where words[0] is "" (padding) and
+// words[i] is the word of id i. An empty words[i] is an id without a word (it never
+// matches); when a word occurs twice, the lower id wins.
+func NewTokenizer(spec modelfile.TokenizerSpec, words []string) (*Tokenizer, error) {
+	t := &Tokenizer{
+		lower:     spec.Lower,
+		charLevel: spec.CharLevel,
+		splitRune: -1,
+		oovID:     -1,
+		startID:   -1,
+	}
+	switch spec.Mode {
+	case modelfile.ModeKeras:
+		t.mode = modeKeras
+	case modelfile.ModeModelMaker:
+		t.mode = modeModelMaker
+	case modelfile.ModeJSStrip:
+		t.mode = modeJSStrip
+		t.keepEmpty = true
+	default:
+		return nil, fmt.Errorf("runtime: tokenizer mode %q is unknown; use %q, %q or %q (convert the model again with this edgewatt)",
+			spec.Mode, modelfile.ModeKeras, modelfile.ModeModelMaker, modelfile.ModeJSStrip)
+	}
+	if len(words) > 1<<31-1 {
+		return nil, fmt.Errorf("runtime: tokenizer has %d words, more than int32 ids can hold", len(words))
+	}
+	if spec.NumWords < 0 || spec.NumWords > 1<<31-1 {
+		return nil, fmt.Errorf("runtime: tokenizer num_words %d is out of range; it must be 0 (no limit) or a positive id bound", spec.NumWords)
+	}
+	t.numWords = int32(spec.NumWords)
+	if spec.OOVID >= 0 {
+		if spec.OOVID >= len(words) && (spec.NumWords == 0 || spec.OOVID >= spec.NumWords) {
+			// An OOV id beyond the vocabulary would index past the embedding.
+			return nil, fmt.Errorf("runtime: tokenizer oov_id %d is not a vocabulary id (the vocabulary has ids 1..%d); fix the tokenizer metadata", spec.OOVID, len(words)-1)
+		}
+		t.oovID = int32(spec.OOVID)
+	}
+	if spec.StartID >= 0 {
+		if spec.StartID > 1<<31-1 {
+			return nil, fmt.Errorf("runtime: tokenizer start_id %d is out of range", spec.StartID)
+		}
+		t.startID = int32(spec.StartID)
+	}
+	if t.mode == modeKeras && !t.charLevel {
+		if spec.Split == "" {
+			return nil, fmt.Errorf("runtime: keras tokenizer has an empty split string, which Python's str.split rejects; set split (Keras's default is \" \")")
+		}
+		t.split = spec.Split
+		t.splitBytes = []byte(spec.Split)
+		if r, n := utf8.DecodeRuneInString(spec.Split); n == len(spec.Split) && r != utf8.RuneError {
+			t.splitRune = r
+		}
+		for _, r := range spec.Filters {
+			if r >= utf8.RuneSelf {
+				t.filterHigh = insertRune(t.filterHigh, r)
+			}
+		}
+	}
+
+	// The ASCII table.
+	for c := 0; c < 128; c++ {
+		b := uint8(c)
+		if t.lower && 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		t.ascii[c] = b
+	}
+	switch t.mode {
+	case modeKeras:
+		if !t.charLevel {
+			for _, r := range spec.Filters {
+				if r < utf8.RuneSelf {
+					t.ascii[r] = asciiSep
+				}
+			}
+			if t.splitRune >= 0 && t.splitRune < utf8.RuneSelf {
+				t.ascii[t.splitRune] = asciiSep
+			}
+		}
+		t.fastASCII = t.charLevel || t.splitRune >= 0
+	case modeModelMaker:
+		for c := 0; c < 128; c++ {
+			if !isASCIIWord(byte(c)) && c != '\'' {
+				t.ascii[c] = asciiSep
+			}
+		}
+		t.fastASCII = !t.charLevel
+	case modeJSStrip:
+		for c := 0; c < 128; c++ {
+			switch {
+			case c == ' ':
+				t.ascii[c] = asciiSep
+			case isASCIIWord(byte(c)) || isJSSpace(rune(c)):
+			default:
+				t.ascii[c] = asciiDrop
+			}
+		}
+		t.fastASCII = !t.charLevel
+	}
+
+	t.index = make(map[string]int32, len(words))
+	for id := 1; id < len(words); id++ {
+		w := words[id]
+		if w == "" {
+			continue
+		}
+		if _, dup := t.index[w]; dup {
+			continue
+		}
+		t.index[w] = int32(id)
+		if len(w) > t.maxWord {
+			t.maxWord = len(w)
+		}
+	}
+	return t, nil
+}
+
+func insertRune(s []rune, r rune) []rune {
+	i := 0
+	for i < len(s) && s[i] < r {
+		i++
+	}
+	if i < len(s) && s[i] == r {
+		return s
+	}
+	s = append(s, 0)
+	copy(s[i+1:], s[i:])
+	s[i] = r
+	return s
+}
+
+func isASCIIWord(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_'
+}
+
+// isJSSpace reports whether r matches JavaScript's \s: WhiteSpace and LineTerminator
+// (ECMA-262 §12.2, §12.3): TAB, VT, FF, SP, NBSP, ZWNBSP, the other Zs characters, LF,
+// CR, LS and PS.
+func isJSSpace(r rune) bool {
+	switch r {
+	case '\t', '\v', '\f', ' ', '\n', '\r', 0xA0, 0x1680, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF:
+		return true
+	}
+	return 0x2000 <= r && r <= 0x200A
+}
+
+// AppendIDs appends the ids of text to dst and returns it: Keras's texts_to_sequences for one
+// text (see Tokenizer for the modes), with StartID first when it is >= 0. It does not allocate
+// when cap(dst) suffices.
+func (t *Tokenizer) AppendIDs(dst []int32, text string) []int32 {
+	if t.startID >= 0 {
+		dst = append(dst, t.startID)
+	}
+	var stack [maxStackWord]byte
+	buf := stack[:]
+	if t.maxWord > len(buf) {
+		buf = make([]byte, t.maxWord)
+	} else {
+		buf = buf[:t.maxWord]
+	}
+	if t.fastASCII {
+		n := len(dst)
+		if out, ok := t.appendASCII(dst, text, buf); ok {
+			return out
+		}
+		dst = dst[:n]
+	}
+	return t.appendExact(dst, text, buf)
+}
+
+// appendASCII is the fast path: it tokenizes text a byte at a time with the ascii table and
+// reports false, having appended garbage to dst, when text is not ASCII.
+func (t *Tokenizer) appendASCII(dst []int32, text string, buf []byte) ([]int32, bool) {
+	if t.charLevel {
+		for i := 0; i < len(text); i++ {
+			c := text[i]
+			if c >= utf8.RuneSelf {
+				return dst, false
+			}
+			buf[0] = t.ascii[c]
+			dst = t.lookup(dst, buf[:min(1, len(buf))], len(buf) == 0)
+		}
+		return dst, true
+	}
+	n, over, inWord := 0, false, false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c >= utf8.RuneSelf {
+			return dst, false
+		}
+		switch m := t.ascii[c]; m {
+		case asciiSep:
+			if inWord || t.keepEmpty {
+				dst = t.lookup(dst, buf[:n], over)
+			}
+			n, over, inWord = 0, false, false
+		case asciiDrop:
+		default:
+			inWord = true
+			if n < len(buf) {
+				buf[n] = m
+				n++
+			} else {
+				over = true
+			}
+		}
+	}
+	if inWord || t.keepEmpty {
+		dst = t.lookup(dst, buf[:n], over)
+	}
+	return dst, true
+}
+
+// lookup appends the id of word w, or of a word longer than any in the vocabulary (over).
+func (t *Tokenizer) lookup(dst []int32, w []byte, over bool) []int32 {
+	if !over {
+		if id, ok := t.index[string(w)]; ok && (t.numWords == 0 || id < t.numWords) {
+			return append(dst, id)
+		}
+	}
+	if t.oovID >= 0 {
+		dst = append(dst, t.oovID)
+	}
+	return dst
+}

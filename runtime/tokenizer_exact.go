@@ -1,0 +1,163 @@
+package runtime
+
+import (
+	"bytes"
+	"unicode/utf8"
+)
+
+// wordBuf accumulates one word's UTF-8 bytes in buf. A word that does not fit is longer than
+// every vocabulary word (buf has the longest one's length), so only the fact is kept (over).
+type wordBuf struct {
+	buf  []byte
+	n    int
+	over bool
+	in   bool // a character was added since the last separator
+}
+
+func (w *wordBuf) add(r rune) {
+	w.in = true
+	if r < utf8.RuneSelf {
+		if w.n < len(w.buf) {
+			w.buf[w.n] = byte(r)
+			w.n++
+		} else {
+			w.over = true
+		}
+		return
+	}
+	if w.n+utf8.RuneLen(r) <= len(w.buf) {
+		w.n += utf8.EncodeRune(w.buf[w.n:], r)
+	} else {
+		w.over = true
+	}
+}
+
+func (w *wordBuf) reset() { w.n, w.over, w.in = 0, false, false }
+
+// appendExact is the exact path: it decodes text rune by rune, lowers each rune with
+// Python's mapping in its context, and classifies the lowered runes.
+func (t *Tokenizer) appendExact(dst []int32, text string, buf []byte) []int32 {
+	if t.mode == modeKeras && !t.charLevel && t.splitRune < 0 {
+		return t.appendSplitString(dst, text)
+	}
+	w := wordBuf{buf: buf}
+	for i, r := range text {
+		if !t.lower {
+			dst = t.exactRune(dst, &w, r)
+			continue
+		}
+		l0, l1 := pyLowerAt(text, i, r)
+		dst = t.exactRune(dst, &w, l0)
+		if l1 >= 0 {
+			dst = t.exactRune(dst, &w, l1)
+		}
+	}
+	if !t.charLevel && (w.in || t.keepEmpty) {
+		dst = t.lookup(dst, w.buf[:w.n], w.over)
+	}
+	return dst
+}
+
+// exactRune feeds one lowered rune to the word in w, appending ids of finished words.
+func (t *Tokenizer) exactRune(dst []int32, w *wordBuf, r rune) []int32 {
+	if t.charLevel {
+		w.reset()
+		w.add(r)
+		return t.lookup(dst, w.buf[:w.n], w.over)
+	}
+	var class uint8
+	if r < utf8.RuneSelf {
+		class = t.ascii[r]
+	} else {
+		class = t.classHigh(r)
+	}
+	switch class {
+	case asciiSep:
+		if w.in || t.keepEmpty {
+			dst = t.lookup(dst, w.buf[:w.n], w.over)
+		}
+		w.reset()
+	case asciiDrop:
+	default:
+		w.add(r)
+	}
+	return dst
+}
+
+// classHigh classifies a non-ASCII rune like the ascii table: asciiSep, asciiDrop or 0 (a
+// word character).
+func (t *Tokenizer) classHigh(r rune) uint8 {
+	switch t.mode {
+	case modeKeras:
+		if r == t.splitRune || hasRune(t.filterHigh, r) {
+			return asciiSep
+		}
+	case modeModelMaker:
+		if !inRanges(pyWord[:], r) {
+			return asciiSep
+		}
+	case modeJSStrip:
+		// JavaScript's \w is ASCII only; non-ASCII white space is kept (it is \s) and does
+		// not split (split(" ") splits on U+0020 only).
+		if !isJSSpace(r) {
+			return asciiDrop
+		}
+	}
+	return 0
+}
+
+func hasRune(s []rune, r rune) bool {
+	lo, hi := 0, len(s)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if s[m] < r {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo < len(s) && s[lo] == r
+}
+
+// splitStackText is the transformed text appendSplitString keeps on the stack.
+const splitStackText = 512
+
+// appendSplitString handles ModeKeras with a Split of more than one character, where an
+// occurrence of Split may span replaced filter characters and text: it builds the lowered,
+// filtered text and splits it as Python's str.split(Split) does, left to right without
+// overlaps. It allocates when the transformed text exceeds splitStackText bytes.
+func (t *Tokenizer) appendSplitString(dst []int32, text string) []int32 {
+	var stack [splitStackText]byte
+	b := stack[:0]
+	put := func(r rune) {
+		if r < utf8.RuneSelf && t.ascii[r] == asciiSep || r >= utf8.RuneSelf && hasRune(t.filterHigh, r) {
+			b = append(b, t.split...)
+			return
+		}
+		b = utf8.AppendRune(b, r)
+	}
+	for i, r := range text {
+		if !t.lower {
+			put(r)
+			continue
+		}
+		l0, l1 := pyLowerAt(text, i, r)
+		put(l0)
+		if l1 >= 0 {
+			put(l1)
+		}
+	}
+	sep := t.splitBytes
+	for len(b) > 0 {
+		var word []byte
+		if k := bytes.Index(b, sep); k >= 0 {
+			word, b = b[:k], b[k+len(sep):]
+		} else {
+			word, b = b, nil
+		}
+		if len(word) > 0 {
+			dst = t.lookup(dst, word, len(word) > t.maxWord)
+		}
+	}
+	return dst
+}
