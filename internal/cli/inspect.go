@@ -1,6 +1,199 @@
 package cli
 
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/edgewatt/edgewatt/runtime/modelfile"
+)
+
 // runInspect implements 'edgewatt inspect'.
 func runInspect(env *Env) error {
-	return usagef("inspect: not implemented yet")
+	fs := newFlagSet(env, "inspect", "FILE [--json]")
+	asJSON := fs.Bool("json", false, "print the same information as JSON")
+	pos, err := parseFlags(fs, env.Args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("inspect: want exactly one model file, got %d", len(pos))
+	}
+	path := pos[0]
+	st, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("inspect: %v", err)
+	}
+	f, err := modelfile.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	info := describe(f, path, st.Size())
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(info)
+	}
+	printInfo(env.Stdout, info)
+	return nil
+}
+
+// modelInfo is what inspect reports, also its --json form.
+type modelInfo struct {
+	File          string                  `json:"file"`
+	FileBytes     int64                   `json:"file_bytes"`
+	FormatVersion int                     `json:"format_version"`
+	DataSHA256    string                  `json:"data_sha256"`
+	Summary       string                  `json:"summary"`
+	Params        int                     `json:"params"`
+	Arch          modelfile.Arch          `json:"arch"`
+	Tensors       []tensorInfo            `json:"tensors"`
+	TensorBytes   int                     `json:"tensor_bytes"`
+	Tokenizer     modelfile.TokenizerSpec `json:"tokenizer"`
+	Preprocess    modelfile.Preprocess    `json:"preprocess"`
+	Labels        []string                `json:"labels"`
+	Quant         modelfile.Quant         `json:"quant"`
+	Provenance    modelfile.Provenance    `json:"provenance"`
+	Report        modelfile.Report        `json:"report,omitempty"`
+}
+
+type tensorInfo struct {
+	Name  string          `json:"name"`
+	DType modelfile.DType `json:"dtype"`
+	Shape []int           `json:"shape"`
+	Bytes int             `json:"bytes"`
+}
+
+func describe(f *modelfile.File, path string, size int64) modelInfo {
+	m := f.Meta
+	info := modelInfo{File: path, FileBytes: size, FormatVersion: modelfile.Version, DataSHA256: m.DataSHA256,
+		Summary: summary(f), Params: params(f), Arch: m.Arch, Tokenizer: m.Tokenizer, Preprocess: m.Preprocess,
+		Labels: m.Labels, Quant: m.Quant, Provenance: m.Provenance, Report: m.Report}
+	for _, t := range f.Tensors {
+		info.Tensors = append(info.Tensors, tensorInfo{Name: t.Name, DType: t.DType, Shape: t.Shape, Bytes: len(t.Data)})
+		info.TensorBytes += len(t.Data)
+	}
+	return info
+}
+
+// params counts the network's parameters (embedding table, kernels, biases).
+func params(f *modelfile.File) int {
+	a := f.Meta.Arch
+	p := a.Embedding.InputDim * a.Embedding.OutputDim
+	for _, d := range a.Dense {
+		p += d.In*d.Out + d.Out
+	}
+	return p
+}
+
+// summary is a one-line description of the network.
+func summary(f *modelfile.File) string {
+	a := f.Meta.Arch
+	parts := []string{fmt.Sprintf("Embedding(%d,%d%s)", a.Embedding.InputDim, a.Embedding.OutputDim, map[bool]string{true: ",mask_zero"}[a.Embedding.MaskZero]), "GlobalAveragePooling1D"}
+	for _, d := range a.Dense {
+		parts = append(parts, fmt.Sprintf("Dense(%d,%s)", d.Out, d.Activation))
+	}
+	return fmt.Sprintf("%s, %d params", strings.Join(parts, " -> "), params(f))
+}
+
+func printInfo(w io.Writer, in modelInfo) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	p := func(format string, a ...any) { fmt.Fprintf(tw, format+"\n", a...) }
+	p("file\t%s (%d bytes, edgewatt format %d)", in.File, in.FileBytes, in.FormatVersion)
+	p("model\t%s", in.Summary)
+	p("")
+	p("layers (source model)")
+	a := in.Arch
+	dense := 0
+	for _, l := range a.SourceLayers {
+		detail := l.Note
+		switch l.Class {
+		case "Embedding":
+			detail = fmt.Sprintf("[%d, %d] vocabulary %d, width %d, mask_zero %v", a.Embedding.InputDim, a.Embedding.OutputDim, a.Embedding.InputDim, a.Embedding.OutputDim, a.Embedding.MaskZero)
+		case "GlobalAveragePooling1D":
+			if a.Embedding.MaskZero {
+				detail = "mean over non-padding positions"
+			} else {
+				detail = "mean over all maxlen positions (padding included)"
+			}
+		case "Dense":
+			if dense < len(a.Dense) {
+				d := a.Dense[dense]
+				detail = fmt.Sprintf("%d -> %d, %s", d.In, d.Out, d.Activation)
+				dense++
+			}
+		}
+		p("  %s\t%s\t%s", l.Class, l.Name, detail)
+	}
+	p("")
+	p("parameters\t%d", in.Params)
+	p("")
+	p("tensors")
+	for _, t := range in.Tensors {
+		p("  %s\t%s\t%v\t%d bytes", t.Name, t.DType, t.Shape, t.Bytes)
+	}
+	p("  total\t\t\t%d bytes", in.TensorBytes)
+	p("")
+	tk := in.Tokenizer
+	p("tokenizer\tmode %s, lower %v, vocabulary %d words (ids 1..%d; source knew %d)", tk.Mode, tk.Lower, tk.VocabWords, tk.VocabWords, tk.SourceWords)
+	if tk.Mode == modelfile.ModeKeras {
+		p("  filters\t%q", tk.Filters)
+		p("  split\t%q, char_level %v", tk.Split, tk.CharLevel)
+	}
+	numWords := "none"
+	if tk.NumWords > 0 {
+		numWords = fmt.Sprint(tk.NumWords)
+	}
+	p("  num_words\t%s", numWords)
+	p("  oov id\t%s", idOrNone(tk.OOVID, "unknown words dropped"))
+	p("  start id\t%s", idOrNone(tk.StartID, "none"))
+	pr := in.Preprocess
+	p("preprocess\tmaxlen %d, padding %s, truncating %s", pr.MaxLen, pr.Padding, pr.Truncating)
+	p("labels\t%s", strings.Join(in.Labels, ", "))
+	p("quant\tembedding %s, dense %s", in.Quant.Embedding, in.Quant.Dense)
+	p("")
+	v := in.Provenance
+	p("provenance")
+	p("  source\t%s (%s)", v.SourceFile, v.SourceFormat)
+	p("  sha256\t%s", v.SourceSHA256)
+	if v.KerasVersion != "" || v.Backend != "" {
+		p("  keras\t%s %s", v.KerasVersion, v.Backend)
+	}
+	if v.TokenizerFile != "" {
+		p("  tokenizer\t%s", v.TokenizerFile)
+		p("  sha256\t%s", v.TokenizerSHA256)
+	}
+	p("  converter\t%s", v.ConverterVersion)
+	if v.Created != "" {
+		p("  created\t%s", v.Created)
+	}
+	p("  data sha256\t%s", in.DataSHA256)
+	if len(in.Report) > 0 {
+		p("")
+		p("report")
+		keys := make([]string, 0, len(in.Report))
+		for k := range in.Report {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			b, err := json.Marshal(in.Report[k])
+			if err != nil {
+				b = []byte(fmt.Sprint(in.Report[k]))
+			}
+			p("  %s\t%s", k, b)
+		}
+	}
+	tw.Flush()
+}
+
+func idOrNone(id int, none string) string {
+	if id < 0 {
+		return none
+	}
+	return fmt.Sprint(id)
 }

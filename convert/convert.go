@@ -1,0 +1,300 @@
+package convert
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/edgewatt/edgewatt/runtime/modelfile"
+)
+
+// ConverterVersion is recorded in every model file's provenance.
+const ConverterVersion = "edgewatt-convert 0.1.0"
+
+// Options are the inputs of a conversion. Zero values mean the documented defaults.
+type Options struct {
+	Model     string // .h5, .keras or TF.js model.json
+	Tokenizer string // Tokenizer.to_json() file, tokenizer pickle or vocab file
+	// MaxLen is pad_sequences' maxlen; 0 takes the model's input length.
+	MaxLen     int
+	Padding    string // pre (default) or post
+	Truncating string // pre (default) or post
+	// Labels names the outputs: "a,b", or the path of a labels file (one label per line,
+	// or JSON ["a","b"] / {"a":0,"b":1}). Empty: labels.txt beside the model, else "0".."n-1".
+	Labels string
+	Split  string // vocab files: modelmaker (default) or jsstrip
+	Quant  QuantOptions
+	Log    io.Writer // progress and quantization report; nil discards
+}
+
+// ReadModel reads a model file of any supported format, recognised by its content.
+func ReadModel(path string) (*Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("convert: %v", err)
+	}
+	head := make([]byte, 8)
+	n, _ := io.ReadFull(f, head)
+	f.Close()
+	head = head[:n]
+	switch {
+	case bytes.HasPrefix(head, []byte("\x89HDF\r\n\x1a\n")):
+		return ReadH5(path)
+	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
+		return ReadKeras(path)
+	case len(bytes.TrimSpace(head)) > 0 && bytes.TrimSpace(head)[0] == '{':
+		return ReadTFJS(path)
+	}
+	return nil, fmt.Errorf("convert: %s is not a Keras .h5 (HDF5), .keras (zip) or TF.js model.json; a SavedModel directory or .tflite file must be re-exported from Keras with model.save(\"model.keras\")", path)
+}
+
+// Build reads and validates the model and tokenizer and returns the float32 model file.
+func Build(opts Options) (*modelfile.File, error) {
+	logf := func(format string, a ...any) {
+		if opts.Log != nil {
+			fmt.Fprintf(opts.Log, format, a...)
+		}
+	}
+	m, err := ReadModel(opts.Model)
+	if err != nil {
+		return nil, err
+	}
+	net, err := Validate(m)
+	if err != nil {
+		return nil, fmt.Errorf("%w (model %s)", err, opts.Model)
+	}
+	logf("model %s: %s, Keras %s, %d parameters\n", opts.Model, m.Format, orDash(m.KerasVersion), net.Params())
+	tok, tokData, err := ReadTokenizerFile(opts.Tokenizer, opts.Split)
+	if err != nil {
+		return nil, err
+	}
+	spec, words, err := tok.ForModel(net.Arch.Embedding.InputDim)
+	if err != nil {
+		return nil, fmt.Errorf("%w (tokenizer %s, model %s)", err, opts.Tokenizer, opts.Model)
+	}
+	logf("tokenizer %s: %s, %d words known, ids 1..%d kept\n", opts.Tokenizer, tok.Format, spec.SourceWords, spec.VocabWords)
+	pre, err := preprocess(opts, net.InputLength)
+	if err != nil {
+		return nil, err
+	}
+	labels, err := resolveLabels(opts.Labels, opts.Model, net.Arch.Dense[len(net.Arch.Dense)-1])
+	if err != nil {
+		return nil, err
+	}
+	modelSum, err := fileSHA256(opts.Model)
+	if err != nil {
+		return nil, err
+	}
+	tokSum := sha256.Sum256(tokData)
+	vocab, err := modelfile.EncodeVocab(words)
+	if err != nil {
+		return nil, err
+	}
+	f := &modelfile.File{Meta: modelfile.Meta{
+		Arch:       net.Arch,
+		Tokenizer:  spec,
+		Preprocess: pre,
+		Labels:     labels,
+		Provenance: modelfile.Provenance{
+			SourceFile:       filepath.Base(opts.Model),
+			SourceSHA256:     modelSum,
+			SourceFormat:     m.Format,
+			KerasVersion:     m.KerasVersion,
+			Backend:          m.Backend,
+			TokenizerFile:    filepath.Base(opts.Tokenizer),
+			TokenizerSHA256:  hex.EncodeToString(tokSum[:]),
+			ConverterVersion: ConverterVersion,
+		},
+		Quant: modelfile.Quant{Embedding: modelfile.SchemeF32, Dense: modelfile.SchemeF32},
+	}}
+	e := net.Arch.Embedding
+	f.Tensors = append(f.Tensors, f32Tensor(modelfile.TensorEmbedding, net.Embedding, e.InputDim, e.OutputDim))
+	for i, d := range net.Dense {
+		s := net.Arch.Dense[i]
+		f.Tensors = append(f.Tensors,
+			f32Tensor(modelfile.DenseWeight(i), d.W, s.Out, s.In),
+			f32Tensor(modelfile.DenseBias(i), d.B, s.Out))
+	}
+	f.Tensors = append(f.Tensors, modelfile.Tensor{Name: modelfile.TensorVocab, DType: modelfile.U8, Shape: []int{len(vocab)}, Data: vocab})
+	if err := f.Validate(); err != nil {
+		return nil, fmt.Errorf("convert: internal error, the built file does not validate: %w", err)
+	}
+	return f, nil
+}
+
+// Convert builds the float32 model file, quantizes it as opts.Quant says and writes it to
+// out atomically. On any error nothing is written.
+func Convert(opts Options, out string) (*modelfile.File, error) {
+	if out == "" {
+		return nil, errors.New("convert: no output path")
+	}
+	f32, err := Build(opts)
+	if err != nil {
+		return nil, err
+	}
+	log := opts.Log
+	if log == nil {
+		log = io.Discard
+	}
+	f, err := Quantize(f32, opts.Quant, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := modelfile.WriteFile(out, f); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func preprocess(opts Options, inputLen int) (modelfile.Preprocess, error) {
+	p := modelfile.Preprocess{MaxLen: opts.MaxLen, Padding: opts.Padding, Truncating: opts.Truncating}
+	if p.Padding == "" {
+		p.Padding = modelfile.Pre
+	}
+	if p.Truncating == "" {
+		p.Truncating = modelfile.Pre
+	}
+	if p.Padding != modelfile.Pre && p.Padding != modelfile.Post {
+		return p, fmt.Errorf("convert: padding %q must be pre or post (pad_sequences' padding=)", p.Padding)
+	}
+	if p.Truncating != modelfile.Pre && p.Truncating != modelfile.Post {
+		return p, fmt.Errorf("convert: truncating %q must be pre or post (pad_sequences' truncating=)", p.Truncating)
+	}
+	switch {
+	case p.MaxLen < 0 || p.MaxLen > 1<<20:
+		return p, fmt.Errorf("convert: maxlen %d must be between 1 and %d", p.MaxLen, 1<<20)
+	case p.MaxLen == 0 && inputLen == 0:
+		return p, errors.New("convert: the model does not fix its input length; pass --maxlen N, the maxlen given to pad_sequences in training")
+	case p.MaxLen == 0:
+		p.MaxLen = inputLen
+	case inputLen != 0 && p.MaxLen != inputLen:
+		return p, fmt.Errorf("convert: --maxlen %d but the model was built for input length %d; GlobalAveragePooling1D averages over maxlen positions, so give the maxlen used in training (%d)", p.MaxLen, inputLen, inputLen)
+	}
+	return p, nil
+}
+
+// resolveLabels returns one label per output unit (two for a single sigmoid unit).
+func resolveLabels(arg, model string, last modelfile.DenseSpec) ([]string, error) {
+	n := last.Out
+	if n == 1 {
+		n = 2
+	}
+	var labels []string
+	source := "--labels"
+	switch {
+	case arg != "" && fileExists(arg):
+		l, err := readLabelsFile(arg)
+		if err != nil {
+			return nil, err
+		}
+		labels, source = l, arg
+	case arg != "":
+		for _, s := range strings.Split(arg, ",") {
+			labels = append(labels, strings.TrimSpace(s))
+		}
+	default:
+		p := filepath.Join(filepath.Dir(model), "labels.txt")
+		if fileExists(p) {
+			l, err := readLabelsFile(p)
+			if err != nil {
+				return nil, err
+			}
+			labels, source = l, p
+		} else {
+			for i := 0; i < n; i++ {
+				labels = append(labels, strconv.Itoa(i))
+			}
+		}
+	}
+	if len(labels) != n {
+		what := fmt.Sprintf("%d output units (%s)", last.Out, last.Activation)
+		if last.Out == 1 {
+			what = "1 sigmoid output (two classes: label for 0, label for 1)"
+		}
+		return nil, fmt.Errorf("convert: %s gives %d labels but the model has %s; pass --labels with %d comma-separated names", source, len(labels), what, n)
+	}
+	for i, l := range labels {
+		if l == "" {
+			return nil, fmt.Errorf("convert: label %d from %s is empty", i, source)
+		}
+	}
+	return labels, nil
+}
+
+func readLabelsFile(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("convert: %v", err)
+	}
+	t := bytes.TrimSpace(b)
+	if len(t) > 0 && t[0] == '[' {
+		var l []string
+		if err := json.Unmarshal(t, &l); err != nil {
+			return nil, fmt.Errorf("convert: labels file %s: %v", path, err)
+		}
+		return l, nil
+	}
+	if len(t) > 0 && t[0] == '{' {
+		// {"label": index}, as written by sklearn-style label encoders.
+		var m map[string]int
+		if err := json.Unmarshal(t, &m); err != nil {
+			return nil, fmt.Errorf("convert: labels file %s: want {\"label\": index}: %v", path, err)
+		}
+		l := make([]string, len(m))
+		for name, i := range m {
+			if i < 0 || i >= len(m) || l[i] != "" {
+				return nil, fmt.Errorf("convert: labels file %s: indices must be 0..%d, each once", path, len(m)-1)
+			}
+			l[i] = name
+		}
+		return l, nil
+	}
+	var l []string
+	for _, s := range strings.Split(strings.TrimRight(string(b), "\r\n"), "\n") {
+		l = append(l, strings.TrimSpace(strings.TrimSuffix(s, "\r")))
+	}
+	return l, nil
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular()
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("convert: %v", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("convert: %v", err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func f32Tensor(name string, xs []float32, shape ...int) modelfile.Tensor {
+	b := make([]byte, 4*len(xs))
+	for i, x := range xs {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(x))
+	}
+	return modelfile.Tensor{Name: name, DType: modelfile.F32, Shape: shape, Data: b}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,324 @@
+package convert
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/big"
+
+	"github.com/nlpodyssey/gopickle/pickle"
+	"github.com/nlpodyssey/gopickle/types"
+)
+
+// Classes a tokenizer pickle may name. Nothing else is ever resolved: unpickling here only
+// builds Go values (gopickle runs no Python), and the allow-list keeps it to the objects a
+// pickled keras Tokenizer really contains.
+var (
+	pickleTokenizerModules = map[string]bool{
+		"keras_preprocessing.text":            true,
+		"keras.preprocessing.text":            true,
+		"keras.src.preprocessing.text":        true,
+		"keras.src.legacy.preprocessing.text": true,
+	}
+)
+
+// pyTokenizer is an unpickled keras Tokenizer: its __dict__.
+type pyTokenizer struct {
+	class string
+	dict  map[string]any
+}
+
+func (t *pyTokenizer) PyDictSet(k, v any) error {
+	s, ok := k.(string)
+	if !ok {
+		return fmt.Errorf("Tokenizer attribute name %v is not a string", k)
+	}
+	t.dict[s] = v
+	return nil
+}
+
+type pyTokenizerClass struct{ name string }
+
+func (c *pyTokenizerClass) PyNew(args ...any) (any, error) {
+	if len(args) != 0 {
+		return nil, fmt.Errorf("%s created with arguments", c.name)
+	}
+	return &pyTokenizer{class: c.name, dict: map[string]any{}}, nil
+}
+
+// pyDefaultDict is collections.defaultdict(int): a dict.
+type pyDefaultDictClass struct{}
+
+func (pyDefaultDictClass) Call(args ...any) (any, error) {
+	if len(args) > 1 {
+		return nil, fmt.Errorf("collections.defaultdict called with %d arguments", len(args))
+	}
+	if len(args) == 1 {
+		if _, ok := args[0].(pyIntClass); !ok {
+			return nil, fmt.Errorf("collections.defaultdict with factory %T; only int is allowed", args[0])
+		}
+	}
+	return types.NewDict(), nil
+}
+
+type pyIntClass struct{}
+
+func (pyIntClass) Call(args ...any) (any, error) {
+	return nil, fmt.Errorf("builtins.int called in a tokenizer pickle")
+}
+
+func pickleFindClass(module, name string) (any, error) {
+	switch {
+	case name == "Tokenizer" && pickleTokenizerModules[module]:
+		return &pyTokenizerClass{name: module + "." + name}, nil
+	case module == "collections" && name == "defaultdict":
+		return pyDefaultDictClass{}, nil
+	case (module == "builtins" || module == "__builtin__") && name == "int":
+		return pyIntClass{}, nil
+	}
+	return nil, fmt.Errorf("the pickle references %s.%s, which is not a Keras Tokenizer class, OrderedDict, defaultdict or int; refusing to load it (re-save the tokenizer with tokenizer.to_json())", module, name)
+}
+
+// ReadPickle reads a pickled keras Tokenizer (pickle.dump(tokenizer, f)) through a strict
+// allow-list: only the Keras Tokenizer classes, collections.OrderedDict,
+// collections.defaultdict, builtins.int and plain values.
+func ReadPickle(data []byte) (tok *Tokenizer, err error) {
+	if err := scanPickle(data); err != nil {
+		return nil, fmt.Errorf("convert: tokenizer pickle: %w", err)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			tok, err = nil, fmt.Errorf("convert: tokenizer pickle is corrupt (%v)", r)
+		}
+	}()
+	u := pickle.NewUnpickler(bytes.NewReader(data))
+	u.FindClass = pickleFindClass
+	v, err := u.Load()
+	if err != nil {
+		return nil, fmt.Errorf("convert: tokenizer pickle: %v", err)
+	}
+	t, ok := v.(*pyTokenizer)
+	if !ok {
+		return nil, fmt.Errorf("convert: the pickle holds a %s, not a keras Tokenizer", pyTypeName(v))
+	}
+	return tokenizerFromPy(t)
+}
+
+func pyTypeName(v any) string {
+	switch v.(type) {
+	case *types.Dict, *types.OrderedDict:
+		return "dict"
+	case *types.List:
+		return "list"
+	case string:
+		return "str"
+	case nil:
+		return "None"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func tokenizerFromPy(t *pyTokenizer) (*Tokenizer, error) {
+	d := t.dict
+	cfg := kerasTokConfig{Filters: defaultFilters, Lower: true, Split: " "}
+	str := func(key string, dst *string) error {
+		v, ok := d[key]
+		if !ok {
+			return nil
+		}
+		s, ok := v.(string)
+		if !ok {
+			return fmt.Errorf("convert: tokenizer pickle: %s is %s, not str", key, pyTypeName(v))
+		}
+		*dst = s
+		return nil
+	}
+	boolean := func(key string, dst *bool) error {
+		v, ok := d[key]
+		if !ok {
+			return nil
+		}
+		b, ok := v.(bool)
+		if !ok {
+			return fmt.Errorf("convert: tokenizer pickle: %s is %s, not bool", key, pyTypeName(v))
+		}
+		*dst = b
+		return nil
+	}
+	for _, e := range []error{str("filters", &cfg.Filters), str("split", &cfg.Split), boolean("lower", &cfg.Lower), boolean("char_level", &cfg.CharLevel)} {
+		if e != nil {
+			return nil, e
+		}
+	}
+	if v, ok := d["num_words"]; ok && v != nil {
+		n, ok := pyInt(v)
+		if !ok || n < 0 {
+			return nil, fmt.Errorf("convert: tokenizer pickle: num_words is %v, not a non-negative int", v)
+		}
+		cfg.NumWords = n
+	}
+	if v, ok := d["oov_token"]; ok && v != nil {
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("convert: tokenizer pickle: oov_token is %s, not str", pyTypeName(v))
+		}
+		cfg.OOVToken = &s
+	}
+	if v, ok := d["analyzer"]; ok && v != nil {
+		return nil, fmt.Errorf("convert: tokenizer pickle: the Tokenizer has a custom analyzer, which edgewatt cannot reproduce")
+	}
+	wi := map[string]int{}
+	add := func(k, v any) error {
+		w, ok := k.(string)
+		if !ok {
+			return fmt.Errorf("convert: tokenizer pickle: word_index key %v is not str", k)
+		}
+		id, ok := pyInt(v)
+		if !ok {
+			return fmt.Errorf("convert: tokenizer pickle: word_index[%q] = %v is not an int", w, v)
+		}
+		wi[w] = id
+		return nil
+	}
+	switch x := d["word_index"].(type) {
+	case *types.Dict:
+		for _, e := range *x {
+			if err := add(e.Key, e.Value); err != nil {
+				return nil, err
+			}
+		}
+	case *types.OrderedDict:
+		for el := x.List.Front(); el != nil; el = el.Next() {
+			e := el.Value.(*types.OrderedDictEntry)
+			if err := add(e.Key, e.Value); err != nil {
+				return nil, err
+			}
+		}
+	default:
+		return nil, fmt.Errorf("convert: tokenizer pickle: word_index is %s, not a dict; was the tokenizer fitted (fit_on_texts)?", pyTypeName(d["word_index"]))
+	}
+	cfg.wordIndex = wi
+	return cfg.tokenizer("keras-pickle")
+}
+
+func pyInt(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case int32:
+		return int(n), true
+	case int64:
+		return int(n), true
+	case *big.Int:
+		if n.IsInt64() && n.Int64() >= -1<<31 && n.Int64() < 1<<31 {
+			return int(n.Int64()), true
+		}
+	}
+	return 0, false
+}
+
+// scanPickle walks the opcodes of a pickle before gopickle sees it: it refuses opcodes a
+// tokenizer pickle never contains (persistent ids, extension registry, INST/OBJ, buffers)
+// and checks every length field against the bytes that remain, so a corrupt or hostile
+// length cannot make the unpickler allocate gigabytes.
+func scanPickle(b []byte) error {
+	i := 0
+	need := func(n uint64) error {
+		if n > uint64(len(b)-i) {
+			return fmt.Errorf("truncated or corrupt: an opcode at byte %d needs %d bytes, %d remain", i, n, len(b)-i)
+		}
+		return nil
+	}
+	line := func() error {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return fmt.Errorf("truncated: unterminated text argument at byte %d", i)
+		}
+		i += j + 1
+		return nil
+	}
+	for i < len(b) {
+		op := b[i]
+		at := i
+		i++
+		switch op {
+		case '.': // STOP
+			return nil
+		case '(', '0', '1', '2', 'N', 'R', 'a', 'b', 'd', '}', 'e', 'l', ']', 's', 't', ')', 'u',
+			0x81, 0x85, 0x86, 0x87, 0x88, 0x89, 0x93, 0x94, 0x8f, 0x90, 0x91:
+		case 0x80, 'K', 'h', 'q': // PROTO, BININT1, BINGET, BINPUT
+			if err := need(1); err != nil {
+				return err
+			}
+			i++
+		case 'M':
+			if err := need(2); err != nil {
+				return err
+			}
+			i += 2
+		case 'J', 'j', 'r':
+			if err := need(4); err != nil {
+				return err
+			}
+			i += 4
+		case 'G':
+			if err := need(8); err != nil {
+				return err
+			}
+			i += 8
+		case 0x95: // FRAME: the frame's opcodes follow inline
+			if err := need(8); err != nil {
+				return err
+			}
+			n := binary.LittleEndian.Uint64(b[i:])
+			i += 8
+			if err := need(n); err != nil {
+				return err
+			}
+		case 'U', 0x8c, 'C', 0x8a: // 1-byte length + data
+			if err := need(1); err != nil {
+				return err
+			}
+			n := uint64(b[i])
+			i++
+			if err := need(n); err != nil {
+				return err
+			}
+			i += int(n)
+		case 'T', 'X', 'B', 0x8b: // 4-byte length + data
+			if err := need(4); err != nil {
+				return err
+			}
+			n := uint64(binary.LittleEndian.Uint32(b[i:]))
+			i += 4
+			if err := need(n); err != nil {
+				return err
+			}
+			i += int(n)
+		case 0x8d, 0x8e: // 8-byte length + data
+			if err := need(8); err != nil {
+				return err
+			}
+			n := binary.LittleEndian.Uint64(b[i:])
+			i += 8
+			if err := need(n); err != nil {
+				return err
+			}
+			i += int(n)
+		case 'I', 'L', 'S', 'V', 'F', 'g', 'p':
+			if err := line(); err != nil {
+				return err
+			}
+		case 'c': // GLOBAL module\nname\n
+			if err := line(); err != nil {
+				return err
+			}
+			if err := line(); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("opcode 0x%02x at byte %d (persistent id, extension, INST/OBJ, NEWOBJ_EX or buffer) is not allowed in a tokenizer pickle", op, at)
+		}
+	}
+	return fmt.Errorf("truncated: no STOP opcode")
+}
