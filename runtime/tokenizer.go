@@ -138,45 +138,50 @@ func NewTokenizer(spec modelfile.TokenizerSpec, words []string) (*Tokenizer, err
 		}
 	}
 
-	// The ASCII table.
-	for c := 0; c < 128; c++ {
-		b := uint8(c)
-		if t.lower && 'A' <= b && b <= 'Z' {
-			b += 'a' - 'A'
-		}
-		t.ascii[c] = b
-	}
+	// The ASCII table: classify each byte after lowering it, as Python lowers the whole
+	// text before it filters and splits.
+	var class [128]uint8 // of the lowered byte: 0 word byte, asciiSep or asciiDrop
 	switch t.mode {
 	case modeKeras:
 		if !t.charLevel {
 			for _, r := range spec.Filters {
 				if r < utf8.RuneSelf {
-					t.ascii[r] = asciiSep
+					class[r] = asciiSep
 				}
 			}
 			if t.splitRune >= 0 && t.splitRune < utf8.RuneSelf {
-				t.ascii[t.splitRune] = asciiSep
+				class[t.splitRune] = asciiSep
 			}
 		}
 		t.fastASCII = t.charLevel || t.splitRune >= 0
 	case modeModelMaker:
-		for c := 0; c < 128; c++ {
+		for c := range class {
 			if !isASCIIWord(byte(c)) && c != '\'' {
-				t.ascii[c] = asciiSep
+				class[c] = asciiSep
 			}
 		}
 		t.fastASCII = !t.charLevel
 	case modeJSStrip:
-		for c := 0; c < 128; c++ {
+		for c := range class {
 			switch {
 			case c == ' ':
-				t.ascii[c] = asciiSep
+				class[c] = asciiSep
 			case isASCIIWord(byte(c)) || isJSSpace(rune(c)):
 			default:
-				t.ascii[c] = asciiDrop
+				class[c] = asciiDrop
 			}
 		}
 		t.fastASCII = !t.charLevel
+	}
+	for c := range t.ascii {
+		b := uint8(c)
+		if t.lower && 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if class[b] != 0 {
+			b = class[b]
+		}
+		t.ascii[c] = b
 	}
 
 	t.index = make(map[string]int32, len(words))

@@ -172,6 +172,198 @@ def write_tables(path):
 # ---------------------------------------------------------------------------------------------
 # Golden ids
 
+# A fixed English corpus (headline-like) for the tokenizer with num_words and an OOV token.
+CORPUS = [
+    "the man who loves his family and his dog",
+    "scientists say the dog is the best friend of the man",
+    "local family finds the best pizza in town",
+    "the son's new car breaks down on the first day",
+    "area man still does not understand the space program",
+    "the best day of the year is the first day of spring",
+    "mother's day sale: everything must go",
+    "breaking: the city council votes to ban the dog park",
+    "new study finds coffee is good for you, then bad for you",
+    "the quick brown fox jumps over the lazy dog",
+    "family of four wins the lottery and loses it all",
+    "man bites dog, dog sues man",
+    "don't read this headline if you love your family",
+    "the end of the world is not near, say scientists",
+    "istanbul welcomes the new year with fireworks",
+    "straße in berlin renamed after local hero",
+    "café owner serves the best coffee in paris",
+]
+
+# Texts that stress every rule: Unicode case mapping, whitespace that is not a separator,
+# separators, emoji, punctuation only, empty, longer than MAXLEN, words past num_words.
+HOSTILE = [
+    "",
+    "!!! ... ??? --- ()",
+    "   ",
+    "The QUICK Brown fox",
+    "the man who loves his family and his dog and the cat",
+    "İstanbul İSTANBUL istanbul",
+    "ΣΑΣ ΟΔΥΣΣΕΥΣ σοφός",
+    "ΑΣ.Β ΑΣ. Β ΑΣ'Β Σ",
+    "ΟΔΟΣ,ΟΔΟΣ ΟΔΟΣ\u0301 aΣ 1Σ",
+    "Straße STRASSE \u1e9e groß",
+    "\u01c5emal \u01c4EMAL \u01c6 \u01c8 \u01cb",
+    "Turkish ı dotless and İ dotted I",
+    "\u13a0\u13cd\u13a6\u13ef \uab70\uab9d \u13f8\u13fd",
+    "\u1c92\u1c94\u1c9d\u1ca0\u1c92\u1c98\u1c90 \u10d2\u10d4",
+    "no\u00a0break em\u2003space tab\tsep cr\r\nlf zero\u200bwidth ideographic\u3000space",
+    "a,b;c:d/e|f-g_h.i+j=k@l#m$n%o^p&q*r~s`t",
+    "I love 🐍 and 👨\u200d👩\u200d👧 family 👍🏽 flags 🇫🇷",
+    "son's mother’s don't 'quoted' o'clock",
+    "café cafe\u0301 naïve CAFÉ",
+    "\u212a kelvin \u2126 ohm \u212b angstrom",
+    "\uff21\uff22\uff23 \uff46\uff55\uff4c\uff4c",
+    "\u216b \u24b6\u24b7 \U00010400\U00010401",
+    "日本語のテキスト 中文 مرحبا שלום",
+    "  leading   and  trailing  ",
+    "\x00\x1f\x7f control\x85chars",
+    "lottery fireworks renamed hero sues bites council",
+    "one two three four five six seven eight nine ten eleven twelve",
+    "ΑΣ\u0345 ΑΣ\u0345Β \u1fbc\u1f88",
+]
+
+
+def words_of(tok):
+    n = len(tok.word_index)
+    words = [""] * (n + 1)
+    for w, i in tok.word_index.items():
+        if not 1 <= i <= n or words[i]:
+            raise SystemExit("word_index is not the ids 1..%d" % n)
+        words[i] = w
+    return words
+
+
+def padded(seqs):
+    out = {}
+    for padding in ("pre", "post"):
+        for truncating in ("pre", "post"):
+            p = pad_sequences(seqs, maxlen=MAXLEN, padding=padding, truncating=truncating, value=0)
+            out[padding + "/" + truncating] = [[int(x) for x in row] for row in p]
+    return out
+
+
+def keras_case(name, fit, **kw):
+    tok = Tokenizer(**kw)
+    tok.fit_on_texts(fit)
+    seqs = tok.texts_to_sequences(HOSTILE)
+    oov = tok.word_index.get(tok.oov_token, -1) if tok.oov_token is not None else -1
+    words = words_of(tok)
+    return {
+        "name": name,
+        "source": "keras_preprocessing.text.Tokenizer(%s)" % ", ".join("%s=%r" % kv for kv in sorted(kw.items())),
+        "spec": {
+            "mode": "keras", "filters": tok.filters, "lower": tok.lower, "split": tok.split,
+            "char_level": tok.char_level, "num_words": tok.num_words or 0,
+            "oov_id": oov, "start_id": -1, "vocab_words": len(words) - 1,
+        },
+        "words": words,
+        "ids": seqs,
+        "padded": padded(seqs),
+    }
+
+
+def vocab_from(token_lists, specials):
+    counts = {}
+    for toks in token_lists:
+        for t in toks:
+            if t:
+                counts[t] = counts.get(t, 0) + 1
+    ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    words = list(specials) + [w for w, _ in ordered]
+    return words, {w: i for i, w in enumerate(words)}
+
+
+def modelmaker_tokens(text):
+    # TFLite Model Maker average_word_vec's tokenizer (lowercase=True): the regex is the one
+    # stored in its model metadata.
+    return [t for t in re.compile(r"[^\w']+").split(text.strip().lower()) if t]
+
+
+def modelmaker_case():
+    words, vocab = vocab_from([modelmaker_tokens(t) for t in CORPUS + HOSTILE], ["<PAD>", "<START>", "<UNKNOWN>"])
+    seqs = [[1] + [vocab.get(t, 2) for t in modelmaker_tokens(text)] for text in HOSTILE]
+    words[0] = ""
+    return {
+        "name": "modelmaker",
+        "source": "re.split(r\"[^\\w']+\", text.strip().lower()), Model Maker's vocab order",
+        "spec": {"mode": "modelmaker", "lower": True, "num_words": 0, "oov_id": 2, "start_id": 1,
+                 "vocab_words": len(words) - 1},
+        "words": words,
+        "ids": seqs,
+        "padded": padded(seqs),
+    }
+
+
+JS = r"""
+const lines = require('fs').readFileSync(0, 'utf8');
+const texts = JSON.parse(lines);
+process.stdout.write(JSON.stringify(texts.map(s => s.toLowerCase().replace(/[^\w\s]/g, '').split(' '))));
+"""
+
+
+def jsstrip_case():
+    try:
+        out = subprocess.run(["node", "-e", JS], input=json.dumps(CORPUS + HOSTILE).encode(),
+                             capture_output=True, check=True).stdout
+        version = subprocess.run(["node", "--version"], capture_output=True, check=True).stdout.decode().strip()
+    except (OSError, subprocess.CalledProcessError) as e:
+        print("node not available (%s): skipping the jsstrip case" % e, file=sys.stderr)
+        return None
+    toks = json.loads(out)
+    words, vocab = vocab_from(toks, ["<PAD>", "<START>", "<UNKNOWN>"])
+    hostile = toks[len(CORPUS):]
+    # The codelab: [START] + (LOOKUP[w] === undefined ? UNKNOWN : LOOKUP[w]) for each string.
+    seqs = [[1] + [vocab.get(t, 2) if t else 2 for t in ts] for ts in hostile]
+    words[0] = ""
+    return {
+        "name": "jsstrip",
+        "source": "node %s: text.toLowerCase().replace(/[^\\w\\s]/g, '').split(' ')" % version,
+        "spec": {"mode": "jsstrip", "lower": True, "num_words": 0, "oov_id": 2, "start_id": 1,
+                 "vocab_words": len(words) - 1},
+        "words": words,
+        "ids": seqs,
+        "padded": padded(seqs),
+    }
+
+
+def write_golden(path):
+    cases = [
+        # (a) fitted on the English corpus, with num_words and an OOV token.
+        keras_case("english_numwords_oov", CORPUS, num_words=20, oov_token="<OOV>"),
+        # (b) fitted on the hostile texts themselves, defaults.
+        keras_case("hostile_defaults", HOSTILE),
+        # (c) variants.
+        keras_case("no_lower_numwords", CORPUS + HOSTILE, lower=False, num_words=30, oov_token="<unk>"),
+        keras_case("char_level_oov", CORPUS, char_level=True, num_words=25, oov_token="<OOV>"),
+        keras_case("char_level_no_lower", HOSTILE, char_level=True, lower=False),
+        keras_case("split_nbsp_no_filters", HOSTILE, filters="", split="\u00a0"),
+        keras_case("filters_vowels_sigma", CORPUS + HOSTILE, filters="aeiou\u03c3\u03c2\u0307 ", split="-"),
+        keras_case("split_multichar", CORPUS + HOSTILE, filters="xyz!.' ", split="ab"),
+        keras_case("split_comma_space", CORPUS + HOSTILE, filters="\t\n", split=", ", oov_token="<OOV>"),
+        modelmaker_case(),
+    ]
+    js = jsstrip_case()
+    if js is not None:
+        cases.append(js)
+    doc = {
+        "generator": "testdata/gen_golden.py",
+        "python": sys.version.split()[0],
+        "unicode": unicodedata.unidata_version,
+        "keras_preprocessing": keras_preprocessing.__version__,
+        "numpy": np.__version__,
+        "maxlen": MAXLEN,
+        "texts": HOSTILE,
+        "tokenizers": cases,
+    }
+    with open(path, "w") as f:
+        json.dump(doc, f, ensure_ascii=True, indent=None, separators=(",", ":"))
+        f.write("\n")
+
+
 def main(argv):
     update = "-update" in argv
     if update:
@@ -180,9 +372,10 @@ def main(argv):
         outdir = tempfile.mkdtemp(prefix="gen_golden.")
         os.makedirs(os.path.join(outdir, "runtime/testdata/golden"))
     write_tables(os.path.join(outdir, TABLES))
+    write_golden(os.path.join(outdir, GOLDEN))
     if not update:
         bad = 0
-        for rel in (TABLES,):
+        for rel in (TABLES, GOLDEN):
             a = open(os.path.join(ROOT, rel)).read().splitlines() if os.path.exists(os.path.join(ROOT, rel)) else []
             b = open(os.path.join(outdir, rel)).read().splitlines()
             if a != b:
