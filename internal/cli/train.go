@@ -1,6 +1,138 @@
 package cli
 
-// runTrain implements 'edgewatt train'.
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/edgewatt/edgewatt/internal/train"
+)
+
+// runTrain implements 'edgewatt train': the Keras tutorial's text classifier trained in Go,
+// written as a Keras 2 legacy .h5 plus a Tokenizer.to_json() file.
 func runTrain(env *Env) error {
-	return usagef("train: not implemented yet")
+	fs := newFlagSet(env, "train", "--data FILE [--val FILE | --val-split F | --train-rows N] [flags]")
+	c := train.DefaultConfig()
+	data := fs.String("data", "", "training data: CSV (label,text; RFC 4180 quoting) or JSON Lines ({\"label\":…,\"text\":…})")
+	valFile := fs.String("val", "", "validation data file (same formats); monitored for early stopping")
+	valSplit := fs.Float64("val-split", 0, "use the last fraction of --data for validation, as Keras's validation_split")
+	trainRows := fs.Int("train-rows", 0, "use the first N rows of --data for training and the rest for validation (the course split: 20000)")
+	fs.IntVar(&c.Vocab, "vocab", c.Vocab, "vocabulary size (Tokenizer num_words, Embedding input_dim)")
+	fs.IntVar(&c.Dim, "dim", c.Dim, "embedding width")
+	fs.IntVar(&c.Hidden, "hidden", c.Hidden, "units of the relu Dense layer")
+	fs.IntVar(&c.MaxLen, "maxlen", c.MaxLen, "padded sequence length")
+	fs.StringVar(&c.Padding, "padding", c.Padding, "pad_sequences padding: pre or post")
+	fs.StringVar(&c.Truncating, "truncating", c.Truncating, "pad_sequences truncating: pre or post")
+	fs.StringVar(&c.OOV, "oov", c.OOV, "out-of-vocabulary token (index 1); empty for none")
+	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "maximum number of epochs")
+	fs.IntVar(&c.Batch, "batch", c.Batch, "batch size")
+	fs.Float64Var(&c.LR, "lr", c.LR, "Adam learning rate")
+	fs.Float64Var(&c.L2, "l2", 0, "L2 penalty on the Dense kernels (0: none)")
+	fs.Float64Var(&c.Dropout, "dropout", 0, "rate of a Dropout layer after the pooling (0: none)")
+	fs.IntVar(&c.Patience, "patience", c.Patience, "early stopping: epochs without a lower val_loss before stopping")
+	fs.BoolVar(&c.Restore, "restore-best", c.Restore, "keep the weights of the epoch with the lowest val_loss")
+	fs.Uint64Var(&c.Seed, "seed", c.Seed, "random seed (initial weights, shuffling, dropout); equal seeds give equal files")
+	out := fs.String("o", "model.h5", "output Keras .h5 model")
+	tokOut := fs.String("tokenizer", "", "output tokenizer JSON (default: the model path with .tokenizer.json)")
+	labelsOut := fs.String("labels", "", "also write the class labels, one per line in class order, to this file")
+	quiet := fs.Bool("quiet", false, "no progress bars")
+	pos, err := parseFlags(fs, env.Args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("train: unexpected argument %q; the data file goes in --data", pos[0])
+	}
+	if *data == "" {
+		return usagef("train: --data FILE is required (CSV label,text or JSON Lines)")
+	}
+	given := 0
+	for _, b := range []bool{*valFile != "", *valSplit != 0, *trainRows != 0} {
+		if b {
+			given++
+		}
+	}
+	if given > 1 {
+		return usagef("train: give at most one of --val, --val-split and --train-rows")
+	}
+	if !(*valSplit >= 0 && *valSplit < 1) {
+		return usagef("train: --val-split %g: want a fraction in [0, 1)", *valSplit)
+	}
+	if *trainRows < 0 {
+		return usagef("train: --train-rows %d: want a positive row count", *trainRows)
+	}
+	if err := c.Check(); err != nil {
+		return usagef("train: %v", err)
+	}
+	if *tokOut == "" {
+		*tokOut = strings.TrimSuffix(*out, ".h5") + ".tokenizer.json"
+	}
+
+	ex, err := readExamples(*data)
+	if err != nil {
+		return err
+	}
+	trainEx, valEx := ex, []train.Example(nil)
+	switch {
+	case *valFile != "":
+		if valEx, err = readExamples(*valFile); err != nil {
+			return err
+		}
+	case *valSplit > 0:
+		n := int(math.Round(float64(len(ex)) * (1 - *valSplit)))
+		trainEx, valEx = ex[:n], ex[n:]
+	case *trainRows > 0:
+		if *trainRows >= len(ex) {
+			return usagef("train: --train-rows %d leaves no validation rows: %s has %d rows", *trainRows, *data, len(ex))
+		}
+		trainEx, valEx = ex[:*trainRows], ex[*trainRows:]
+	}
+	if len(trainEx) == 0 {
+		return fmt.Errorf("train: no training rows left after the validation split; lower --val-split")
+	}
+
+	var progress io.Writer = env.Stderr
+	if *quiet {
+		progress = nil
+	}
+	fmt.Fprintf(env.Stdout, "train: %d training and %d validation examples from %s\n", len(trainEx), len(valEx), *data)
+	start := time.Now()
+	res, err := train.Train(c, trainEx, valEx, progress)
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	if err := res.WriteFiles(*out, *tokOut); err != nil {
+		return err
+	}
+	if *labelsOut != "" {
+		if err := os.WriteFile(*labelsOut, []byte(strings.Join(res.Labels.Names, "\n")+"\n"), 0o644); err != nil {
+			return fmt.Errorf("train: writing labels: %w", err)
+		}
+	}
+	best := res.History[res.Best]
+	fmt.Fprintf(env.Stdout, "train: %d classes (%s), vocabulary %d of %d words, %d epochs in %.1fs\n",
+		res.Labels.Classes(), strings.Join(res.Labels.Names, ", "), min(c.Vocab, res.Tokenizer.VocabSize()+1), res.Tokenizer.VocabSize(),
+		len(res.History), elapsed.Seconds())
+	if len(valEx) > 0 {
+		fmt.Fprintf(env.Stdout, "train: kept epoch %d: loss %.4f accuracy %.4f, val_loss %.4f val_accuracy %.4f\n",
+			res.Best+1, best.Loss, best.Accuracy, best.ValLoss, best.ValAccuracy)
+	} else {
+		fmt.Fprintf(env.Stdout, "train: no validation data (use --val, --val-split or --train-rows for early stopping); final loss %.4f accuracy %.4f\n",
+			best.Loss, best.Accuracy)
+	}
+	fmt.Fprintf(env.Stdout, "train: wrote %s and %s\n", *out, *tokOut)
+	return nil
+}
+
+func readExamples(path string) ([]train.Example, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("train: %w", err)
+	}
+	defer f.Close()
+	return train.ReadExamples(f, path)
 }

@@ -1,0 +1,209 @@
+package train
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/edgewatt/edgewatt/internal/h5write"
+)
+
+// KerasVersion is the Keras whose legacy .h5 layout WriteH5 reproduces.
+const KerasVersion = "2.4.0"
+
+// layer is one Keras layer as saved: its name, config JSON and weights in variable order.
+type layer struct {
+	class, name, config string
+	weights             []weight
+}
+
+type weight struct {
+	name  string // variable name, e.g. "kernel"
+	shape []int
+	data  []float32
+}
+
+// pyFloat formats a float64 as Python's repr does for the values used here.
+func pyFloat(f float64) string {
+	s := strconv.FormatFloat(f, 'g', -1, 64)
+	if !strings.ContainsAny(s, ".en") {
+		s += ".0"
+	}
+	return s
+}
+
+// f32 is a float32 hyper-parameter widened to float64, as Keras serialises them.
+func f32(f float64) string { return pyFloat(float64(float32(f))) }
+
+func (r *Result) layers() []layer {
+	c, m := &r.Config, r.Model
+	L := strconv.Itoa(c.MaxLen)
+	reg := "null"
+	if c.L2 > 0 {
+		reg = `{"class_name": "L2", "config": {"l2": ` + f32(c.L2) + `}}`
+	}
+	dense := func(name string, units int, act string) string {
+		return `{"name": "` + name + `", "trainable": true, "dtype": "float32", "units": ` + strconv.Itoa(units) +
+			`, "activation": "` + act + `", "use_bias": true, "kernel_initializer": {"class_name": "GlorotUniform", "config": {"seed": null}}, ` +
+			`"bias_initializer": {"class_name": "Zeros", "config": {}}, "kernel_regularizer": ` + reg +
+			`, "bias_regularizer": null, "activity_regularizer": null, "kernel_constraint": null, "bias_constraint": null}`
+	}
+	out := []layer{
+		{class: "Embedding", name: "embedding",
+			config: `{"name": "embedding", "trainable": true, "batch_input_shape": [null, ` + L + `], "dtype": "float32", "input_dim": ` +
+				strconv.Itoa(m.V) + `, "output_dim": ` + strconv.Itoa(m.D) +
+				`, "embeddings_initializer": {"class_name": "RandomUniform", "config": {"minval": -0.05, "maxval": 0.05, "seed": null}}, ` +
+				`"embeddings_regularizer": null, "activity_regularizer": null, "embeddings_constraint": null, "mask_zero": false, "input_length": ` + L + `}`,
+			weights: []weight{{"embeddings", []int{m.V, m.D}, m.Emb}}},
+		{class: "GlobalAveragePooling1D", name: "global_average_pooling1d",
+			config: `{"name": "global_average_pooling1d", "trainable": true, "dtype": "float32", "data_format": "channels_last"}`},
+	}
+	if c.Dropout > 0 {
+		out = append(out, layer{class: "Dropout", name: "dropout",
+			config: `{"name": "dropout", "trainable": true, "dtype": "float32", "rate": ` + pyFloat(c.Dropout) + `, "noise_shape": null, "seed": null}`})
+	}
+	act := "sigmoid"
+	if m.K > 1 {
+		act = "softmax"
+	}
+	out = append(out,
+		layer{class: "Dense", name: "dense", config: dense("dense", m.H, "relu"),
+			weights: []weight{{"kernel", []int{m.D, m.H}, m.W1}, {"bias", []int{m.H}, m.B1}}},
+		layer{class: "Dense", name: "dense_1", config: dense("dense_1", m.K, act),
+			weights: []weight{{"kernel", []int{m.H, m.K}, m.W2}, {"bias", []int{m.K}, m.B2}}})
+	return out
+}
+
+// ModelConfig is the model_config JSON Keras 2.4 writes for this Sequential model.
+func (r *Result) ModelConfig() string {
+	var b strings.Builder
+	b.WriteString(`{"class_name": "Sequential", "config": {"name": "sequential", "layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, `)
+	b.WriteString(strconv.Itoa(r.Config.MaxLen))
+	b.WriteString(`], "dtype": "float32", "sparse": false, "ragged": false, "name": "embedding_input"}}`)
+	for _, l := range r.layers() {
+		b.WriteString(`, {"class_name": "` + l.class + `", "config": ` + l.config + `}`)
+	}
+	b.WriteString(`]}}`)
+	return b.String()
+}
+
+// TrainingConfig is the training_config JSON: the loss, accuracy metric and Adam settings.
+func (r *Result) TrainingConfig() string {
+	loss := "binary_crossentropy"
+	if r.Model.K > 1 {
+		loss = "sparse_categorical_crossentropy"
+	}
+	a := r.Adam
+	return `{"loss": "` + loss + `", "metrics": ["accuracy"], "weighted_metrics": null, "loss_weights": null, "optimizer_config": ` +
+		`{"class_name": "Adam", "config": {"name": "Adam", "learning_rate": ` + f32(a.LR) + `, "decay": 0.0, "beta_1": ` + f32(a.Beta1) +
+		`, "beta_2": ` + f32(a.Beta2) + `, "epsilon": ` + pyFloat(a.Eps) + `, "amsgrad": false}}}`
+}
+
+// H5 returns the model as Keras 2.4's model.save("m.h5") lays it out: root attributes
+// keras_version, backend, model_config, training_config; model_weights with layer_names
+// and per-layer groups whose weight_names name datasets <layer>/<layer>/<var>:0; and
+// optimizer_weights with Adam's iteration count and slots, so Keras can resume training.
+func (r *Result) H5() ([]byte, error) {
+	f := h5write.New()
+	root := f.Root()
+	root.AttrVlenString("keras_version", KerasVersion, true)
+	root.AttrVlenString("backend", "tensorflow", true)
+	root.AttrVlenString("model_config", r.ModelConfig(), false)
+	root.AttrVlenString("training_config", r.TrainingConfig(), false)
+
+	layers := r.layers()
+	mw := root.Group("model_weights")
+	names := make([]string, len(layers))
+	for i, l := range layers {
+		names[i] = l.name
+	}
+	mw.AttrFixedStrings("layer_names", names)
+	mw.AttrVlenString("backend", "tensorflow", false)
+	mw.AttrVlenString("keras_version", KerasVersion, false)
+	var slotNames []string
+	for _, l := range layers {
+		g := mw.Group(l.name)
+		if len(l.weights) == 0 {
+			g.AttrEmptyFloat64("weight_names")
+			continue
+		}
+		wn := make([]string, len(l.weights))
+		inner := g.Group(l.name)
+		for i, w := range l.weights {
+			wn[i] = l.name + "/" + w.name + ":0"
+			inner.DatasetFloat32(w.name+":0", w.shape, w.data)
+			slotNames = append(slotNames, l.name+"/"+w.name)
+		}
+		g.AttrFixedStrings("weight_names", wn)
+	}
+
+	// optimizer_weights: Adam/iter:0, then every m slot, then every v slot.
+	ow := root.Group("optimizer_weights")
+	on := []string{"Adam/iter:0"}
+	adam := ow.Group("Adam")
+	adam.DatasetInt64Scalar("iter:0", int64(r.Adam.Iterations()))
+	shapes := map[string][]int{}
+	for _, l := range layers {
+		for _, w := range l.weights {
+			shapes[l.name+"/"+w.name] = w.shape
+		}
+	}
+	for _, slot := range []string{"m", "v"} {
+		for i, sn := range slotNames {
+			on = append(on, "Adam/"+sn+"/"+slot+":0")
+			parts := strings.Split(sn, "/")
+			g := adam
+			for _, p := range parts {
+				g = g.Group(p)
+			}
+			data := r.Adam.m[i]
+			if slot == "v" {
+				data = r.Adam.v[i]
+			}
+			g.DatasetFloat32(slot+":0", shapes[sn], data)
+		}
+	}
+	ow.AttrFixedStrings("weight_names", on)
+	return f.Bytes()
+}
+
+// WriteFiles writes the .h5 model and the tokenizer JSON, each through a temporary file
+// renamed into place, so a failure leaves no partial output.
+func (r *Result) WriteFiles(modelPath, tokenizerPath string) error {
+	h5, err := r.H5()
+	if err != nil {
+		return fmt.Errorf("train: building %s: %w", modelPath, err)
+	}
+	if err := writeAtomic(modelPath, h5); err != nil {
+		return err
+	}
+	return writeAtomic(tokenizerPath, r.Tokenizer.ToJSON())
+}
+
+func writeAtomic(path string, data []byte) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return fmt.Errorf("train: cannot write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return fmt.Errorf("train: writing %s: %w", path, err)
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("train: writing %s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("train: writing %s: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("train: writing %s: %w", path, err)
+	}
+	return nil
+}
