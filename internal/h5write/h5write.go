@@ -248,10 +248,10 @@ func (f *File) Bytes() ([]byte, error) {
 	copy(b[8:], []byte{0, 0, 0, 0, 0, 8, 8, 0})
 	le.PutUint16(b[16:], leafK)
 	le.PutUint16(b[18:], internalK)
-	le.PutUint64(b[24:], 0)                 // base address
-	le.PutUint64(b[32:], undef)             // free-space info
-	le.PutUint64(b[40:], uint64(len(b)))    // end of file
-	le.PutUint64(b[48:], undef)             // driver information block
+	le.PutUint64(b[24:], 0)                  // base address
+	le.PutUint64(b[32:], undef)              // free-space info
+	le.PutUint64(b[40:], uint64(len(b)))     // end of file
+	le.PutUint64(b[48:], undef)              // driver information block
 	putEntry(b[56:], 0, hdr, 1, btree, heap) // root group symbol table entry
 	return b, nil
 }
