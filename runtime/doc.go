@@ -1,0 +1,26 @@
+// Package runtime is edgewatt's inference engine: it loads an edgewatt model file (package
+// runtime/modelfile), tokenizes text exactly as Keras does, and predicts with zero
+// allocations per call.
+//
+// # Model and predictors
+//
+// Load maps the model file (mmap on Linux, a plain read elsewhere), verifies it completely
+// and returns an immutable Model that is safe for concurrent use. Each goroutine makes its own
+// Predictor, which owns preallocated scratch; a Predictor is not safe for concurrent use.
+//
+// # The math
+//
+// Keras's GlobalAveragePooling1D without a mask averages all maxlen positions, padding rows
+// included. The predictor never materializes the padded sequence: it counts how often each id
+// occurs (the padding id 0 maxlen-len(seq) times), adds each distinct row once scaled by its
+// count, and divides by maxlen (by the number of non-padding positions when the Embedding had
+// mask_zero). Dense layers and their activations follow in float32. Quantized embeddings are
+// summed in their stored type (int8 rows in int32 for a per-tensor scale) and scaled once.
+// Quantized dense kernels are dequantized once at load: they are under 1% of the bytes and
+// float32 keeps them exact to the reference.
+//
+// # Kernels
+//
+// The hot loops live behind a small dispatch table (kernels.go) with a pure-Go reference twin
+// of each; Kernels reports what runs.
+package runtime

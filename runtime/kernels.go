@@ -1,0 +1,70 @@
+package runtime
+
+// kernels is the dispatch table of the hot loops. Every entry has a pure-Go reference twin
+// (kernels_generic.go, always compiled, the doc comments there are the contracts) and a
+// SIMD-friendly pure-Go version (kernels_unrolled.go); assembly versions for amd64 (AVX2+FMA+F16C)
+// and arm64 (NEON, SDOT where the CPU has the dot-product extension) replace entries once at
+// init (kernels_amd64.go, kernels_arm64.go). Build with -tags noasm to use pure Go only.
+//
+// Predictors copy a *kernels at creation, so tests compare tables side by side in one binary
+// (newPredictorKernels) without touching package state.
+type kernels struct {
+	name string
+	// gatherF32: for each k, acc[j] += coef[k] * table[ids[k]*len(acc)+j], j < len(acc).
+	gatherF32 func(acc, table []float32, ids []int32, coef []float32)
+	// gatherF16: the same with table holding IEEE half floats.
+	gatherF16 func(acc []float32, table []uint16, ids []int32, coef []float32)
+	// gatherI8: the same with table holding int8 (coef carries the row scale).
+	gatherI8 func(acc []float32, table []int8, ids []int32, coef []float32)
+	// gatherI8I32: acc[j] += coef[k] * int32(table[ids[k]*len(acc)+j]), exact; the caller
+	// keeps sum_k |coef[k]| * 128 below 2^31.
+	gatherI8I32 func(acc []int32, table []int8, ids []int32, coef []int32)
+	// dense: out[o] = b[o] + sum_i w[o*len(x)+i] * x[i].
+	dense func(out, x, w, b []float32)
+	// zeroPrefix: the number of leading zeros of ids.
+	zeroPrefix func(ids []int32) int
+}
+
+// generic is the table of reference twins.
+var generic = kernels{
+	name:        "generic",
+	gatherF32:   gatherF32Generic,
+	gatherF16:   gatherF16Generic,
+	gatherI8:    gatherI8Generic,
+	gatherI8I32: gatherI8I32Generic,
+	dense:       denseGeneric,
+	zeroPrefix:  zeroPrefixGeneric,
+}
+
+// unrolled is the table of SIMD-friendly pure-Go kernels: the fallback on arm (GOARM 6/7),
+// on amd64 without AVX2, and with -tags noasm.
+var unrolled = kernels{
+	name:        "go",
+	gatherF32:   gatherF32Unrolled,
+	gatherF16:   gatherF16Unrolled,
+	gatherI8:    gatherI8Unrolled,
+	gatherI8I32: gatherI8I32Unrolled,
+	dense:       denseUnrolled,
+	zeroPrefix:  zeroPrefixUnrolled,
+}
+
+// kern is the table in use, chosen once at init (archKernels is per architecture).
+var kern = archKernels()
+
+// Kernels describes the kernels in use, for bench and inspect: "avx2+fma+f16c",
+// "neon+sdot", "neon", "go" (pure Go, unrolled) or "go (noasm)".
+func Kernels() string { return kern.name }
+
+// checkGather panics unless every id selects a whole row of table (a programmer error: the
+// predictor only passes ids it has range-checked). Assembly kernels rely on it.
+func checkGather(d, rows int, ids []int32, ncoef int) {
+	if len(ids) != ncoef {
+		panic("runtime: gather: len(ids) != len(coef)")
+	}
+	for _, id := range ids {
+		if uint(id) >= uint(rows) {
+			panic("runtime: gather: id out of range")
+		}
+	}
+	_ = d
+}

@@ -1,0 +1,5 @@
+//go:build !noasm
+
+package runtime
+
+func archKernels() kernels { return unrolled }

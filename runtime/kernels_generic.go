@@ -1,0 +1,76 @@
+package runtime
+
+import "github.com/x448/float16"
+
+// The reference twins: plain loops, always compiled, the contract every faster kernel meets
+// (bit-exactly for gatherI8I32 and zeroPrefix, within float32 rounding for the others: fast
+// kernels may fuse multiply-add and reorder sums; tests allow 1e-6 relative to the magnitude
+// of the terms).
+
+// gatherF32Generic: for each k, acc[j] += coef[k] * table[ids[k]*len(acc)+j].
+func gatherF32Generic(acc, table []float32, ids []int32, coef []float32) {
+	d := len(acc)
+	for k, id := range ids {
+		row := table[int(id)*d : int(id)*d+d]
+		for j := range acc {
+			acc[j] += coef[k] * row[j]
+		}
+	}
+}
+
+// gatherF16Generic: for each k, acc[j] += coef[k] * float32(half(table[ids[k]*len(acc)+j])).
+func gatherF16Generic(acc []float32, table []uint16, ids []int32, coef []float32) {
+	d := len(acc)
+	for k, id := range ids {
+		row := table[int(id)*d : int(id)*d+d]
+		for j := range acc {
+			acc[j] += coef[k] * float16.Frombits(row[j]).Float32()
+		}
+	}
+}
+
+// gatherI8Generic: for each k, acc[j] += coef[k] * float32(table[ids[k]*len(acc)+j]).
+func gatherI8Generic(acc []float32, table []int8, ids []int32, coef []float32) {
+	d := len(acc)
+	for k, id := range ids {
+		row := table[int(id)*d : int(id)*d+d]
+		for j := range acc {
+			acc[j] += coef[k] * float32(row[j])
+		}
+	}
+}
+
+// gatherI8I32Generic: for each k, acc[j] += coef[k] * int32(table[ids[k]*len(acc)+j]).
+// Exact while no partial sum leaves int32: keep sum_k |coef[k]| * 128 < 2^31.
+func gatherI8I32Generic(acc []int32, table []int8, ids []int32, coef []int32) {
+	d := len(acc)
+	for k, id := range ids {
+		row := table[int(id)*d : int(id)*d+d]
+		for j := range acc {
+			acc[j] += coef[k] * int32(row[j])
+		}
+	}
+}
+
+// denseGeneric: out[o] = b[o] + sum_i w[o*len(x)+i] * x[i], summed in order of i.
+func denseGeneric(out, x, w, b []float32) {
+	n := len(x)
+	for o := range out {
+		s := b[o]
+		wo := w[o*n : o*n+n]
+		for i, v := range x {
+			s += wo[i] * v
+		}
+		out[o] = s
+	}
+}
+
+// zeroPrefixGeneric returns the number of leading zeros in ids.
+func zeroPrefixGeneric(ids []int32) int {
+	for i, id := range ids {
+		if id != 0 {
+			return i
+		}
+	}
+	return len(ids)
+}

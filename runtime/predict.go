@@ -1,0 +1,291 @@
+package runtime
+
+import (
+	"math"
+	"sync"
+)
+
+// Result is one prediction. Scores aliases the predictor's scratch: it is valid until the
+// predictor's next call; copy it to keep it.
+type Result struct {
+	Scores []float32 // one per output unit (a probability for sigmoid/softmax outputs)
+	Label  int       // index into Model.Labels: argmax, or score >= 0.5 for one sigmoid unit
+}
+
+// Predictor runs predictions with preallocated scratch. Make one per goroutine with
+// Model.NewPredictor; it is not safe for concurrent use.
+type Predictor struct {
+	m      *Model
+	k      *kernels // kernel table, fixed at creation (tests pass others)
+	ids    []int32  // raw token ids of the current text (grows once to the longest text)
+	counts []uint16 // per vocabulary row: occurrences in the current input (0 between calls)
+	uniq   []int32  // distinct ids of the current input
+	coef   []float32
+	coefI  []int32
+	acc    []float32
+	acc32  []int32
+	bufA   []float32
+	bufB   []float32
+	padded []int32 // for callers that want the padded ids (PaddedIDs)
+}
+
+// NewPredictor returns a predictor with its scratch allocated.
+func (m *Model) NewPredictor() *Predictor { return m.newPredictorKernels(&kern) }
+
+func (m *Model) newPredictorKernels(k *kernels) *Predictor {
+	maxlen := m.Meta.Preprocess.MaxLen
+	return &Predictor{
+		m:      m,
+		k:      k,
+		ids:    make([]int32, 0, 64+maxlen),
+		counts: make([]uint16, m.emb.rows),
+		uniq:   make([]int32, 0, maxlen+1),
+		coef:   make([]float32, maxlen+1),
+		coefI:  make([]int32, maxlen+1),
+		acc:    make([]float32, m.emb.dim),
+		acc32:  make([]int32, m.emb.dim),
+		bufA:   make([]float32, m.maxOut),
+		bufB:   make([]float32, m.maxOut),
+		padded: make([]int32, maxlen),
+	}
+}
+
+// Model returns the predictor's model.
+func (p *Predictor) Model() *Model { return p.m }
+
+// PredictText tokenizes text as Keras does, pads it, and predicts.
+func (p *Predictor) PredictText(text string) Result {
+	p.ids = p.m.tok.AppendIDs(p.ids[:0], text)
+	return p.PredictIDs(p.ids)
+}
+
+// Tokens returns the raw ids of the last PredictText call (valid until the next call).
+func (p *Predictor) Tokens() []int32 { return p.ids }
+
+// PredictIDs predicts from a token-id sequence of any length: it is padded or truncated to
+// maxlen as pad_sequences would (so an already padded row of maxlen ids is used as is).
+// Ids outside the embedding are treated as the padding id 0 would not be: they are clamped
+// to the OOV id when the tokenizer has one, else dropped. Use ValidIDs to check input first.
+func (p *Predictor) PredictIDs(seq []int32) Result {
+	m := p.m
+	pre := m.Meta.Preprocess
+	maxlen := pre.MaxLen
+	// Keep the ids pad_sequences keeps.
+	if len(seq) > maxlen {
+		if pre.Truncating == "pre" {
+			seq = seq[len(seq)-maxlen:]
+		} else {
+			seq = seq[:maxlen]
+		}
+	}
+	// Count each id once: padding and zeros in a local counter (the leading and trailing runs
+	// of a padded row without a per-id loop), the other ids in counts, listed once in uniq.
+	rows := uint32(m.emb.rows)
+	oov := int32(m.Meta.Tokenizer.OOVID)
+	zeros := maxlen - len(seq)
+	n := p.k.zeroPrefix(seq)
+	zeros += n
+	seq = seq[n:]
+	for len(seq) > 0 && seq[len(seq)-1] == 0 {
+		zeros++
+		seq = seq[:len(seq)-1]
+	}
+	counts, uniq := p.counts, p.uniq[:0]
+	for _, id := range seq {
+		if uint32(id) >= rows {
+			// Keras rejects such ids; they become the OOV id, or padding without one.
+			id = max(oov, 0)
+		}
+		if id == 0 {
+			zeros++
+			continue
+		}
+		c := counts[id]
+		if c == 0 {
+			uniq = append(uniq, id)
+		}
+		counts[id] = c + 1
+	}
+	p.uniq = uniq
+	p.pool(uniq, zeros, maxlen)
+	x := p.acc
+	out := p.bufA
+	for i := range m.dense {
+		l := &m.dense[i]
+		out = p.bufA
+		if i%2 == 1 {
+			out = p.bufB
+		}
+		out = out[:l.out]
+		p.k.dense(out, x, l.w, l.b)
+		activate(out, l.act)
+		x = out
+	}
+	r := Result{Scores: x}
+	if len(x) == 1 {
+		// Keras's binary_accuracy: a sigmoid score above 0.5 is class 1; other single
+		// outputs (linear, tanh) are class 1 above 0.
+		thr := float32(0)
+		if m.dense[len(m.dense)-1].act == actSigmoid {
+			thr = 0.5
+		}
+		if x[0] > thr {
+			r.Label = 1
+		}
+	} else {
+		best := 0
+		for j := 1; j < len(x); j++ {
+			if x[j] > x[best] {
+				best = j
+			}
+		}
+		r.Label = best
+	}
+	return r
+}
+
+// pool writes into p.acc the average of the embedding rows of the ids counted in p.counts
+// (listed in uniq) and of zeros padding rows, over maxlen positions (over the non-padding
+// ones for mask_zero), and clears the counts of uniq. Each distinct row is read once, scaled
+// by count/n, in a single kernel call.
+func (p *Predictor) pool(uniq []int32, zeros, maxlen int) {
+	e := &p.m.emb
+	acc := p.acc
+	clear(acc)
+	n := maxlen
+	if e.maskZero {
+		n = maxlen - zeros
+		zeros = 0
+	}
+	if n <= 0 {
+		// Keras divides 0 by 0 here (an all-padding input to a mask_zero model gives NaN);
+		// edgewatt returns the zero vector instead.
+		for _, id := range uniq {
+			p.counts[id] = 0
+		}
+		return
+	}
+	ids := uniq
+	if zeros > 0 {
+		ids = append(uniq, 0)
+	}
+	if e.kind == embI8Tensor {
+		coef := p.coefI[:len(ids)]
+		for i, id := range uniq {
+			coef[i] = int32(p.counts[id])
+			p.counts[id] = 0
+		}
+		if zeros > 0 {
+			coef[len(uniq)] = int32(zeros)
+		}
+		a32 := p.acc32
+		clear(a32)
+		p.k.gatherI8I32(a32, e.i8, ids, coef)
+		s := e.scale[0] / float32(n)
+		for j := range acc {
+			acc[j] = float32(a32[j]) * s
+		}
+		return
+	}
+	inv := 1 / float32(n)
+	coef := p.coef[:len(ids)]
+	for i, id := range uniq {
+		coef[i] = float32(p.counts[id]) * inv
+		p.counts[id] = 0
+	}
+	if zeros > 0 {
+		coef[len(uniq)] = float32(zeros) * inv
+	}
+	switch e.kind {
+	case embF32:
+		p.k.gatherF32(acc, e.f32, ids, coef)
+	case embF16:
+		p.k.gatherF16(acc, e.f16, ids, coef)
+	case embI8Row:
+		for i, id := range ids {
+			coef[i] *= e.scale[id]
+		}
+		p.k.gatherI8(acc, e.i8, ids, coef)
+	}
+}
+
+func activate(x []float32, act int) {
+	switch act {
+	case actRelu:
+		for i, v := range x {
+			if v < 0 {
+				x[i] = 0
+			}
+		}
+	case actSigmoid:
+		for i, v := range x {
+			x[i] = float32(1 / (1 + math.Exp(-float64(v))))
+		}
+	case actTanh:
+		for i, v := range x {
+			x[i] = float32(math.Tanh(float64(v)))
+		}
+	case actSoftmax:
+		mx := x[0]
+		for _, v := range x {
+			if v > mx {
+				mx = v
+			}
+		}
+		var s float64
+		for i, v := range x {
+			e := math.Exp(float64(v - mx))
+			x[i] = float32(e)
+			s += e
+		}
+		for i := range x {
+			x[i] = float32(float64(x[i]) / s)
+		}
+	}
+}
+
+// PaddedIDs returns the padded ids of seq as pad_sequences would produce (valid until the
+// predictor's next call).
+func (p *Predictor) PaddedIDs(seq []int32) []int32 {
+	return Pad(p.padded, seq, p.m.Meta.Preprocess)
+}
+
+// PredictBatch predicts every id sequence in inputs using up to threads goroutines, writing
+// the scores of input i to out[i*Outputs():(i+1)*Outputs()]. It allocates one predictor per
+// goroutine per call; long-running servers should keep their own predictors instead.
+func (m *Model) PredictBatch(inputs [][]int32, out []float32, threads int) {
+	k := m.Outputs()
+	if len(out) < len(inputs)*k {
+		panic("runtime: PredictBatch: out too short")
+	}
+	if threads < 1 {
+		threads = 1
+	}
+	if threads > len(inputs) {
+		threads = len(inputs)
+	}
+	if threads <= 1 {
+		p := m.NewPredictor()
+		for i, in := range inputs {
+			copy(out[i*k:], p.PredictIDs(in).Scores)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (len(inputs) + threads - 1) / threads
+	for t := 0; t < threads; t++ {
+		lo, hi := t*chunk, min((t+1)*chunk, len(inputs))
+		if lo >= hi {
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := m.NewPredictor()
+			for i := lo; i < hi; i++ {
+				copy(out[i*k:], p.PredictIDs(inputs[i]).Scores)
+			}
+		}()
+	}
+	wg.Wait()
+}
