@@ -1,8 +1,8 @@
 package board
 
 import (
-	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"sort"
 	"strconv"
@@ -192,16 +192,10 @@ func OpenSpec(sp Spec, opt OpenOptions) (Source, error) {
 	return nil, fmt.Errorf("board: power source %q: unknown kind", sp.Kind)
 }
 
-var errNotYet = errors.New("not implemented yet")
-
-func openAuto(opt OpenOptions) (Source, error) {
-	return nil, &NoSourceError{}
+// rootFS is opt.FS or the real root.
+func rootFS(opt OpenOptions) fs.FS {
+	if opt.FS != nil {
+		return opt.FS
+	}
+	return os.DirFS("/")
 }
-
-func openINA(sp Spec, opt OpenOptions) (Source, error)         { return nil, errNotYet }
-func openPMIC(sp Spec, opt OpenOptions) (Source, error)        { return nil, errNotYet }
-func openHwmon(sp Spec, opt OpenOptions) (Source, error)       { return nil, errNotYet }
-func openPowerSupply(sp Spec, opt OpenOptions) (Source, error) { return nil, errNotYet }
-func openRAPL(sp Spec, opt OpenOptions) (Source, error)        { return nil, errNotYet }
-
-var _ = os.Getenv
