@@ -19,6 +19,7 @@ func runTrain(env *Env) error {
 	data := fs.String("data", "", "training data: CSV (label,text; RFC 4180 quoting) or JSON Lines ({\"label\":…,\"text\":…})")
 	valFile := fs.String("val", "", "validation data file (same formats); monitored for early stopping")
 	valSplit := fs.Float64("val-split", 0, "use the last fraction of --data for validation, as Keras's validation_split")
+	testFile := fs.String("test", "", "test data file (same formats): report its loss and accuracy after training")
 	trainRows := fs.Int("train-rows", 0, "use the first N rows of --data for training and the rest for validation (the course split: 20000)")
 	fs.IntVar(&c.Vocab, "vocab", c.Vocab, "vocabulary size (Tokenizer num_words, Embedding input_dim)")
 	fs.IntVar(&c.Dim, "dim", c.Dim, "embedding width")
@@ -75,6 +76,12 @@ func runTrain(env *Env) error {
 	if err != nil {
 		return err
 	}
+	var testEx []train.Example
+	if *testFile != "" {
+		if testEx, err = readExamples(*testFile); err != nil {
+			return err
+		}
+	}
 	trainEx, valEx := ex, []train.Example(nil)
 	switch {
 	case *valFile != "":
@@ -114,8 +121,8 @@ func runTrain(env *Env) error {
 		}
 	}
 	best := res.History[res.Best]
-	fmt.Fprintf(env.Stdout, "train: %d classes (%s), vocabulary %d of %d words, %d epochs in %.1fs\n",
-		res.Labels.Classes(), strings.Join(res.Labels.Names, ", "), min(c.Vocab, res.Tokenizer.VocabSize()+1), res.Tokenizer.VocabSize(),
+	fmt.Fprintf(env.Stdout, "train: %d classes (%s); the tokenizer indexed %d words, the model uses ids below %d; %d epochs in %.1fs\n",
+		res.Labels.Classes(), strings.Join(res.Labels.Names, ", "), res.Tokenizer.VocabSize(), c.Vocab,
 		len(res.History), elapsed.Seconds())
 	if len(valEx) > 0 {
 		fmt.Fprintf(env.Stdout, "train: kept epoch %d: loss %.4f accuracy %.4f, val_loss %.4f val_accuracy %.4f\n",
@@ -123,6 +130,13 @@ func runTrain(env *Env) error {
 	} else {
 		fmt.Fprintf(env.Stdout, "train: no validation data (use --val, --val-split or --train-rows for early stopping); final loss %.4f accuracy %.4f\n",
 			best.Loss, best.Accuracy)
+	}
+	if len(testEx) > 0 {
+		loss, acc, err := res.Evaluate(testEx)
+		if err != nil {
+			return fmt.Errorf("train: test data %s: %w", *testFile, err)
+		}
+		fmt.Fprintf(env.Stdout, "train: test (%d examples from %s): loss %.4f accuracy %.4f\n", len(testEx), *testFile, loss, acc)
 	}
 	fmt.Fprintf(env.Stdout, "train: wrote %s and %s\n", *out, *tokOut)
 	return nil

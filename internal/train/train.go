@@ -282,3 +282,14 @@ func Evaluate(m *Model, d *Dataset) (loss, acc float64) {
 	n := float64(d.Len())
 	return loss / n, float64(correct) / n
 }
+
+// Evaluate tokenizes and pads examples with the result's tokenizer and returns the model's
+// mean cross-entropy and accuracy on them.
+func (r *Result) Evaluate(ex []Example) (loss, acc float64, err error) {
+	d, err := Encode(ex, r.Tokenizer, r.Labels, &r.Config, "test")
+	if err != nil {
+		return 0, 0, err
+	}
+	loss, acc = Evaluate(r.Model, d)
+	return loss, acc, nil
+}
