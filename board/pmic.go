@@ -2,6 +2,7 @@ package board
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,6 +37,9 @@ func ParsePMICADC(out []byte) (*PMICADC, error) {
 		if line == "" {
 			continue
 		}
+		if strings.HasPrefix(line, "error=") { // error=2 error_msg="Command not registered"
+			return nil, fmt.Errorf("board: vcgencmd pmic_read_adc: %s", clip(line))
+		}
 		name, rest, ok := strings.Cut(line, " ")
 		eq := strings.LastIndexByte(rest, '=')
 		if !ok || eq < 0 {
@@ -56,7 +60,10 @@ func ParsePMICADC(out []byte) (*PMICADC, error) {
 			return nil, fmt.Errorf("board: pmic_read_adc line %d: %q: value %q does not end in %s", i+1, clip(line), clip(val), unit)
 		}
 		f, err := strconv.ParseFloat(num, 64)
-		if err != nil || f != f || f < -1000 || f > 1000 {
+		if err == nil && f != f {
+			continue // "BATT_V volt(25)=nanV": no battery; not a failure of the other rails
+		}
+		if err != nil || f < -1000 || f > 1000 {
 			return nil, fmt.Errorf("board: pmic_read_adc line %d: %q: %q is not a number in [-1000, 1000]", i+1, clip(line), clip(num))
 		}
 		base, ok := strings.CutSuffix(name, "_"+unit)
@@ -65,7 +72,7 @@ func ParsePMICADC(out []byte) (*PMICADC, error) {
 		}
 		n++
 		if unit == "V" && base == "EXT5V" {
-			p.Input = physic.ElectricPotential(f * float64(physic.Volt))
+			p.Input = physic.ElectricPotential(math.Round(f * float64(physic.Volt)))
 			continue
 		}
 		r := rails[base]
@@ -74,9 +81,9 @@ func ParsePMICADC(out []byte) (*PMICADC, error) {
 			rails[base] = r
 		}
 		if unit == "A" {
-			r.Current, r.HasI = physic.ElectricCurrent(f*float64(physic.Ampere)), true
+			r.Current, r.HasI = physic.ElectricCurrent(math.Round(f*float64(physic.Ampere))), true
 		} else {
-			r.Voltage, r.HasV = physic.ElectricPotential(f*float64(physic.Volt)), true
+			r.Voltage, r.HasV = physic.ElectricPotential(math.Round(f*float64(physic.Volt))), true
 		}
 	}
 	if n == 0 {
@@ -169,7 +176,7 @@ func (s *pmicSource) Read() (Reading, error) {
 	p, err := ParsePMICADC(out)
 	if err != nil {
 		return Reading{}, &SourceError{Source: s.name, Op: "read", Err: err,
-			Hint: "pmic_read_adc needs a Raspberry Pi 5; on other boards use an INA219/INA260"}
+			Hint: "pmic_read_adc needs a Raspberry Pi 5 (update its firmware with sudo apt full-upgrade); on other boards use an INA219/INA260"}
 	}
 	s.last = p
 	w := s.a*watts(p.Power()) + s.b
