@@ -1,0 +1,295 @@
+package energy
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/edgewatt/edgewatt/board"
+	"periph.io/x/conn/v3/physic"
+)
+
+// sleeper is a workload whose inferences each take cost on the (virtual) clock.
+func sleeper(name string, cost time.Duration) Workload {
+	return Workload{Name: name, Run: func(n int) { time.Sleep(time.Duration(n) * cost) }}
+}
+
+func openReplay(t *testing.T, file string) board.Source {
+	t.Helper()
+	src, err := board.Open("replay:testdata/"+file, board.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close() })
+	return src
+}
+
+func within(t *testing.T, what string, got, want, rel float64) {
+	t.Helper()
+	if math.Abs(got-want) > rel*math.Abs(want) || math.IsNaN(got) {
+		t.Errorf("%s = %.6g, want %.6g (within %.2g%%)", what, got, want, 100*rel)
+	}
+}
+
+func joulesOf(e physic.Energy) float64 { return float64(e) / float64(physic.Joule) }
+
+// expect is what the trace definition says a window should measure, worked out from the
+// segments and the workload's cost alone.
+type expect struct {
+	energy, idleW, n, marginalUJ, totalUJ float64
+}
+
+func analytic(d *traceDef, idle, start, end time.Duration, cost time.Duration) expect {
+	var x expect
+	x.idleW = d.energy(0, idle) / idle.Seconds()
+	x.energy = d.energy(start, end)
+	x.n = (end - start).Seconds() / cost.Seconds()
+	x.totalUJ = x.energy / x.n * 1e6
+	x.marginalUJ = (x.energy - x.idleW*(end-start).Seconds()) / x.n * 1e6
+	return x
+}
+
+func checkWindow(t *testing.T, d *traceDef, res *Result, w *Window, cost time.Duration) {
+	t.Helper()
+	x := analytic(d, res.Idle.End, w.Start, w.End, cost)
+	name := w.Model + " window " + string(rune('0'+w.Index))
+	within(t, name+" energy (J)", joulesOf(w.Energy), x.energy, 0.01)
+	within(t, name+" inferences", w.Inferences, x.n, 0.01)
+	within(t, name+" total µJ/inference", microjoules(w.Total), x.totalUJ, 0.01)
+	within(t, name+" marginal µJ/inference", microjoules(w.Marginal), x.marginalUJ, 0.01)
+}
+
+func TestReplayMatchesTraceDefinition(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const cost = time.Millisecond
+		res, err := Run(context.Background(), openReplay(t, idleLoad.file), []Workload{sleeper("m", cost)},
+			Options{Windows: 3, Window: 2 * time.Second, ReplayRun: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Replay || res.Partial || len(res.Windows) != 3 {
+			t.Fatalf("replay=%v partial=%v windows=%d notes=%q; want a complete replay run of 3 windows", res.Replay, res.Partial, len(res.Windows), res.Notes)
+		}
+		within(t, "idle power (W)", watts(res.IdlePower), idleLoad.energy(0, 2*time.Second)/2, 0.01)
+		within(t, "idle energy (J)", joulesOf(res.Idle.Energy), idleLoad.energy(0, 2*time.Second), 0.01)
+		for i := range res.Windows {
+			w := &res.Windows[i]
+			if w.Start != time.Duration(2+2*i)*time.Second || w.Duration() != 2*time.Second {
+				t.Errorf("window %d spans %v..%v, want trace time %ds..%ds", w.Index, w.Start, w.End, 2+2*i, 4+2*i)
+			}
+			checkWindow(t, &idleLoad, res, w, cost)
+		}
+		s := res.Models[0]
+		x := analytic(&idleLoad, 2*time.Second, 2*time.Second, 4*time.Second, cost)
+		if s.Used != 3 || s.Total != 3 {
+			t.Errorf("median over %d of %d windows, want 3 of 3", s.Used, s.Total)
+		}
+		within(t, "median marginal µJ", s.MarginalUJ.Median, x.marginalUJ, 0.01)
+		within(t, "median total µJ", s.TotalUJ.Median, x.totalUJ, 0.01)
+		within(t, "median rate", s.Rate.Median, 1/cost.Seconds(), 0.01)
+		within(t, "median W above idle", s.AboveIdle.Median, 1.5, 0.01)
+		// g/million = µJ x 1e6 inferences x 1e-6 J/µJ / 3.6e6 J/kWh x 475 g/kWh.
+		within(t, "CO2e total g/million", s.CO2eTotal, x.totalUJ/3.6e6*475, 1e-9)
+		if res.GridIntensity != DefaultGridIntensity {
+			t.Errorf("grid intensity %v, want the default %v", res.GridIntensity, DefaultGridIntensity)
+		}
+		if res.Windows[0].TempMax.Celsius() < 54.9 || res.Idle.TempMax.Celsius() > 45.1 {
+			t.Errorf("temperatures idle %v load %v, want 45°C and 55°C", res.Idle.TempMax, res.Windows[0].TempMax)
+		}
+	})
+}
+
+func TestThrottledWindowLeftOutOfMedian(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const cost = time.Millisecond
+		res, err := Run(context.Background(), openReplay(t, throttled.file), []Workload{sleeper("m", cost)},
+			Options{Windows: 3, Window: 2 * time.Second, ReplayRun: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range res.Windows {
+			if got, want := w.Throttled, i == 1; got != want {
+				t.Errorf("window %d throttled = %v (flags %v), want %v", w.Index, got, w.Flags, want)
+			}
+		}
+		w2 := res.Windows[1]
+		if w2.Excluded == "" || !strings.Contains(w2.Excluded, "throttled") || w2.TempMax.Celsius() < 81.9 {
+			t.Errorf("window 2: excluded %q, max temp %v; want excluded as throttled at 82°C", w2.Excluded, w2.TempMax)
+		}
+		s := res.Models[0]
+		if s.Used != 2 || len(s.Excluded) != 1 || !strings.Contains(s.Excluded[0], "window 2") {
+			t.Fatalf("summary used %d windows, excluded %q; want windows 1 and 3, window 2 excluded", s.Used, s.Excluded)
+		}
+		x1 := analytic(&throttled, 2*time.Second, 2*time.Second, 4*time.Second, cost)
+		x3 := analytic(&throttled, 2*time.Second, 6*time.Second, 8*time.Second, cost)
+		within(t, "median marginal µJ (windows 1 and 3)", s.MarginalUJ.Median, (x1.marginalUJ+x3.marginalUJ)/2, 0.01)
+		within(t, "min marginal µJ", s.MarginalUJ.Min, x3.marginalUJ, 0.01)
+		within(t, "max marginal µJ", s.MarginalUJ.Max, x1.marginalUJ, 0.01)
+		// The throttled window is still measured and reported.
+		checkWindow(t, &throttled, res, &res.Windows[1], cost)
+	})
+}
+
+func TestThreeModelsRoundRobin(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		costs := []time.Duration{time.Millisecond, 500 * time.Microsecond, 250 * time.Microsecond}
+		names := []string{"float32", "float16", "int8"}
+		var work []Workload
+		for i := range names {
+			work = append(work, sleeper(names[i], costs[i]))
+		}
+		res, err := Run(context.Background(), openReplay(t, threeModels.file), work,
+			Options{Windows: 3, Window: 2 * time.Second, ReplayRun: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Windows) != 9 || len(res.Models) != 3 {
+			t.Fatalf("%d windows, %d models; want 9, 3", len(res.Windows), len(res.Models))
+		}
+		for i := range res.Windows {
+			w := &res.Windows[i]
+			if w.Model != names[i%3] || w.Index != i/3+1 {
+				t.Errorf("window %d is %s #%d, want %s #%d (round-robin)", i, w.Model, w.Index, names[i%3], i/3+1)
+			}
+			checkWindow(t, &threeModels, res, w, costs[i%3])
+		}
+		for i, s := range res.Models {
+			x := analytic(&threeModels, 2*time.Second, time.Duration(2+2*i)*time.Second, time.Duration(4+2*i)*time.Second, costs[i])
+			within(t, s.Model+" median marginal µJ", s.MarginalUJ.Median, x.marginalUJ, 0.01)
+		}
+	})
+}
+
+// failing is a replay that fails after `after` readings, like an unplugged sensor.
+type failing struct {
+	*board.Replay
+	after int
+}
+
+var errUnplugged = errors.New("i2c: remote I/O error")
+
+func (f *failing) Read() (board.Reading, error) {
+	if f.after == 0 {
+		return board.Reading{}, &board.SourceError{Source: f.Name(), Op: "read", Err: errUnplugged}
+	}
+	f.after--
+	return f.Replay.Read()
+}
+
+func TestSourceFailingMidRunGivesPartialResults(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		src := &failing{Replay: openReplay(t, idleLoad.file).(*board.Replay), after: 150} // ~7.4 s of trace
+		res, err := Run(context.Background(), src, []Workload{sleeper("m", time.Millisecond)},
+			Options{Windows: 5, Window: 2 * time.Second, ReplayRun: 50 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Partial {
+			t.Error("result not marked partial")
+		}
+		if !strings.Contains(strings.Join(res.Notes, "\n"), "remote I/O error") {
+			t.Errorf("notes %q do not say the source failed", res.Notes)
+		}
+		var full, part, none int
+		for _, w := range res.Windows {
+			switch {
+			case w.Coverage == 0:
+				none++
+			case w.Partial:
+				part++
+			default:
+				full++
+			}
+			if w.Inferences == 0 {
+				t.Errorf("window %d has no inference count", w.Index)
+			}
+		}
+		if full != 2 || part != 1 || none != 2 {
+			t.Errorf("windows full/partial/without data = %d/%d/%d, want 2/1/2", full, part, none)
+		}
+		if s := res.Models[0]; s.Used != 2 || len(s.Excluded) != 3 {
+			t.Errorf("median over %d windows, %d excluded; want 2 and 3", s.Used, len(s.Excluded))
+		}
+	})
+}
+
+// live is a sensor that reads high while a workload runs: the busy flag.
+type live struct {
+	busy     *atomic.Bool
+	reads    int
+	failAt   int // fail on this read, if > 0
+	counter  bool
+	energyNJ float64
+	last     time.Time
+}
+
+func (l *live) Name() string            { return "fake" }
+func (l *live) Interval() time.Duration { return 10 * time.Millisecond }
+func (l *live) Close() error            { return nil }
+func (l *live) Read() (board.Reading, error) {
+	l.reads++
+	if l.reads == l.failAt {
+		return board.Reading{}, &board.SourceError{Source: "fake", Op: "read", Err: errUnplugged}
+	}
+	p := 2.0
+	if l.busy.Load() {
+		p = 3.5
+	}
+	now := time.Now()
+	r := board.Reading{Time: now, Power: board.Watts(p)}
+	if l.counter {
+		if !l.last.IsZero() {
+			l.energyNJ += p * 1e9 * now.Sub(l.last).Seconds()
+		} else {
+			r.Flags |= board.First
+		}
+		l.last = now
+		r.Energy = physic.Energy(l.energyNJ) + physic.Joule // never 0
+	}
+	return r, nil
+}
+
+// busyWorkload marks the board busy from its first measured inference on (Run's warm-up
+// call, one inference before the idle window, does not count).
+func busyWorkload(busy *atomic.Bool, cost time.Duration) Workload {
+	warm := false
+	return Workload{Name: "m", Run: func(n int) {
+		if !warm {
+			warm = true
+			return
+		}
+		busy.Store(true)
+		time.Sleep(time.Duration(n) * cost)
+	}}
+}
+
+func TestLiveSource(t *testing.T) {
+	for _, counter := range []bool{false, true} {
+		name := map[bool]string{false: "power", true: "counter"}[counter]
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				busy := new(atomic.Bool)
+				src := &live{busy: busy, counter: counter}
+				const cost = 2 * time.Millisecond
+				res, err := Run(context.Background(), src, []Workload{busyWorkload(busy, cost)},
+					Options{Windows: 3, Window: time.Second})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Replay || res.Partial {
+					t.Fatalf("replay=%v partial=%v notes=%q", res.Replay, res.Partial, res.Notes)
+				}
+				within(t, "idle power", watts(res.IdlePower), 2.0, 0.01)
+				for _, w := range res.Windows {
+					within(t, "window power", watts(w.Power), 3.5, 0.01)
+					within(t, "rate", w.Rate, 1/cost.Seconds(), 0.01)
+				}
+			})
+		})
+	}
+}
