@@ -180,7 +180,7 @@ func Run(ctx context.Context, src board.Source, work []Workload, opt Options) (*
 	}
 	var (
 		readings []sampled
-		srcEnd   error    // why sampling stopped early, nil if it did not
+		srcEnd   error     // why sampling stopped early, nil if it did not
 		srcEndAt time.Time // when
 		origin   time.Time
 	)
