@@ -2,6 +2,8 @@ package convert
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,11 +21,66 @@ func h5Guard(err *error, what string) {
 // openH5 opens an HDF5 file, mapping the library's errors to one clear message.
 func openH5(path, what string) (f *hdf5.File, err error) {
 	defer h5Guard(&err, what)
+	if err := checkH5Size(path, what); err != nil {
+		return nil, err
+	}
 	f, err = hdf5.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("convert: %s is not a readable HDF5 file (%v); is it truncated or not a Keras .h5?", what, err)
 	}
 	return f, nil
+}
+
+// checkH5Size compares the file's size with the end-of-file address in its superblock,
+// which scigolib/hdf5 does not check: a truncated file could otherwise read as zeros.
+func checkH5Size(path, what string) error {
+	fh, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("convert: %v", err)
+	}
+	defer fh.Close()
+	st, err := fh.Stat()
+	if err != nil {
+		return fmt.Errorf("convert: %v", err)
+	}
+	var b [96]byte
+	n, _ := io.ReadFull(fh, b[:])
+	if n < 12 || string(b[:8]) != "\x89HDF\r\n\x1a\n" {
+		return fmt.Errorf("convert: %s is not an HDF5 file (no signature at byte 0); is it truncated or not a Keras .h5?", what)
+	}
+	var o, at int
+	switch b[8] {
+	case 0, 1:
+		o = int(b[13])
+		at = 24 + 2*o
+		if b[8] == 1 {
+			at += 4
+		}
+	case 2, 3:
+		o = int(b[9])
+		at = 12 + 2*o
+	default:
+		return fmt.Errorf("convert: %s: HDF5 superblock version %d is not supported", what, b[8])
+	}
+	if o != 4 && o != 8 {
+		return fmt.Errorf("convert: %s: HDF5 offset size %d is invalid; the file is corrupt", what, o)
+	}
+	if at+o > n {
+		return fmt.Errorf("convert: %s is truncated inside its HDF5 superblock", what)
+	}
+	var base, eof uint64
+	baseAt := at - 2*o
+	if b[8] >= 2 {
+		baseAt = 12
+	}
+	for i := o - 1; i >= 0; i-- {
+		eof = eof<<8 | uint64(b[at+i])
+		base = base<<8 | uint64(b[baseAt+i])
+	}
+	if size := uint64(st.Size()); base > size || eof > size-base {
+		return fmt.Errorf("convert: %s is truncated: its HDF5 superblock says it is %d bytes long, but it has %d; copy it again", what, base+eof, st.Size())
+	}
+	return nil
 }
 
 // h5Attrs returns the attributes of a group as Go values (string, []string, []float64, ...).

@@ -1,0 +1,378 @@
+package convert
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/edgewatt/edgewatt/runtime/modelfile"
+)
+
+func td(name string) string { return filepath.Join("testdata", name) }
+
+// Every generated model converts, parses back, and gives numpy's outputs.
+func TestTinyModels(t *testing.T) {
+	exp := loadExpected(t)
+	cases := []struct {
+		model, tok string
+		maxlen     int
+		format     string
+		acts       []string
+		layers     []string
+		labels     []string
+	}{
+		{"tiny_k24.h5", "tok.json", 0, "h5", []string{"relu", "sigmoid"},
+			[]string{"InputLayer", "Embedding", "GlobalAveragePooling1D", "Dense", "Dropout", "Dense"}, []string{"0", "1"}},
+		{"tiny_k3.h5", "tok.pickle", 0, "h5", []string{"relu", "sigmoid"},
+			[]string{"InputLayer", "Embedding", "GlobalAveragePooling1D", "Dense", "Dense"}, []string{"0", "1"}},
+		{"tiny_k22.h5", "tok_string.json", 6, "h5", []string{"tanh", "softmax"},
+			[]string{"Embedding", "GlobalAveragePooling1D", "Dense", "Dense"}, []string{"0", "1", "2"}},
+		{"tiny.keras", "tok.json", 0, "keras", []string{"relu", "softmax"},
+			[]string{"InputLayer", "Embedding", "GlobalAveragePooling1D", "Dense", "Dense"}, []string{"0", "1", "2"}},
+		{"tfjs/model.json", "vocab.txt", 0, "tfjs", []string{"relu", "softmax"},
+			[]string{"InputLayer", "Embedding", "GlobalAveragePooling1D", "Dense", "Dropout", "Dense"}, []string{"ham", "spam"}},
+	}
+	for _, c := range cases {
+		t.Run(c.model, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "m.safetensors")
+			if _, err := Convert(Options{Model: td(c.model), Tokenizer: td(c.tok), MaxLen: c.maxlen}, out); err != nil {
+				t.Fatal(err)
+			}
+			f, err := modelfile.ReadFile(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := exp.Models[c.model]
+			if f.Meta.Preprocess.MaxLen != e.MaxLen {
+				t.Errorf("maxlen %d, want %d", f.Meta.Preprocess.MaxLen, e.MaxLen)
+			}
+			if f.Meta.Provenance.SourceFormat != c.format {
+				t.Errorf("format %q, want %q", f.Meta.Provenance.SourceFormat, c.format)
+			}
+			var classes []string
+			for _, l := range f.Meta.Arch.SourceLayers {
+				classes = append(classes, l.Class)
+			}
+			if strings.Join(classes, ",") != strings.Join(c.layers, ",") {
+				t.Errorf("layers %v, want %v", classes, c.layers)
+			}
+			var acts []string
+			for _, d := range f.Meta.Arch.Dense {
+				acts = append(acts, d.Activation)
+			}
+			if strings.Join(acts, ",") != strings.Join(c.acts, ",") {
+				t.Errorf("activations %v, want %v", acts, c.acts)
+			}
+			if strings.Join(f.Meta.Labels, ",") != strings.Join(c.labels, ",") {
+				t.Errorf("labels %v, want %v", f.Meta.Labels, c.labels)
+			}
+			for i, row := range e.Rows {
+				got := forwardFile(t, f, row)
+				if !closeTo(got, e.Outputs[i], 1e-6) {
+					t.Errorf("row %v: got %v, numpy %v", row, got, e.Outputs[i])
+				}
+			}
+		})
+	}
+}
+
+// Refused models name the reason, wrap the right sentinel and leave no file.
+func TestRefused(t *testing.T) {
+	cases := []struct {
+		model    string
+		sentinel error
+		want     string
+	}{
+		{"neg_lstm.h5", ErrUnsupportedLayer, `"lstm" (LSTM)`},
+		{"neg_noweights.h5", ErrNoWeights, "no weight tensors"},
+		{"neg_nan.h5", nil, "NaN"},
+		{"neg_shape.h5", nil, "kernel is [4 5], want [4, 6]"},
+	}
+	for _, c := range cases {
+		t.Run(c.model, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "m.safetensors")
+			_, err := Convert(Options{Model: td(c.model), Tokenizer: td("tok.json"), MaxLen: 8}, out)
+			if err == nil {
+				t.Fatal("converted; want an error")
+			}
+			if c.sentinel != nil && !errors.Is(err, c.sentinel) {
+				t.Errorf("error %v does not wrap %v", err, c.sentinel)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q does not mention %q", err, c.want)
+			}
+			if c.sentinel == ErrUnsupportedLayer && !strings.Contains(err.Error(), Supported) {
+				t.Errorf("error %q does not list the supported layers", err)
+			}
+			assertNoFile(t, out)
+		})
+	}
+}
+
+func assertNoFile(t *testing.T, out string) {
+	t.Helper()
+	ents, err := os.ReadDir(filepath.Dir(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		t.Errorf("refused conversion left %s", e.Name())
+	}
+}
+
+func TestReadH5Layouts(t *testing.T) {
+	m, err := ReadH5(td("tiny_k24.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.KerasVersion != "2.4.0" || m.Backend != "tensorflow" {
+		t.Errorf("version %q backend %q", m.KerasVersion, m.Backend)
+	}
+	l := m.layer("dense_6")
+	if l == nil || len(l.Weights) != 2 || l.Weights[0].Name != "kernel" || !sameShape(l.Weights[0].Shape, 4, 5) || l.Weights[1].Name != "bias" {
+		t.Fatalf("dense_6 weights: %+v", l)
+	}
+	m3, err := ReadH5(td("tiny_k3.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := m3.layer("embedding"); e == nil || len(e.Weights) != 1 || !sameShape(e.Weights[0].Shape, 20, 4) {
+		t.Fatalf("Keras 3 embedding: %+v", e)
+	}
+	if n := m3.InputLength(); n != 8 {
+		t.Errorf("Keras 3 batch_shape [32, 8]: input length %d, want 8", n)
+	}
+	k22, err := ReadH5(td("tiny_k22.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := k22.InputLength(); n != 0 {
+		t.Errorf("Keras 2.2 [null, null]: input length %d, want 0", n)
+	}
+}
+
+func TestKerasPathsByClass(t *testing.T) {
+	m, err := ReadKeras(td("tiny.keras"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.KerasVersion != "3.10.0" {
+		t.Errorf("keras version %q", m.KerasVersion)
+	}
+	// Layer "out" is the second Dense: its weights are layers/dense_1/vars.
+	out := m.layer("out")
+	if out == nil || len(out.Weights) != 2 || !sameShape(out.Weights[0].Shape, 5, 3) || !sameShape(out.Weights[1].Shape, 3) {
+		t.Fatalf("layer out: %+v", out)
+	}
+}
+
+func TestSnakeCase(t *testing.T) {
+	for in, want := range map[string]string{"GlobalAveragePooling1D": "global_average_pooling1d", "Dense": "dense",
+		"Embedding": "embedding", "InputLayer": "input_layer", "LSTM": "lstm", "Conv1D": "conv1d", "TextVectorization": "text_vectorization"} {
+		if got := snakeCase(in); got != want {
+			t.Errorf("snakeCase(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestTokenizers(t *testing.T) {
+	exp := loadExpected(t)
+	for _, c := range []struct{ file, golden, format string }{
+		{"tok.json", "tok.json", "keras-json"},
+		{"tok.pickle", "tok.json", "keras-pickle"},
+		{"tok_string.json", "tok_string.json", "keras-json"},
+	} {
+		t.Run(c.file, func(t *testing.T) {
+			tok, _, err := ReadTokenizerFile(td(c.file), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := exp.Tokenizers[c.golden]
+			if tok.Format != c.format || tok.Spec.Mode != modelfile.ModeKeras {
+				t.Errorf("format %q mode %q", tok.Format, tok.Spec.Mode)
+			}
+			if tok.Spec.NumWords != g.NumWords || tok.Spec.OOVID != g.OOVID || tok.Spec.StartID != -1 {
+				t.Errorf("num_words %d oov %d start %d, want %d %d -1", tok.Spec.NumWords, tok.Spec.OOVID, tok.Spec.StartID, g.NumWords, g.OOVID)
+			}
+			if tok.Spec.Filters != defaultFilters || tok.Spec.Split != " " || !tok.Spec.Lower || tok.Spec.CharLevel {
+				t.Errorf("settings %+v", tok.Spec)
+			}
+			if len(tok.Index) != len(g.WordIndex) {
+				t.Errorf("%d words, want %d", len(tok.Index), len(g.WordIndex))
+			}
+			for w, id := range g.WordIndex {
+				if tok.Index[id] != w {
+					t.Errorf("id %d is %q, want %q", id, tok.Index[id], w)
+				}
+			}
+			spec, words, err := tok.ForModel(20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := len(g.WordIndex)
+			if g.NumWords > 0 {
+				want = g.NumWords - 1
+			}
+			if spec.VocabWords != want || len(words) != want+1 {
+				t.Errorf("vocab words %d (%d), want %d", spec.VocabWords, len(words), want)
+			}
+			for id := 1; id < len(words); id++ {
+				if words[id] != tok.Index[id] {
+					t.Errorf("word %d %q, want %q", id, words[id], tok.Index[id])
+				}
+			}
+		})
+	}
+}
+
+func TestTokenizerBeyondEmbedding(t *testing.T) {
+	tok, _, err := ReadTokenizerFile(td("tok_string.json"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = tok.ForModel(10)
+	if err == nil || !strings.Contains(err.Error(), "only 10 rows") {
+		t.Fatalf("err = %v, want an error about the embedding's 10 rows", err)
+	}
+	out := filepath.Join(t.TempDir(), "m.safetensors")
+	// 32 words, num_words 12, but a model of 20 rows is fine; the vocab of tok_string has 12.
+	if _, err := Convert(Options{Model: td("tiny_k24.h5"), Tokenizer: td("tok_string.json")}, out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestVocab(t *testing.T) {
+	for _, mode := range []string{modelfile.ModeModelMaker, modelfile.ModeJSStrip} {
+		tok, _, err := ReadTokenizerFile(td("vocab.txt"), mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := tok.Spec
+		if s.Mode != mode || s.StartID != 1 || s.OOVID != 2 || s.NumWords != 0 || !s.Lower || s.SourceWords != 5 {
+			t.Errorf("spec %+v", s)
+		}
+		spec, words, err := tok.ForModel(8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if spec.VocabWords != 7 || strings.Join(words, "|") != "|||movie|great|bad|it's|the" {
+			t.Errorf("words %q (vocab %d)", words, spec.VocabWords)
+		}
+		if _, _, err := tok.ForModel(7); err == nil {
+			t.Error("id 7 accepted for a 7-row embedding")
+		}
+	}
+	for _, bad := range []string{"", "<PAD> 0\nword\n", "<PAD> 1\n", "a 3\nb 3\n", "a 3\na 4\n", "a x\n", "a 0\n", "a -1\n", "a 1 2\n"} {
+		if _, err := ReadVocab([]byte(bad), modelfile.ModeModelMaker); err == nil {
+			t.Errorf("vocab %q accepted", bad)
+		}
+	}
+	if _, err := ReadVocab([]byte("a 1\n"), "regex"); err == nil {
+		t.Error("unknown split mode accepted")
+	}
+	if _, _, err := ReadTokenizerFile(td("tok.json"), modelfile.ModeJSStrip); err == nil {
+		t.Error("--split accepted for a Keras tokenizer")
+	}
+}
+
+func TestPickleAllowList(t *testing.T) {
+	_, _, err := ReadTokenizerFile(td("tok_evil.pickle"), "")
+	if err == nil || !strings.Contains(err.Error(), "system") || !strings.Contains(err.Error(), "refusing") {
+		t.Fatalf("evil pickle: err = %v, want a refusal naming the class", err)
+	}
+	// A pickle of a plain dict is not a tokenizer.
+	if _, err := ReadPickle([]byte("\x80\x04}\x94.")); err == nil || !strings.Contains(err.Error(), "not a keras Tokenizer") {
+		t.Errorf("dict pickle: %v", err)
+	}
+	// A hostile length must not allocate: BINUNICODE8 of 2^62 bytes.
+	if _, err := ReadPickle([]byte("\x80\x04\x8d\x00\x00\x00\x00\x00\x00\x00\x40.")); err == nil {
+		t.Error("huge length accepted")
+	}
+}
+
+func TestTokenizerJSONForms(t *testing.T) {
+	for _, bad := range []string{``, `{}`, `"x"`, `{"class_name":"Tokenizer"}`, `{"class_name":"Tokenizer","config":{}}`,
+		`{"class_name":"Tokenizer","config":{"word_index":"{\"a\":0}"}}`, `{"class_name":"Tokenizer","config":{"word_index":"{\"a\":1,\"b\":1}"}}`,
+		`{"class_name":"Tokenizer","config":{"num_words":-1,"word_index":"{\"a\":1}"}}`} {
+		if _, err := ReadTokenizerJSON([]byte(bad)); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
+	}
+	tok, err := ReadTokenizerJSON([]byte(`{"class_name":"Tokenizer","config":{"num_words":null,"oov_token":null,"lower":false,"split":"|","filters":"","char_level":true,"word_index":{"A":1}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := tok.Spec; s.Lower || s.Split != "|" || s.Filters != "" || !s.CharLevel || s.OOVID != -1 || s.NumWords != 0 {
+		t.Errorf("settings not kept exactly: %+v", s)
+	}
+}
+
+func TestPreprocessAndLabels(t *testing.T) {
+	dir := t.TempDir()
+	run := func(o Options) error {
+		o.Model, o.Tokenizer = td(o.Model), td("tok.json")
+		_, err := Convert(o, filepath.Join(dir, "m.safetensors"))
+		return err
+	}
+	for _, c := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{Model: "tiny_k22.h5"}, "--maxlen"},
+		{Options{Model: "tiny_k24.h5", MaxLen: 9}, "input length 8"},
+		{Options{Model: "tiny_k24.h5", Padding: "left"}, "padding"},
+		{Options{Model: "tiny_k24.h5", Truncating: "both"}, "truncating"},
+		{Options{Model: "tiny_k24.h5", Labels: "a,b,c"}, "3 labels"},
+		{Options{Model: "tiny.keras", Labels: "a,,c"}, "empty"},
+	} {
+		err := run(c.o)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: err = %v, want mention of %q", c.o, err, c.want)
+		}
+	}
+	assertNoFile(t, filepath.Join(dir, "m.safetensors"))
+	lf := filepath.Join(t.TempDir(), "labels.json")
+	os.WriteFile(lf, []byte(`{"c": 2, "a": 0, "b": 1}`), 0o644)
+	out := filepath.Join(t.TempDir(), "m.safetensors")
+	f, err := Convert(Options{Model: td("tiny.keras"), Tokenizer: td("tok.json"), Labels: lf, Padding: "post", Truncating: "post"}, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(f.Meta.Labels, ",") != "a,b,c" || f.Meta.Preprocess.Padding != "post" || f.Meta.Preprocess.Truncating != "post" {
+		t.Errorf("labels %v preprocess %+v", f.Meta.Labels, f.Meta.Preprocess)
+	}
+}
+
+// Truncated and corrupted inputs give errors, never panics.
+func TestCorruptInputs(t *testing.T) {
+	for _, name := range []string{"tiny_k24.h5", "tiny_k3.h5", "tiny.keras", "tfjs/model.json", "tok.pickle", "tok.json"} {
+		data, err := os.ReadFile(td(name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir := t.TempDir()
+		cuts := []int{0, 1, 8, 64, 512, len(data) / 3, len(data) / 2, len(data) - 100, len(data) - 1}
+		for _, n := range cuts {
+			if n < 0 || n >= len(data) {
+				continue
+			}
+			p := filepath.Join(dir, filepath.Base(name))
+			if err := os.WriteFile(p, data[:n], 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if strings.HasPrefix(name, "tok") {
+				if _, _, err := ReadTokenizerFile(p, ""); err == nil {
+					t.Errorf("%s cut to %d bytes: accepted", name, n)
+				}
+				continue
+			}
+			if m, err := ReadModel(p); err == nil {
+				if _, err := Validate(m); err == nil {
+					t.Errorf("%s cut to %d bytes: accepted", name, n)
+				}
+			}
+		}
+	}
+}
