@@ -68,3 +68,10 @@ func checkGather(d, rows int, ids []int32, ncoef int) {
 	}
 	_ = d
 }
+
+// kernelVariant is an assembly table and whether this CPU can run it.
+type kernelVariant struct {
+	k   *kernels
+	ok  bool
+	why string // why not, when !ok
+}

@@ -2,4 +2,110 @@
 
 package runtime
 
-func archKernels() kernels { return unrolled }
+import "golang.org/x/sys/cpu"
+
+// hasAVX2 is true when the AVX2 kernels can run: AVX2, FMA and F16C (every AVX2 CPU in
+// practice, checked anyway) with the OS saving YMM state (x/sys/cpu checks XGETBV).
+var hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
+
+// avx2 is the AVX2 table. Rows whose width is not a multiple of 8 and dense layers whose
+// input is not a multiple of 8 fall back to the unrolled pure-Go kernels.
+var avx2 = kernels{
+	name:        "avx2+fma+f16c",
+	gatherF32:   gatherF32AVX2Go,
+	gatherF16:   gatherF16AVX2Go,
+	gatherI8:    gatherI8AVX2Go,
+	gatherI8I32: gatherI8I32AVX2Go,
+	dense:       denseAVX2Go,
+	zeroPrefix:  zeroPrefixAVX2Go,
+}
+
+func archKernels() kernels {
+	if hasAVX2 {
+		return avx2
+	}
+	return unrolled
+}
+
+// archVariants lists the assembly tables this build has, with whether this CPU runs them,
+// for tests and benchmarks.
+func archVariants() []kernelVariant {
+	return []kernelVariant{{k: &avx2, ok: hasAVX2, why: "CPU lacks AVX2/FMA/F16C"}}
+}
+
+//go:noescape
+func gatherF32AVX2(acc *float32, d int, table *float32, ids *int32, coef *float32, n int)
+
+//go:noescape
+func gatherF16AVX2(acc *float32, d int, table *uint16, ids *int32, coef *float32, n int)
+
+//go:noescape
+func gatherI8AVX2(acc *float32, d int, table *int8, ids *int32, coef *float32, n int)
+
+//go:noescape
+func gatherI8I32AVX2(acc *int32, d int, table *int8, ids *int32, coef *int32, n int)
+
+//go:noescape
+func denseAVX2(out *float32, nout int, x *float32, nin int, w *float32, b *float32)
+
+//go:noescape
+func zeroPrefixAVX2(ids *int32, n int) int
+
+func gatherF32AVX2Go(acc, table []float32, ids []int32, coef []float32) {
+	d := len(acc)
+	if d%8 != 0 || len(ids) == 0 {
+		gatherF32Unrolled(acc, table, ids, coef)
+		return
+	}
+	checkGather(d, len(table)/d, ids, len(coef))
+	gatherF32AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+}
+
+func gatherF16AVX2Go(acc []float32, table []uint16, ids []int32, coef []float32) {
+	d := len(acc)
+	if d%8 != 0 || len(ids) == 0 {
+		gatherF16Unrolled(acc, table, ids, coef)
+		return
+	}
+	checkGather(d, len(table)/d, ids, len(coef))
+	gatherF16AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+}
+
+func gatherI8AVX2Go(acc []float32, table []int8, ids []int32, coef []float32) {
+	d := len(acc)
+	if d%8 != 0 || len(ids) == 0 {
+		gatherI8Unrolled(acc, table, ids, coef)
+		return
+	}
+	checkGather(d, len(table)/d, ids, len(coef))
+	gatherI8AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+}
+
+func gatherI8I32AVX2Go(acc []int32, table []int8, ids []int32, coef []int32) {
+	d := len(acc)
+	if d%8 != 0 || len(ids) == 0 {
+		gatherI8I32Unrolled(acc, table, ids, coef)
+		return
+	}
+	checkGather(d, len(table)/d, ids, len(coef))
+	gatherI8I32AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+}
+
+func denseAVX2Go(out, x, w, b []float32) {
+	n := len(x)
+	if n%8 != 0 || n == 0 || len(out) == 0 {
+		denseUnrolled(out, x, w, b)
+		return
+	}
+	if len(w) < len(out)*n || len(b) < len(out) {
+		panic("runtime: dense: w or b too short")
+	}
+	denseAVX2(&out[0], len(out), &x[0], n, &w[0], &b[0])
+}
+
+func zeroPrefixAVX2Go(ids []int32) int {
+	if len(ids) == 0 {
+		return 0
+	}
+	return zeroPrefixAVX2(&ids[0], len(ids))
+}

@@ -3,3 +3,5 @@
 package runtime
 
 func archKernels() kernels { return unrolled }
+
+func archVariants() []kernelVariant { return nil }

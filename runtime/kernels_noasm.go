@@ -8,3 +8,5 @@ func archKernels() kernels {
 	k.name = "go (noasm)"
 	return k
 }
+
+func archVariants() []kernelVariant { return nil }

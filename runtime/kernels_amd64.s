@@ -1,0 +1,458 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// AVX2 + FMA + F16C kernels; contracts in kernels_generic.go. The Go wrappers in
+// kernels_amd64.go check lengths and ids before calling them.
+
+// Each gather takes (acc, d, table, ids, coef, n): acc[0:d] += sum_k coef[k]*row(ids[k]),
+// d a multiple of 8. d == 16 (two YMM) runs with the ids split over two accumulator pairs.
+
+// func gatherF32AVX2(acc *float32, d int, table *float32, ids *int32, coef *float32, n int)
+TEXT ·gatherF32AVX2(SB), NOSPLIT, $0-48
+	MOVQ acc+0(FP), DI
+	MOVQ d+8(FP), DX
+	MOVQ table+16(FP), SI
+	MOVQ ids+24(FP), R8
+	MOVQ coef+32(FP), R9
+	MOVQ n+40(FP), CX
+	XORQ BX, BX
+	CMPQ DX, $16
+	JNE  f32general
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	MOVQ    CX, R10
+	ANDQ    $-2, R10
+	JZ      f32tail16
+
+f32loop16:
+	MOVLQSX      (R8)(BX*4), AX
+	MOVLQSX      4(R8)(BX*4), R11
+	SHLQ         $6, AX
+	SHLQ         $6, R11
+	VBROADCASTSS (R9)(BX*4), Y4
+	VBROADCASTSS 4(R9)(BX*4), Y5
+	VFMADD231PS  (SI)(AX*1), Y4, Y0
+	VFMADD231PS  32(SI)(AX*1), Y4, Y1
+	VFMADD231PS  (SI)(R11*1), Y5, Y2
+	VFMADD231PS  32(SI)(R11*1), Y5, Y3
+	ADDQ         $2, BX
+	CMPQ         BX, R10
+	JLT          f32loop16
+
+f32tail16:
+	CMPQ         BX, CX
+	JGE          f32done16
+	MOVLQSX      (R8)(BX*4), AX
+	SHLQ         $6, AX
+	VBROADCASTSS (R9)(BX*4), Y4
+	VFMADD231PS  (SI)(AX*1), Y4, Y0
+	VFMADD231PS  32(SI)(AX*1), Y4, Y1
+
+f32done16:
+	VADDPS  Y2, Y0, Y0
+	VADDPS  Y3, Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VZEROUPPER
+	RET
+
+f32general:
+	MOVQ DX, R11
+	SHLQ $2, R11 // row stride in bytes
+	XORQ R12, R12 // column offset in bytes
+
+f32col:
+	VMOVUPS (DI)(R12*1), Y0
+	XORQ    BX, BX
+	TESTQ   CX, CX
+	JZ      f32colstore
+
+f32id:
+	MOVLQSX      (R8)(BX*4), AX
+	IMULQ        R11, AX
+	ADDQ         R12, AX
+	VBROADCASTSS (R9)(BX*4), Y4
+	VFMADD231PS  (SI)(AX*1), Y4, Y0
+	INCQ         BX
+	CMPQ         BX, CX
+	JLT          f32id
+
+f32colstore:
+	VMOVUPS Y0, (DI)(R12*1)
+	ADDQ    $32, R12
+	CMPQ    R12, R11
+	JLT     f32col
+	VZEROUPPER
+	RET
+
+// func gatherF16AVX2(acc *float32, d int, table *uint16, ids *int32, coef *float32, n int)
+TEXT ·gatherF16AVX2(SB), NOSPLIT, $0-48
+	MOVQ acc+0(FP), DI
+	MOVQ d+8(FP), DX
+	MOVQ table+16(FP), SI
+	MOVQ ids+24(FP), R8
+	MOVQ coef+32(FP), R9
+	MOVQ n+40(FP), CX
+	XORQ BX, BX
+	CMPQ DX, $16
+	JNE  f16general
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	MOVQ    CX, R10
+	ANDQ    $-2, R10
+	JZ      f16tail16
+
+f16loop16:
+	MOVLQSX      (R8)(BX*4), AX
+	MOVLQSX      4(R8)(BX*4), R11
+	SHLQ         $5, AX
+	SHLQ         $5, R11
+	VBROADCASTSS (R9)(BX*4), Y4
+	VBROADCASTSS 4(R9)(BX*4), Y5
+	VCVTPH2PS    (SI)(AX*1), Y6
+	VCVTPH2PS    16(SI)(AX*1), Y7
+	VCVTPH2PS    (SI)(R11*1), Y8
+	VCVTPH2PS    16(SI)(R11*1), Y9
+	VFMADD231PS  Y6, Y4, Y0
+	VFMADD231PS  Y7, Y4, Y1
+	VFMADD231PS  Y8, Y5, Y2
+	VFMADD231PS  Y9, Y5, Y3
+	ADDQ         $2, BX
+	CMPQ         BX, R10
+	JLT          f16loop16
+
+f16tail16:
+	CMPQ         BX, CX
+	JGE          f16done16
+	MOVLQSX      (R8)(BX*4), AX
+	SHLQ         $5, AX
+	VBROADCASTSS (R9)(BX*4), Y4
+	VCVTPH2PS    (SI)(AX*1), Y6
+	VCVTPH2PS    16(SI)(AX*1), Y7
+	VFMADD231PS  Y6, Y4, Y0
+	VFMADD231PS  Y7, Y4, Y1
+
+f16done16:
+	VADDPS  Y2, Y0, Y0
+	VADDPS  Y3, Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VZEROUPPER
+	RET
+
+f16general:
+	MOVQ DX, R11
+	SHLQ $1, R11 // row stride in bytes
+	XORQ R12, R12 // column offset in bytes (table)
+	XORQ R13, R13 // column offset in bytes (acc)
+
+f16col:
+	VMOVUPS (DI)(R13*1), Y0
+	XORQ    BX, BX
+	TESTQ   CX, CX
+	JZ      f16colstore
+
+f16id:
+	MOVLQSX      (R8)(BX*4), AX
+	IMULQ        R11, AX
+	ADDQ         R12, AX
+	VBROADCASTSS (R9)(BX*4), Y4
+	VCVTPH2PS    (SI)(AX*1), Y6
+	VFMADD231PS  Y6, Y4, Y0
+	INCQ         BX
+	CMPQ         BX, CX
+	JLT          f16id
+
+f16colstore:
+	VMOVUPS Y0, (DI)(R13*1)
+	ADDQ    $16, R12
+	ADDQ    $32, R13
+	CMPQ    R12, R11
+	JLT     f16col
+	VZEROUPPER
+	RET
+
+// func gatherI8AVX2(acc *float32, d int, table *int8, ids *int32, coef *float32, n int)
+TEXT ·gatherI8AVX2(SB), NOSPLIT, $0-48
+	MOVQ acc+0(FP), DI
+	MOVQ d+8(FP), DX
+	MOVQ table+16(FP), SI
+	MOVQ ids+24(FP), R8
+	MOVQ coef+32(FP), R9
+	MOVQ n+40(FP), CX
+	XORQ BX, BX
+	CMPQ DX, $16
+	JNE  i8general
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	MOVQ    CX, R10
+	ANDQ    $-2, R10
+	JZ      i8tail16
+
+i8loop16:
+	MOVLQSX      (R8)(BX*4), AX
+	MOVLQSX      4(R8)(BX*4), R11
+	SHLQ         $4, AX
+	SHLQ         $4, R11
+	VBROADCASTSS (R9)(BX*4), Y4
+	VBROADCASTSS 4(R9)(BX*4), Y5
+	VPMOVSXBD    (SI)(AX*1), Y6
+	VPMOVSXBD    8(SI)(AX*1), Y7
+	VPMOVSXBD    (SI)(R11*1), Y8
+	VPMOVSXBD    8(SI)(R11*1), Y9
+	VCVTDQ2PS    Y6, Y6
+	VCVTDQ2PS    Y7, Y7
+	VCVTDQ2PS    Y8, Y8
+	VCVTDQ2PS    Y9, Y9
+	VFMADD231PS  Y6, Y4, Y0
+	VFMADD231PS  Y7, Y4, Y1
+	VFMADD231PS  Y8, Y5, Y2
+	VFMADD231PS  Y9, Y5, Y3
+	ADDQ         $2, BX
+	CMPQ         BX, R10
+	JLT          i8loop16
+
+i8tail16:
+	CMPQ         BX, CX
+	JGE          i8done16
+	MOVLQSX      (R8)(BX*4), AX
+	SHLQ         $4, AX
+	VBROADCASTSS (R9)(BX*4), Y4
+	VPMOVSXBD    (SI)(AX*1), Y6
+	VPMOVSXBD    8(SI)(AX*1), Y7
+	VCVTDQ2PS    Y6, Y6
+	VCVTDQ2PS    Y7, Y7
+	VFMADD231PS  Y6, Y4, Y0
+	VFMADD231PS  Y7, Y4, Y1
+
+i8done16:
+	VADDPS  Y2, Y0, Y0
+	VADDPS  Y3, Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VZEROUPPER
+	RET
+
+i8general:
+	XORQ R12, R12 // column offset in bytes (table)
+	XORQ R13, R13 // column offset in bytes (acc)
+
+i8col:
+	VMOVUPS (DI)(R13*1), Y0
+	XORQ    BX, BX
+	TESTQ   CX, CX
+	JZ      i8colstore
+
+i8id:
+	MOVLQSX      (R8)(BX*4), AX
+	IMULQ        DX, AX
+	ADDQ         R12, AX
+	VBROADCASTSS (R9)(BX*4), Y4
+	VPMOVSXBD    (SI)(AX*1), Y6
+	VCVTDQ2PS    Y6, Y6
+	VFMADD231PS  Y6, Y4, Y0
+	INCQ         BX
+	CMPQ         BX, CX
+	JLT          i8id
+
+i8colstore:
+	VMOVUPS Y0, (DI)(R13*1)
+	ADDQ    $8, R12
+	ADDQ    $32, R13
+	CMPQ    R12, DX
+	JLT     i8col
+	VZEROUPPER
+	RET
+
+// func gatherI8I32AVX2(acc *int32, d int, table *int8, ids *int32, coef *int32, n int)
+TEXT ·gatherI8I32AVX2(SB), NOSPLIT, $0-48
+	MOVQ acc+0(FP), DI
+	MOVQ d+8(FP), DX
+	MOVQ table+16(FP), SI
+	MOVQ ids+24(FP), R8
+	MOVQ coef+32(FP), R9
+	MOVQ n+40(FP), CX
+	XORQ BX, BX
+	CMPQ DX, $16
+	JNE  i32general
+	VMOVDQU (DI), Y0
+	VMOVDQU 32(DI), Y1
+	VPXOR   Y2, Y2, Y2
+	VPXOR   Y3, Y3, Y3
+	MOVQ    CX, R10
+	ANDQ    $-2, R10
+	JZ      i32tail16
+
+i32loop16:
+	MOVLQSX      (R8)(BX*4), AX
+	MOVLQSX      4(R8)(BX*4), R11
+	SHLQ         $4, AX
+	SHLQ         $4, R11
+	VPBROADCASTD (R9)(BX*4), Y4
+	VPBROADCASTD 4(R9)(BX*4), Y5
+	VPMOVSXBD    (SI)(AX*1), Y6
+	VPMOVSXBD    8(SI)(AX*1), Y7
+	VPMOVSXBD    (SI)(R11*1), Y8
+	VPMOVSXBD    8(SI)(R11*1), Y9
+	VPMULLD      Y4, Y6, Y6
+	VPMULLD      Y4, Y7, Y7
+	VPMULLD      Y5, Y8, Y8
+	VPMULLD      Y5, Y9, Y9
+	VPADDD       Y6, Y0, Y0
+	VPADDD       Y7, Y1, Y1
+	VPADDD       Y8, Y2, Y2
+	VPADDD       Y9, Y3, Y3
+	ADDQ         $2, BX
+	CMPQ         BX, R10
+	JLT          i32loop16
+
+i32tail16:
+	CMPQ         BX, CX
+	JGE          i32done16
+	MOVLQSX      (R8)(BX*4), AX
+	SHLQ         $4, AX
+	VPBROADCASTD (R9)(BX*4), Y4
+	VPMOVSXBD    (SI)(AX*1), Y6
+	VPMOVSXBD    8(SI)(AX*1), Y7
+	VPMULLD      Y4, Y6, Y6
+	VPMULLD      Y4, Y7, Y7
+	VPADDD       Y6, Y0, Y0
+	VPADDD       Y7, Y1, Y1
+
+i32done16:
+	VPADDD  Y2, Y0, Y0
+	VPADDD  Y3, Y1, Y1
+	VMOVDQU Y0, (DI)
+	VMOVDQU Y1, 32(DI)
+	VZEROUPPER
+	RET
+
+i32general:
+	XORQ R12, R12 // column offset in bytes (table)
+	XORQ R13, R13 // column offset in bytes (acc)
+
+i32col:
+	VMOVDQU (DI)(R13*1), Y0
+	XORQ    BX, BX
+	TESTQ   CX, CX
+	JZ      i32colstore
+
+i32id:
+	MOVLQSX      (R8)(BX*4), AX
+	IMULQ        DX, AX
+	ADDQ         R12, AX
+	VPBROADCASTD (R9)(BX*4), Y4
+	VPMOVSXBD    (SI)(AX*1), Y6
+	VPMULLD      Y4, Y6, Y6
+	VPADDD       Y6, Y0, Y0
+	INCQ         BX
+	CMPQ         BX, CX
+	JLT          i32id
+
+i32colstore:
+	VMOVDQU Y0, (DI)(R13*1)
+	ADDQ    $8, R12
+	ADDQ    $32, R13
+	CMPQ    R12, DX
+	JLT     i32col
+	VZEROUPPER
+	RET
+
+// func denseAVX2(out *float32, nout int, x *float32, nin int, w *float32, b *float32)
+// nin is a multiple of 8; w is [nout][nin].
+TEXT ·denseAVX2(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), DI
+	MOVQ nout+8(FP), CX
+	MOVQ x+16(FP), SI
+	MOVQ nin+24(FP), DX
+	MOVQ w+32(FP), R8
+	MOVQ b+40(FP), R9
+	SHLQ $2, DX // row bytes
+	XORQ BX, BX
+
+dout:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y2, Y2, Y2
+	XORQ   R10, R10
+	MOVQ   DX, R11
+	ANDQ   $-64, R11
+	JZ     din8
+
+din16:
+	VMOVUPS     (R8)(R10*1), Y1
+	VMOVUPS     32(R8)(R10*1), Y3
+	VFMADD231PS (SI)(R10*1), Y1, Y0
+	VFMADD231PS 32(SI)(R10*1), Y3, Y2
+	ADDQ        $64, R10
+	CMPQ        R10, R11
+	JLT         din16
+
+din8:
+	CMPQ        R10, DX
+	JGE         dsum
+	VMOVUPS     (R8)(R10*1), Y1
+	VFMADD231PS (SI)(R10*1), Y1, Y0
+
+dsum:
+	VADDPS       Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VPERMILPS    $0x4e, X0, X1
+	VADDPS       X1, X0, X0
+	VPERMILPS    $0xb1, X0, X1
+	VADDPS       X1, X0, X0
+	VADDSS       (R9)(BX*4), X0, X0
+	VMOVSS       X0, (DI)(BX*4)
+	ADDQ         DX, R8
+	INCQ         BX
+	CMPQ         BX, CX
+	JLT          dout
+	VZEROUPPER
+	RET
+
+// func zeroPrefixAVX2(ids *int32, n int) int
+TEXT ·zeroPrefixAVX2(SB), NOSPLIT, $0-24
+	MOVQ ids+0(FP), SI
+	MOVQ n+8(FP), CX
+	XORQ AX, AX
+	MOVQ CX, DX
+	ANDQ $-8, DX
+
+zloop:
+	CMPQ    AX, DX
+	JGE     ztail
+	VMOVDQU (SI)(AX*4), Y0
+	VPTEST  Y0, Y0
+	JNZ     zfound
+	ADDQ    $8, AX
+	JMP     zloop
+
+zfound:
+	VPXOR     Y1, Y1, Y1
+	VPCMPEQD  Y1, Y0, Y0
+	VMOVMSKPS Y0, BX
+	NOTL      BX
+	BSFL      BX, BX
+	ADDQ      BX, AX
+	JMP       zdone
+
+ztail:
+	CMPQ  AX, CX
+	JGE   zdone
+	MOVL  (SI)(AX*4), BX
+	TESTL BX, BX
+	JNZ   zdone
+	INCQ  AX
+	JMP   ztail
+
+zdone:
+	VZEROUPPER
+	MOVQ AX, ret+16(FP)
+	RET

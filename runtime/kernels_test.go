@@ -1,0 +1,364 @@
+package runtime
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/x448/float16"
+)
+
+// Exactness contracts checked here (the twins are in kernels_generic.go):
+//   - gatherI8I32 and zeroPrefix: bit-identical to the twin.
+//   - float kernels (gather f32/f16/i8, dense): |fast - twin| <= floatTol * (sum of |terms|),
+//     terms being each coef*row value (or w*x product) and the initial accumulator; the fast
+//     kernels fuse multiply-adds and sum in another order, each step off by at most half an
+//     ulp of the running magnitude.
+const floatTol = 1.0 / (1 << 20) // ~9.5e-7
+
+// testTables returns the tables to check against the twins: the unrolled pure-Go table and
+// every assembly table this build has. A table this CPU cannot run is reported by name and
+// skipped loudly by the caller.
+func testTables() []kernelVariant {
+	return append([]kernelVariant{{k: &unrolled, ok: true}}, archVariants()...)
+}
+
+func forTables(t *testing.T, f func(t *testing.T, k *kernels)) {
+	for _, v := range testTables() {
+		t.Run(v.k.name, func(t *testing.T) {
+			if !v.ok {
+				t.Skipf("SKIPPED: kernels %q not tested on this CPU: %s", v.k.name, v.why)
+			}
+			t.Parallel()
+			f(t, v.k)
+		})
+	}
+}
+
+// Lengths around every unroll boundary (4 in Go, 8/16 in AVX2, 4/16 in NEON).
+var (
+	testDims   = []int{1, 2, 3, 4, 5, 7, 8, 9, 12, 15, 16, 17, 20, 23, 24, 25, 31, 32, 33, 48, 64}
+	testCounts = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 33, 101}
+)
+
+const guard = -12345.5
+
+// withGuards returns a slice of n elements at offset off inside a buffer whose other elements
+// hold g, and a check that they still do.
+func withGuards[T comparable](t *testing.T, n, off int, g T) ([]T, func()) {
+	buf := make([]T, off+n+4)
+	for i := range buf {
+		buf[i] = g
+	}
+	s := buf[off : off+n : off+n]
+	return s, func() {
+		t.Helper()
+		for i := range buf {
+			if (i < off || i >= off+n) && buf[i] != g {
+				t.Fatalf("guard at %d (slice at %d..%d) overwritten: %v", i, off, off+n, buf[i])
+			}
+		}
+	}
+}
+
+type gatherCase struct {
+	d, rows int
+	ids     []int32
+	coefF   []float32
+	coefI   []int32
+	accF    []float32
+	accI    []int32
+	f32     []float32
+	f16     []uint16
+	i8      []int8
+}
+
+func newGatherCase(r *rand.Rand, d, n, off int) *gatherCase {
+	c := &gatherCase{d: d, rows: 1 + r.IntN(50)}
+	c.ids = make([]int32, n)
+	c.coefF = make([]float32, n)
+	c.coefI = make([]int32, n)
+	for k := range c.ids {
+		c.ids[k] = int32(r.IntN(c.rows))
+		c.coefF[k] = float32(r.NormFloat64())
+		c.coefI[k] = int32(r.IntN(201) - 100)
+	}
+	c.accF = make([]float32, d)
+	c.accI = make([]int32, d)
+	for j := range c.accF {
+		c.accF[j] = float32(r.NormFloat64())
+		c.accI[j] = int32(r.IntN(20001) - 10000)
+	}
+	// Tables start at an unaligned element offset.
+	c.f32 = make([]float32, off+c.rows*d)[off:]
+	c.f16 = make([]uint16, off+c.rows*d)[off:]
+	c.i8 = make([]int8, off+c.rows*d)[off:]
+	for i := range c.f32 {
+		c.f32[i] = float32(r.NormFloat64())
+		c.f16[i] = float16.Fromfloat32(float32(r.NormFloat64())).Bits()
+		c.i8[i] = int8(r.IntN(256) - 128)
+	}
+	return c
+}
+
+// magnitude returns, per column, the sum of |terms| of a float gather.
+func (c *gatherCase) magnitude(val func(i int) float64) []float64 {
+	m := make([]float64, c.d)
+	for j := range m {
+		m[j] = math.Abs(float64(c.accF[j]))
+		for k, id := range c.ids {
+			m[j] += math.Abs(float64(c.coefF[k]) * val(int(id)*c.d+j))
+		}
+	}
+	return m
+}
+
+func checkClose(t *testing.T, what string, got, want []float32, mag []float64) {
+	t.Helper()
+	for j := range want {
+		if d := math.Abs(float64(got[j]) - float64(want[j])); d > floatTol*mag[j] || math.IsNaN(float64(got[j])) {
+			t.Fatalf("%s: element %d = %v, twin %v (diff %g > %g)", what, j, got[j], want[j], d, floatTol*mag[j])
+		}
+	}
+}
+
+func runGatherCase(t *testing.T, k *kernels, c *gatherCase, off int, name string) {
+	t.Helper()
+	// float32
+	want := append([]float32(nil), c.accF...)
+	gatherF32Generic(want, c.f32, c.ids, c.coefF)
+	got, check := withGuards(t, c.d, off, float32(guard))
+	copy(got, c.accF)
+	k.gatherF32(got, c.f32, c.ids, c.coefF)
+	check()
+	checkClose(t, name+" gatherF32", got, want, c.magnitude(func(i int) float64 { return float64(c.f32[i]) }))
+	// float16
+	want = append(want[:0], c.accF...)
+	gatherF16Generic(want, c.f16, c.ids, c.coefF)
+	copy(got, c.accF)
+	k.gatherF16(got, c.f16, c.ids, c.coefF)
+	check()
+	checkClose(t, name+" gatherF16", got, want, c.magnitude(func(i int) float64 { return float64(float16.Frombits(c.f16[i]).Float32()) }))
+	// int8 -> float32
+	want = append(want[:0], c.accF...)
+	gatherI8Generic(want, c.i8, c.ids, c.coefF)
+	copy(got, c.accF)
+	k.gatherI8(got, c.i8, c.ids, c.coefF)
+	check()
+	checkClose(t, name+" gatherI8", got, want, c.magnitude(func(i int) float64 { return float64(c.i8[i]) }))
+	// int8 -> int32, exact
+	wantI := append([]int32(nil), c.accI...)
+	gatherI8I32Generic(wantI, c.i8, c.ids, c.coefI)
+	gotI, checkI := withGuards(t, c.d, off, int32(-777))
+	copy(gotI, c.accI)
+	k.gatherI8I32(gotI, c.i8, c.ids, c.coefI)
+	checkI()
+	for j := range wantI {
+		if gotI[j] != wantI[j] {
+			t.Fatalf("%s gatherI8I32: element %d = %d, twin %d", name, j, gotI[j], wantI[j])
+		}
+	}
+}
+
+func TestGatherKernelsMatchTwins(t *testing.T) {
+	forTables(t, func(t *testing.T, k *kernels) {
+		r := rand.New(rand.NewPCG(1, 2))
+		for _, d := range testDims {
+			for _, n := range testCounts {
+				for off := 0; off < 4; off++ {
+					c := newGatherCase(r, d, n, off)
+					runGatherCase(t, k, c, off, k.name)
+				}
+			}
+		}
+	})
+}
+
+// TestGatherI8I32Bound pins the overflow contract: with sum |coef| * 128 just below 2^31
+// every kernel is still exact (and agrees with int64 arithmetic).
+func TestGatherI8I32Bound(t *testing.T) {
+	forTables(t, func(t *testing.T, k *kernels) {
+		for _, d := range []int{16, 17, 32} {
+			rows := 4
+			table := make([]int8, rows*d)
+			for i := range table {
+				table[i] = -128
+				if i%3 == 1 {
+					table[i] = 127
+				}
+			}
+			// (2^31-1)/128 = 16777215.99: spread over 9 ids, as a maxlen-scale count never is.
+			limit := int32((1<<31 - 1) / 128)
+			ids := []int32{0, 1, 2, 3, 0, 1, 2, 3, 0}
+			coef := make([]int32, len(ids))
+			rest := limit
+			for i := range coef {
+				coef[i] = limit / int32(len(ids))
+				rest -= coef[i]
+			}
+			coef[0] += rest
+			acc := make([]int32, d)
+			k.gatherI8I32(acc, table, ids, coef)
+			for j := range acc {
+				var want int64
+				for i, id := range ids {
+					want += int64(coef[i]) * int64(table[int(id)*d+j])
+				}
+				if int64(acc[j]) != want {
+					t.Fatalf("d=%d element %d = %d, want %d", d, j, acc[j], want)
+				}
+			}
+		}
+	})
+}
+
+func TestDenseMatchesTwin(t *testing.T) {
+	forTables(t, func(t *testing.T, k *kernels) {
+		r := rand.New(rand.NewPCG(3, 4))
+		for _, nin := range []int{1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 64} {
+			for _, nout := range []int{1, 2, 3, 4, 5, 8, 9, 24, 25} {
+				for off := 0; off < 4; off++ {
+					x := make([]float32, off+nin)[off:]
+					w := make([]float32, off+nin*nout)[off:]
+					b := make([]float32, off+nout)[off:]
+					for i := range x {
+						x[i] = float32(r.NormFloat64())
+					}
+					for i := range w {
+						w[i] = float32(r.NormFloat64())
+					}
+					for i := range b {
+						b[i] = float32(r.NormFloat64())
+					}
+					want := make([]float32, nout)
+					denseGeneric(want, x, w, b)
+					got, check := withGuards(t, nout, off, float32(guard))
+					k.dense(got, x, w, b)
+					check()
+					mag := make([]float64, nout)
+					for o := range mag {
+						mag[o] = math.Abs(float64(b[o]))
+						for i := range x {
+							mag[o] += math.Abs(float64(w[o*nin+i] * x[i]))
+						}
+					}
+					checkClose(t, k.name+" dense", got, want, mag)
+				}
+			}
+		}
+	})
+}
+
+func TestZeroPrefixMatchesTwin(t *testing.T) {
+	forTables(t, func(t *testing.T, k *kernels) {
+		for n := 0; n <= 40; n++ {
+			for first := 0; first <= n; first++ {
+				for off := 0; off < 4; off++ {
+					ids := make([]int32, off+n)[off:]
+					if first < n {
+						ids[first] = int32(1 << (first % 31))
+						if first%2 == 1 {
+							ids[first] = -1
+						}
+					}
+					if got, want := k.zeroPrefix(ids), zeroPrefixGeneric(ids); got != want || want != first {
+						t.Fatalf("n=%d first nonzero at %d: got %d, twin %d", n, first, got, want)
+					}
+				}
+			}
+		}
+	})
+}
+
+func TestHalfToFloatAllPatterns(t *testing.T) {
+	for h := 0; h < 1<<16; h++ {
+		got := halfToFloat(uint16(h))
+		want := float16.Frombits(uint16(h)).Float32()
+		if math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
+			t.Fatalf("half %#04x: %v (%#08x), want %v (%#08x)", h, got, math.Float32bits(got), want, math.Float32bits(want))
+		}
+	}
+}
+
+// TestPredictorTablesAgree runs whole predictions with every table against the twins.
+func TestPredictorTablesAgree(t *testing.T) {
+	forTables(t, func(t *testing.T, k *kernels) {
+		specs := append([]testSpec(nil), testSpecs...)
+		specs = append(specs,
+			testSpec{V: 100, D: 16, hidden: []int{24, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, maxlen: 100, emb: "int8-tensor"},
+			testSpec{V: 100, D: 32, hidden: []int{8, 3}, acts: []string{"relu", "softmax"}, oov: 1, maxlen: 100, emb: "f16", padding: "post"},
+		)
+		for si, s := range specs {
+			if s.emb == "int8-tensor" || s.emb == "f16" {
+				s.emb = map[string]string{"int8-tensor": specs[6].emb, "f16": specs[4].emb}[s.emb]
+			}
+			f, _ := buildModel(t, s, uint64(si))
+			m, err := New(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ref, fast := m.newPredictorKernels(&generic), m.newPredictorKernels(k)
+			r := rand.New(rand.NewPCG(uint64(si), 5))
+			for trial := 0; trial < 100; trial++ {
+				seq := randSeq(r, s.V, r.IntN(2*m.Meta.Preprocess.MaxLen+2))
+				want := append([]float32(nil), ref.PredictIDs(seq).Scores...)
+				got := fast.PredictIDs(seq).Scores
+				for i := range want {
+					if d := math.Abs(float64(got[i] - want[i])); d > 1e-6 {
+						t.Fatalf("spec %d: score %d = %v with %s, %v with the twins", si, i, got[i], k.name, want[i])
+					}
+				}
+			}
+		}
+	})
+}
+
+func FuzzKernels(f *testing.F) {
+	f.Add(uint8(16), []byte{1, 2, 3, 0, 0, 5}, uint64(1))
+	f.Add(uint8(7), []byte{9}, uint64(2))
+	f.Add(uint8(33), []byte{}, uint64(3))
+	f.Fuzz(func(t *testing.T, d uint8, idb []byte, seed uint64) {
+		dim := int(d%70) + 1
+		r := rand.New(rand.NewPCG(seed, 9))
+		c := newGatherCase(r, dim, 0, int(seed%4))
+		for _, b := range idb {
+			c.ids = append(c.ids, int32(int(b)%c.rows))
+			c.coefF = append(c.coefF, float32(int8(b))/7)
+			c.coefI = append(c.coefI, int32(int8(b)))
+		}
+		ids := make([]int32, len(idb))
+		for i, b := range idb {
+			ids[i] = int32(b>>4) * int32(b&1)
+		}
+		for _, v := range testTables() {
+			if !v.ok {
+				continue
+			}
+			runGatherCase(t, v.k, c, int(seed%4), v.k.name)
+			if got, want := v.k.zeroPrefix(ids), zeroPrefixGeneric(ids); got != want {
+				t.Fatalf("%s zeroPrefix(%v) = %d, twin %d", v.k.name, ids, got, want)
+			}
+			out := make([]float32, 1+int(seed%30))
+			want := make([]float32, len(out))
+			x := make([]float32, dim)
+			w := make([]float32, dim*len(out))
+			for i := range x {
+				x[i] = float32(r.NormFloat64())
+			}
+			for i := range w {
+				w[i] = float32(r.NormFloat64())
+			}
+			b := w[:len(out)]
+			denseGeneric(want, x, w, b)
+			v.k.dense(out, x, w, b)
+			mag := make([]float64, len(out))
+			for o := range mag {
+				mag[o] = math.Abs(float64(b[o]))
+				for i := range x {
+					mag[o] += math.Abs(float64(w[o*dim+i] * x[i]))
+				}
+			}
+			checkClose(t, v.k.name+" dense", out, want, mag)
+		}
+	})
+}
