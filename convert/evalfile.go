@@ -1,0 +1,189 @@
+package convert
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// EvalRow is one labelled text of an --eval file.
+type EvalRow struct {
+	Label int // index into the model's labels
+	Text  string
+}
+
+// MaxEvalRows bounds the rows read from an --eval or --calib file.
+const MaxEvalRows = 1 << 22
+
+// ReadEvalFile reads labelled rows for the accuracy report: a CSV (RFC 4180, as written by
+// Python's csv module and pandas) with two fields per row, label then text, as in
+// ../shared/fixtures/sarcasm-headlines-v1-csv. A label is a class index (0, 1, ...) or one of
+// the model's label names. A first row whose label is neither is taken as a header and skipped
+// (is_sarcastic,headline).
+func ReadEvalFile(path string, labels []string) ([]EvalRow, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("convert: --eval: %w", err)
+	}
+	rows, err := ParseEval(data, labels)
+	if err != nil {
+		return nil, fmt.Errorf("convert: --eval %s: %w", path, err)
+	}
+	return rows, nil
+}
+
+// ParseEval parses the contents of an --eval file (see ReadEvalFile). nclasses is
+// len(labels), at least 2.
+func ParseEval(data []byte, labels []string) ([]EvalRow, error) {
+	n := max(len(labels), 2)
+	r := csv.NewReader(bytes.NewReader(data))
+	r.FieldsPerRecord = -1
+	r.ReuseRecord = true
+	var rows []EvalRow
+	for rec := 0; ; rec++ {
+		f, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w (the file must be CSV label,text; quote texts that contain commas or quotes)", err)
+		}
+		line, _ := r.FieldPos(0)
+		if len(f) == 1 && strings.TrimSpace(f[0]) == "" {
+			continue
+		}
+		if len(f) != 2 {
+			return nil, fmt.Errorf("line %d: %d fields, want 2 (label,text); quote texts that contain commas", line, len(f))
+		}
+		lab, ok := parseLabel(f[0], labels, n)
+		if !ok {
+			if rec == 0 {
+				continue // header
+			}
+			return nil, fmt.Errorf("line %d: label %q is neither a class index in [0, %d) nor one of the model's labels %q", line, f[0], n, labels)
+		}
+		if !utf8.ValidString(f[1]) {
+			return nil, fmt.Errorf("line %d: text is not valid UTF-8", line)
+		}
+		if len(rows) >= MaxEvalRows {
+			return nil, fmt.Errorf("more than %d rows", MaxEvalRows)
+		}
+		rows = append(rows, EvalRow{Label: lab, Text: f[1]})
+	}
+	if len(rows) == 0 {
+		return nil, errors.New("no labelled rows (want CSV label,text)")
+	}
+	return rows, nil
+}
+
+func parseLabel(s string, labels []string, n int) (int, bool) {
+	s = strings.TrimSpace(s)
+	if v, err := strconv.Atoi(s); err == nil {
+		return v, v >= 0 && v < n
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil && f == float64(int(f)) && f >= 0 && int(f) < n {
+		return int(f), true // 1.0 from pandas
+	}
+	for i, l := range labels {
+		if l != "" && s == l {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// textColumns are header names taken as the text column of a --calib CSV.
+var textColumns = []string{"text", "headline", "sentence", "review", "comment", "content", "message", "title"}
+
+// ReadCalibFile reads calibration texts: a file ending in .csv is CSV (RFC 4180) and its text
+// column is used (the column whose header is text, headline, sentence, ... when the first row
+// is a header, else the last column, so label,text rows work); any other file holds one text
+// per line. Empty texts are skipped.
+func ReadCalibFile(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("convert: --calib: %w", err)
+	}
+	texts, err := ParseCalib(data, strings.HasSuffix(strings.ToLower(path), ".csv"))
+	if err != nil {
+		return nil, fmt.Errorf("convert: --calib %s: %w", path, err)
+	}
+	return texts, nil
+}
+
+// ParseCalib parses the contents of a --calib file (see ReadCalibFile).
+func ParseCalib(data []byte, isCSV bool) ([]string, error) {
+	var texts []string
+	add := func(s string, line int) error {
+		if strings.TrimSpace(s) == "" {
+			return nil
+		}
+		if !utf8.ValidString(s) {
+			return fmt.Errorf("line %d: text is not valid UTF-8", line)
+		}
+		if len(texts) >= MaxEvalRows {
+			return fmt.Errorf("more than %d texts", MaxEvalRows)
+		}
+		texts = append(texts, s)
+		return nil
+	}
+	if !isCSV {
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Buffer(nil, 1<<20)
+		for line := 1; sc.Scan(); line++ {
+			if err := add(strings.TrimSuffix(sc.Text(), "\r"), line); err != nil {
+				return nil, err
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return nil, err
+		}
+	} else {
+		r := csv.NewReader(bytes.NewReader(data))
+		r.FieldsPerRecord = -1
+		col := -1
+		for rec := 0; ; rec++ {
+			f, err := r.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%w (quote texts that contain commas or quotes)", err)
+			}
+			line, _ := r.FieldPos(0)
+			if rec == 0 {
+				for i, h := range f {
+					for _, name := range textColumns {
+						if strings.EqualFold(strings.TrimSpace(h), name) {
+							col = i
+						}
+					}
+				}
+				if col >= 0 {
+					continue // header
+				}
+			}
+			c := col
+			if c < 0 {
+				c = len(f) - 1
+			}
+			if c >= len(f) {
+				return nil, fmt.Errorf("line %d: %d fields, no text column %d", line, len(f), c+1)
+			}
+			if err := add(f[c], line); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(texts) == 0 {
+		return nil, errors.New("no texts")
+	}
+	return texts, nil
+}
