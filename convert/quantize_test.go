@@ -132,7 +132,6 @@ func TestQuantizeSynthetic(t *testing.T) {
 		maxRatio float64
 	}{
 		{QuantOptions{Scheme: "int8"}, modelfile.SchemeInt8Row, 0.29},
-		{QuantOptions{}, modelfile.SchemeInt8Row, 0.29}, // default
 		{QuantOptions{Scheme: "int8", EmbeddingPerTensor: true}, modelfile.SchemeInt8Tensor, 0.26},
 		{QuantOptions{Scheme: "f16"}, modelfile.SchemeF16, 0.51},
 	} {
@@ -232,10 +231,12 @@ func TestQuantizeWithoutEval(t *testing.T) {
 	if src := rep["layer_inputs"].(map[string]any)["count"]; src != 300 {
 		t.Fatalf("layer inputs %v", src)
 	}
-	// f32 is returned as is, without a report.
-	same, err := Quantize(f32, QuantOptions{Scheme: "f32"}, nil)
-	if err != nil || same != f32 {
-		t.Fatalf("f32: %v %v", same, err)
+	// f32 (and the default) is returned as is, without a report.
+	for _, s := range []string{"f32", ""} {
+		same, err := Quantize(f32, QuantOptions{Scheme: s}, nil)
+		if err != nil || same != f32 {
+			t.Fatalf("%q: %v %v", s, same, err)
+		}
 	}
 }
 
