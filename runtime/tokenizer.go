@@ -54,13 +54,15 @@ type Tokenizer struct {
 	// or to asciiSep (ends the word) or asciiDrop (deleted).
 	ascii     [128]uint8
 	fastASCII bool // the ascii table describes the whole behaviour on ASCII text
+	// charIDs is, with CharLevel, the id each ASCII byte appends, or -1 for none.
+	charIDs [128]int32
 
 	split      string
 	splitBytes []byte
 	splitRune  rune   // ModeKeras with a one-character Split, else -1
 	filterHigh []rune // sorted non-ASCII Filters characters
 
-	index   map[string]int32
+	vocab   *vocabTable
 	maxWord int // length in bytes of the longest vocabulary word
 }
 
@@ -184,18 +186,15 @@ func NewTokenizer(spec modelfile.TokenizerSpec, words []string) (*Tokenizer, err
 		t.ascii[c] = b
 	}
 
-	t.index = make(map[string]int32, len(words))
-	for id := 1; id < len(words); id++ {
-		w := words[id]
-		if w == "" {
-			continue
-		}
-		if _, dup := t.index[w]; dup {
-			continue
-		}
-		t.index[w] = int32(id)
-		if len(w) > t.maxWord {
-			t.maxWord = len(w)
+	t.vocab = newVocabTable(words)
+	t.maxWord = t.vocab.maxWord
+	if t.charLevel {
+		for c := range t.charIDs {
+			ids := t.appendID(nil, t.vocab.get([]byte{t.ascii[c]}))
+			t.charIDs[c] = -1
+			if len(ids) == 1 {
+				t.charIDs[c] = ids[0]
+			}
 		}
 	}
 	return t, nil
@@ -237,72 +236,87 @@ func (t *Tokenizer) AppendIDs(dst []int32, text string) []int32 {
 	if t.startID >= 0 {
 		dst = append(dst, t.startID)
 	}
-	var stack [maxStackWord]byte
-	buf := stack[:]
-	if t.maxWord > len(buf) {
-		buf = make([]byte, t.maxWord)
-	} else {
-		buf = buf[:t.maxWord]
-	}
 	if t.fastASCII {
 		n := len(dst)
-		if out, ok := t.appendASCII(dst, text, buf); ok {
+		if out, ok := t.appendASCII(dst, text); ok {
 			return out
 		}
 		dst = dst[:n]
 	}
-	return t.appendExact(dst, text, buf)
+	return t.appendExact(dst, text)
 }
 
-// appendASCII is the fast path: it tokenizes text a byte at a time with the ascii table and
-// reports false, having appended garbage to dst, when text is not ASCII.
-func (t *Tokenizer) appendASCII(dst []int32, text string, buf []byte) ([]int32, bool) {
+// appendASCII is the fast path: it tokenizes text a byte at a time with the ascii table,
+// hashing each word as it goes, and looks the word up in place (no copy). It reports false,
+// having appended garbage to dst, when text is not ASCII.
+func (t *Tokenizer) appendASCII(dst []int32, text string) ([]int32, bool) {
 	if t.charLevel {
 		for i := 0; i < len(text); i++ {
 			c := text[i]
 			if c >= utf8.RuneSelf {
 				return dst, false
 			}
-			buf[0] = t.ascii[c]
-			dst = t.lookup(dst, buf[:min(1, len(buf))], len(buf) == 0)
+			if id := t.charIDs[c]; id >= 0 {
+				dst = append(dst, id)
+			}
 		}
 		return dst, true
 	}
-	n, over, inWord := 0, false, false
+	var h, acc uint64
+	n, start, inWord := 0, 0, false
 	for i := 0; i < len(text); i++ {
 		c := text[i]
 		if c >= utf8.RuneSelf {
 			return dst, false
 		}
-		switch m := t.ascii[c]; m {
-		case asciiSep:
+		m := t.ascii[c]
+		if m < asciiSep {
+			if !inWord {
+				inWord, start = true, i
+			}
+			acc = acc<<8 | uint64(m)
+			if n&7 == 7 {
+				h, acc = hashBlock(h, acc), 0
+			}
+			n++
+			continue
+		}
+		if m == asciiSep {
 			if inWord || t.keepEmpty {
-				dst = t.lookup(dst, buf[:n], over)
+				dst = t.lookupASCII(dst, text[start:i], n, hashEnd(h, acc, n))
 			}
-			n, over, inWord = 0, false, false
-		case asciiDrop:
-		default:
-			inWord = true
-			if n < len(buf) {
-				buf[n] = m
-				n++
-			} else {
-				over = true
-			}
+			h, acc, n, inWord = 0, 0, 0, false
 		}
 	}
 	if inWord || t.keepEmpty {
-		dst = t.lookup(dst, buf[:n], over)
+		dst = t.lookupASCII(dst, text[start:], n, hashEnd(h, acc, n))
 	}
 	return dst, true
 }
 
+// lookupASCII appends the id of the word made of the n mapped bytes of seg, hashing to h.
+func (t *Tokenizer) lookupASCII(dst []int32, seg string, n int, h uint64) []int32 {
+	var id int32
+	if n > 0 && n <= t.maxWord {
+		id = t.vocab.getMapped(seg, n, h, &t.ascii)
+	}
+	return t.appendID(dst, id)
+}
+
 // lookup appends the id of word w, or of a word longer than any in the vocabulary (over).
 func (t *Tokenizer) lookup(dst []int32, w []byte, over bool) []int32 {
+	var id int32
 	if !over {
-		if id, ok := t.index[string(w)]; ok && (t.numWords == 0 || id < t.numWords) {
-			return append(dst, id)
-		}
+		id = t.vocab.get(w)
+	}
+	return t.appendID(dst, id)
+}
+
+// appendID appends the id of a word whose vocabulary id is id (0: not in the vocabulary),
+// as texts_to_sequences does with num_words and the OOV token.
+func (t *Tokenizer) appendID(dst []int32, id int32) []int32 {
+	if id > 0 && (t.numWords == 0 || id < t.numWords) {
+		return append(dst, id)
 	}
 	if t.oovID >= 0 {
 		dst = append(dst, t.oovID)

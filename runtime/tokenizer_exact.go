@@ -36,21 +36,51 @@ func (w *wordBuf) reset() { w.n, w.over, w.in = 0, false, false }
 
 // appendExact is the exact path: it decodes text rune by rune, lowers each rune with
 // Python's mapping in its context, and classifies the lowered runes.
-func (t *Tokenizer) appendExact(dst []int32, text string, buf []byte) []int32 {
+func (t *Tokenizer) appendExact(dst []int32, text string) []int32 {
 	if t.mode == modeKeras && !t.charLevel && t.splitRune < 0 {
 		return t.appendSplitString(dst, text)
 	}
+	var stack [maxStackWord]byte
+	var buf []byte
+	if t.maxWord <= len(stack) {
+		buf = stack[:t.maxWord]
+	} else {
+		buf = make([]byte, t.maxWord)
+	}
 	w := wordBuf{buf: buf}
-	for i, r := range text {
-		if !t.lower {
-			dst = t.exactRune(dst, &w, r)
+	for i := 0; i < len(text); {
+		if c := text[i]; c < utf8.RuneSelf {
+			// ASCII: the ascii table has the lowered byte and its class already.
+			i++
+			if t.charLevel {
+				if id := t.charIDs[c]; id >= 0 {
+					dst = append(dst, id)
+				}
+				continue
+			}
+			switch m := t.ascii[c]; m {
+			case asciiSep:
+				if w.in || t.keepEmpty {
+					dst = t.lookup(dst, w.buf[:w.n], w.over)
+				}
+				w.reset()
+			case asciiDrop:
+			default:
+				w.add(rune(m))
+			}
 			continue
 		}
-		l0, l1 := pyLowerAt(text, i, r)
-		dst = t.exactRune(dst, &w, l0)
-		if l1 >= 0 {
-			dst = t.exactRune(dst, &w, l1)
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if !t.lower {
+			dst = t.exactRune(dst, &w, r)
+		} else {
+			l0, l1 := pyLowerAt(text, i, r)
+			dst = t.exactRune(dst, &w, l0)
+			if l1 >= 0 {
+				dst = t.exactRune(dst, &w, l1)
+			}
 		}
+		i += size
 	}
 	if !t.charLevel && (w.in || t.keepEmpty) {
 		dst = t.lookup(dst, w.buf[:w.n], w.over)

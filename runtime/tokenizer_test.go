@@ -56,7 +56,7 @@ func (t *Tokenizer) exactOnly(dst []int32, text string) []int32 {
 	if t.startID >= 0 {
 		dst = append(dst, t.startID)
 	}
-	return t.appendExact(dst, text, make([]byte, t.maxWord))
+	return t.appendExact(dst, text)
 }
 
 func TestTokenizerGolden(t *testing.T) {
