@@ -1,0 +1,121 @@
+#!/usr/bin/python3
+"""Check that an .h5 written by `edgewatt train` has what a Keras 2 legacy .h5 has.
+
+Usage: check_keras_h5.py MODEL.h5 CASES.json
+
+Needs only Debian's python3-h5py and python3-numpy (no Keras, no TensorFlow). Checks the
+groups, attributes (and their HDF5 string types) and datasets that Keras 2.4's
+model.save("m.h5") writes and keras.models.load_model reads (see
+../shared/fixtures/h5-keras2.4-sarcasm-k4u5h4l), then recomputes the model with numpy from
+the file's weights on the padded sequences in CASES.json ({"x": [[ids…]…], "p": [[probs…]…]})
+and compares with what Go computed. Prints OK or the problems and exits 1.
+"""
+import json
+import sys
+
+import h5py
+import numpy as np
+
+problems = []
+
+
+def need(cond, msg):
+    if not cond:
+        problems.append(msg)
+    return cond
+
+
+def vlen_str(obj, name, encoding):
+    if not need(name in obj.attrs, "%s: missing attribute %s" % (obj.name, name)):
+        return None
+    aid = obj.attrs.get_id(name)
+    info = h5py.check_string_dtype(aid.dtype)
+    need(info is not None and info.length is None and aid.shape == (),
+         "%s@%s: want a scalar variable-length string, got %s %s" % (obj.name, name, aid.dtype, aid.shape))
+    if encoding and info is not None:
+        need(info.encoding == encoding, "%s@%s: want %s, got %s" % (obj.name, name, encoding, info.encoding))
+    v = obj.attrs[name]
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def fixed_strs(obj, name):
+    if not need(name in obj.attrs, "%s: missing attribute %s" % (obj.name, name)):
+        return []
+    v = obj.attrs[name]
+    need(isinstance(v, np.ndarray) and v.dtype.kind == "S" and v.ndim == 1,
+         "%s@%s: want a 1-D fixed-length byte-string array (numpy S<n>), got %r" % (obj.name, name, getattr(v, "dtype", type(v))))
+    return [s.decode("ascii") for s in v]
+
+
+def main():
+    path, cases_path = sys.argv[1], sys.argv[2]
+    f = h5py.File(path, "r")
+    need(vlen_str(f, "keras_version", "utf-8") == "2.4.0", "keras_version is not 2.4.0")
+    need(vlen_str(f, "backend", "utf-8") == "tensorflow", "backend is not tensorflow")
+    mc = json.loads(vlen_str(f, "model_config", "ascii") or "{}")
+    tc = json.loads(vlen_str(f, "training_config", "ascii") or "{}")
+    need(mc.get("class_name") == "Sequential", "model_config is not a Sequential model")
+    layers = mc.get("config", {}).get("layers", [])
+    need(layers and layers[0]["class_name"] == "InputLayer", "first layer is not InputLayer")
+    need(tc.get("optimizer_config", {}).get("class_name") == "Adam", "training_config has no Adam")
+    need(tc.get("loss") in ("binary_crossentropy", "sparse_categorical_crossentropy"), "unexpected loss %r" % tc.get("loss"))
+
+    mw = f["model_weights"]
+    vlen_str(mw, "backend", "ascii")
+    vlen_str(mw, "keras_version", "ascii")
+    names = fixed_strs(mw, "layer_names")
+    need(names == [l["config"]["name"] for l in layers[1:]], "layer_names %r do not match model_config" % names)
+    weights = {}
+    for n in names:
+        g = mw[n]
+        cls = [l["class_name"] for l in layers if l["config"]["name"] == n][0]
+        if cls in ("GlobalAveragePooling1D", "Dropout"):
+            v = g.attrs.get("weight_names")
+            need(isinstance(v, np.ndarray) and v.dtype == np.float64 and v.shape == (0,),
+                 "%s: weight_names of a weightless layer must be an empty float64 array, got %r" % (n, v))
+            need(len(g) == 0, "%s: weightless layer group is not empty" % n)
+            continue
+        for wn in fixed_strs(g, "weight_names"):
+            need(wn.startswith(n + "/") and wn.endswith(":0"), "%s: weight name %r" % (n, wn))
+            ds = g[wn]
+            need(isinstance(ds, h5py.Dataset) and ds.dtype == np.float32, "%s: %s is not a float32 dataset" % (n, wn))
+            need(ds.chunks is None and ds.compression is None, "%s: %s is not contiguous" % (n, wn))
+            weights[wn.split("/")[1].split(":")[0] + "@" + n] = ds[()]
+
+    ow = f["optimizer_weights"]
+    onames = fixed_strs(ow, "weight_names")
+    need(onames and onames[0] == "Adam/iter:0", "optimizer weight_names do not start with Adam/iter:0")
+    for on in onames:
+        need(on in ow, "optimizer_weights: %s listed but missing" % on)
+    need(ow["Adam/iter:0"].dtype == np.int64 and ow["Adam/iter:0"].shape == (), "Adam/iter:0 is not a scalar int64")
+
+    emb_layer = layers[1]["config"]
+    need(emb_layer["input_length"] == layers[0]["config"]["batch_input_shape"][1], "input_length differs from InputLayer")
+    E = weights.get("embeddings@" + names[0])
+    dense = [n for n in names if n.startswith("dense")]
+    W1, b1 = weights["kernel@" + dense[0]], weights["bias@" + dense[0]]
+    W2, b2 = weights["kernel@" + dense[1]], weights["bias@" + dense[1]]
+    need(E.shape == (emb_layer["input_dim"], emb_layer["output_dim"]), "embedding shape %s" % (E.shape,))
+
+    cases = json.load(open(cases_path))
+    x = np.array(cases["x"], dtype=np.int64)
+    avg = E[x].mean(axis=1)
+    h = np.maximum(avg @ W1 + b1, 0)
+    z = h @ W2 + b2
+    if z.shape[1] == 1:
+        p = 1 / (1 + np.exp(-z))
+    else:
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        p = e / e.sum(axis=1, keepdims=True)
+    want = np.array(cases["p"], dtype=np.float64)
+    err = np.abs(p - want).max()
+    need(err < 1e-5, "numpy forward pass differs from Go's by %g" % err)
+
+    if problems:
+        print("\n".join(problems))
+        sys.exit(1)
+    print("OK: %d layers, %d weights, %d optimizer weights, %d predictions agree within %.2g"
+          % (len(names), len(weights), len(onames), len(x), err))
+
+
+main()
