@@ -76,7 +76,10 @@ func (res *Result) measure(readings []sampled, origin time.Time, work []Workload
 		case w.Partial:
 			w.Excluded = fmt.Sprintf("power data covers %.0f%%", 100*w.Coverage)
 		case w.Throttled:
-			w.Excluded = "throttled (" + w.Flags.String() + ")"
+			w.Excluded = "throttled"
+			if w.TempMax != 0 {
+				w.Excluded += fmt.Sprintf(" at up to %.0f °C", w.TempMax.Celsius())
+			}
 		case w.Inferences == 0:
 			w.Excluded = "no inference completed"
 		}

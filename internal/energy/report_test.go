@@ -1,0 +1,203 @@
+package energy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"flag"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/edgewatt/edgewatt/board"
+)
+
+var chartOut = flag.String("chart", "", "also write the three-model test charts to FILE-<trace>.svg")
+
+// threeModelRun measures three models (1 ms, 0.5 ms and 0.25 ms per inference) on a
+// trace, 3 windows of 2 s each.
+func threeModelRun(t *testing.T, file string) *Result {
+	t.Helper()
+	var res *Result
+	synctest.Test(t, func(t *testing.T) {
+		work := []Workload{
+			sleeper("float32", time.Millisecond),
+			sleeper("float16", 500*time.Microsecond),
+			sleeper("int8", 250*time.Microsecond),
+		}
+		var err error
+		res, err = Run(context.Background(), openReplay(t, file), work,
+			Options{Windows: 3, Window: 2 * time.Second, ReplayRun: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	return res
+}
+
+// svgNode is a generic XML element.
+type svgNode struct {
+	XMLName xml.Name
+	Attrs   []xml.Attr `xml:",any,attr"`
+	Text    string     `xml:",chardata"`
+	Nodes   []svgNode  `xml:",any"`
+}
+
+func (n *svgNode) attr(name string) string {
+	for _, a := range n.Attrs {
+		if a.Name.Local == name {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+func (n *svgNode) walk(f func(*svgNode)) {
+	f(n)
+	for i := range n.Nodes {
+		n.Nodes[i].walk(f)
+	}
+}
+
+func TestChartThreeModels(t *testing.T) {
+	for _, file := range []string{threeModels.file, throttled.file} {
+		t.Run(file, func(t *testing.T) {
+			res := threeModelRun(t, file)
+			var buf bytes.Buffer
+			if err := res.WriteSVG(&buf); err != nil {
+				t.Fatal(err)
+			}
+			if *chartOut != "" {
+				out := strings.TrimSuffix(*chartOut, ".svg") + "-" + strings.TrimSuffix(file, ".csv") + ".svg"
+				if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var root svgNode
+			if err := xml.Unmarshal(buf.Bytes(), &root); err != nil {
+				t.Fatalf("chart is not well-formed XML: %v", err)
+			}
+			if root.XMLName.Local != "svg" || root.attr("width") == "" || root.attr("viewBox") == "" {
+				t.Fatalf("root <%s width=%q viewBox=%q>, want an <svg> with a size", root.XMLName.Local, root.attr("width"), root.attr("viewBox"))
+			}
+			var idle, load, hatched int
+			var values, texts []string
+			root.walk(func(n *svgNode) {
+				switch class := n.attr("class"); {
+				case n.XMLName.Local == "rect" && class == "window idle":
+					idle++
+				case n.XMLName.Local == "rect" && class == "window load":
+					load++
+					if n.attr("fill-opacity") == "" || n.attr("fill") == "" {
+						t.Errorf("load window rect without a fill: %v", n.Attrs)
+					}
+				case n.XMLName.Local == "rect" && class == "throttled":
+					hatched++
+				case n.XMLName.Local == "text" && class == "value":
+					values = append(values, n.Text)
+				}
+				if n.XMLName.Local == "text" {
+					texts = append(texts, n.Text)
+				}
+			})
+			if idle != 1 || load != 9 {
+				t.Errorf("%d idle and %d load windows shaded, want 1 and 9", idle, load)
+			}
+			if len(values) != 9 {
+				t.Fatalf("%d value labels, want 9: %q", len(values), values)
+			}
+			for i, v := range values {
+				w := &res.Windows[i]
+				want := fmtG(microjoules(w.Marginal)) + " µJ"
+				if !strings.Contains(v, want) {
+					t.Errorf("window %d label %q, want %q", i, v, want)
+				}
+			}
+			all := strings.Join(texts, "\n")
+			for _, want := range []string{"time (s)", "power (W)", "float32", "float16", "int8", "idle", "Energy per inference"} {
+				if !strings.Contains(all, want) {
+					t.Errorf("chart text lacks %q", want)
+				}
+			}
+			wantHatched := 0
+			if file == throttled.file {
+				wantHatched = 1 // [4 s, 6 s] is float16's first window
+				if !strings.Contains(values[1], "(") {
+					t.Errorf("throttled window label %q is not marked as excluded", values[1])
+				}
+			}
+			if hatched != wantHatched {
+				t.Errorf("%d throttled windows hatched, want %d", hatched, wantHatched)
+			}
+		})
+	}
+}
+
+func TestTableAndJSON(t *testing.T) {
+	res := threeModelRun(t, throttled.file)
+	var tab bytes.Buffer
+	if err := res.WriteTable(&tab); err != nil {
+		t.Fatal(err)
+	}
+	out := tab.String()
+	t.Log("\n" + out)
+	for _, want := range []string{
+		"float32", "float16", "int8", "µJ/inference, marginal", "µJ/inference, total",
+		"475 g/kWh (CodeCarbon's world average", "window 1 (excluded)", "EXCLUDED: throttled",
+		"float16 window 1: throttled", "CO2e per 1M inferences",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	var js bytes.Buffer
+	if err := res.WriteJSON(&js); err != nil {
+		t.Fatal(err)
+	}
+	var j jsonResult
+	if err := json.Unmarshal(js.Bytes(), &j); err != nil {
+		t.Fatal(err)
+	}
+	if len(j.Models) != 3 || len(j.Windows) != 9 || j.GridIntensity != 475 || !j.Windows[1].Throttled || j.Windows[1].InMedian {
+		t.Errorf("JSON: %d models, %d windows, grid %v, window[1] throttled=%v in_median=%v",
+			len(j.Models), len(j.Windows), j.GridIntensity, j.Windows[1].Throttled, j.Windows[1].InMedian)
+	}
+	if got, want := j.Models[0].MarginalUJ.Median, res.Models[0].MarginalUJ.Median; got != want {
+		t.Errorf("JSON float32 marginal %v, want %v", got, want)
+	}
+}
+
+func TestWriteErrors(t *testing.T) {
+	res := threeModelRun(t, idleLoad.file)
+	for name, f := range map[string]func(io.Writer) error{"table": res.WriteTable, "json": res.WriteJSON, "svg": res.WriteSVG} {
+		if err := f(failWriter{}); err == nil {
+			t.Errorf("%s: no error from a failing writer", name)
+		}
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, os.ErrClosed }
+
+func TestOptionsRejected(t *testing.T) {
+	src := board.NewReplay("replay:x", &board.Trace{Samples: []board.TraceSample{{T: 0, Power: board.Watts(1)}}}, time.Time{}, false)
+	w := []Workload{sleeper("m", time.Millisecond)}
+	for _, o := range []Options{
+		{Windows: -1}, {Window: time.Millisecond}, {GridIntensity: -3}, {Idle: time.Nanosecond},
+	} {
+		if _, err := Run(context.Background(), src, w, o); err == nil {
+			t.Errorf("Run(%+v) accepted", o)
+		}
+	}
+	if _, err := Run(context.Background(), src, nil, Options{}); err == nil {
+		t.Error("Run with no workload accepted")
+	}
+	if _, err := Run(context.Background(), src, []Workload{{Name: "x"}}, Options{}); err == nil {
+		t.Error("Run with a nil Run func accepted")
+	}
+}
