@@ -64,8 +64,8 @@ func ParseEval(data []byte, labels []string) ([]EvalRow, error) {
 		}
 		lab, ok := parseLabel(f[0], labels, n)
 		if !ok {
-			if rec == 0 {
-				continue // header
+			if _, numErr := strconv.ParseFloat(strings.TrimSpace(f[0]), 64); rec == 0 && numErr != nil {
+				continue // header: a first label that is not a number nor a label name
 			}
 			return nil, fmt.Errorf("line %d: label %q is neither a class index in [0, %d) nor one of the model's labels %q", line, f[0], n, labels)
 		}
