@@ -30,6 +30,7 @@ func TestParseEval(t *testing.T) {
 		"0,\"unterminated\n", // bad quoting
 		"0,\xff\xfe\n",       // not UTF-8
 		"label,text\n",       // header only
+		"2,a\n0,b\n",         // a first row with a bad numeric label is data, not a header
 	} {
 		if _, err := ParseEval([]byte(bad), []string{"no", "yes"}); err == nil {
 			t.Errorf("%q accepted", bad)
