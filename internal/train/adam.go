@@ -1,6 +1,13 @@
 package train
 
-import "math"
+import (
+	"math"
+	"runtime"
+	"sync"
+)
+
+// minParallelElems is the embedding update size below which one goroutine is faster.
+const minParallelElems = 16384
 
 // Adam is Keras's Adam (TensorFlow 2.3's OptimizerV2) with its defaults beta1 0.9,
 // beta2 0.999, epsilon 1e-7, no amsgrad, no decay.
@@ -55,16 +62,37 @@ func (a *Adam) step(mod *Model, g *grads, l2 float32) {
 	d := mod.D
 	epsHat := float32(a.Eps * c2)
 	m, v, w := a.m[0], a.v[0], mod.Emb
-	for _, r := range a.rows {
-		lo, hi := int(r)*d, int(r)*d+d
-		gr := g.emb[lo:hi]
-		mr, vr, wr := m[lo:hi], v[lo:hi], w[lo:hi]
-		for j := range wr {
-			gj := gr[j]
-			mr[j] = b1*mr[j] + (1-b1)*gj
-			vr[j] = b2*vr[j] + (1-b2)*gj*gj
-			wr[j] -= lr * mr[j] / (float32(math.Sqrt(float64(vr[j]))) + epsHat)
+	update := func(rows []int32) {
+		for _, r := range rows {
+			lo, hi := int(r)*d, int(r)*d+d
+			gr := g.emb[lo:hi]
+			mr, vr, wr := m[lo:hi:hi], v[lo:hi:hi], w[lo:hi:hi]
+			for j := range wr {
+				gj := gr[j]
+				mj := b1*mr[j] + (1-b1)*gj
+				vj := b2*vr[j] + (1-b2)*gj*gj
+				mr[j], vr[j] = mj, vj
+				wr[j] -= lr * mj / (float32(math.Sqrt(float64(vj))) + epsHat)
+			}
 		}
+	}
+	// Each element's update is independent, so splitting the rows over goroutines gives
+	// the same bits whatever the number of cores.
+	workers := min(runtime.GOMAXPROCS(0), len(a.rows)*d/minParallelElems)
+	if workers <= 1 {
+		update(a.rows)
+	} else {
+		var wg sync.WaitGroup
+		per := (len(a.rows) + workers - 1) / workers
+		for lo := 0; lo < len(a.rows); lo += per {
+			part := a.rows[lo:min(lo+per, len(a.rows))]
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				update(part)
+			}()
+		}
+		wg.Wait()
 	}
 	eps := float32(a.Eps)
 	dense := func(i int, w, gr []float32, decay float32) {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -261,5 +262,31 @@ func BenchmarkEpochSarcasm(b *testing.B) {
 		if _, err := Train(c, ex[:20000], nil, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestTrainSameOnAnyCoreCount: the parallel embedding update gives the same file with one
+// core as with four.
+func TestTrainSameOnAnyCoreCount(t *testing.T) {
+	tr := readFile(t, exampleDir+"train.csv")[:400]
+	c := smallConfig()
+	c.Epochs, c.Dim = 2, 200 // enough active embedding elements to use several goroutines
+	run := func(procs int) []byte {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		res, err := Train(c, tr, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(res.Adam.rows) * c.Dim; n < 2*minParallelElems {
+			t.Fatalf("only %d active embedding elements; the test does not reach the parallel path", n)
+		}
+		b, err := res.H5()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if !bytes.Equal(run(1), run(4)) {
+		t.Error("GOMAXPROCS 1 and 4 trained different models")
 	}
 }
