@@ -2,12 +2,17 @@ package convert
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	goruntime "runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -448,5 +453,77 @@ func TestAcceptanceSarcasm(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+var updateQuant = flag.Bool("update-quant", false, "rewrite testdata/quant-int8-golden.json (run on amd64)")
+
+const quantGolden = "testdata/quant-int8-golden.json"
+
+// int8Golden is what an int8 conversion of a real model must produce on every architecture.
+type int8Golden struct {
+	DataSHA256 string `json:"data_sha256"`   // the quantized model file's tensor bytes
+	Decisions  string `json:"decisions"`     // sha256 of the runtime's labels on the held-out rows, one digit each
+	Positive   int    `json:"positive_rows"` // how many of them are label 1 (for people reading diffs)
+}
+
+// TestInt8SameOnEveryArch: the int8 files and their decisions equal the amd64 golden. It is
+// meant to run under qemu-user for arm64 and GOARM=6 as well (make test-cross): quantizing
+// is float64 division and rounding (no fusable multiply-add), so the bytes must be equal, and
+// the decisions with them.
+func TestInt8SameOnEveryArch(t *testing.T) {
+	rows := heldOutRows(t)
+	texts := make([]string, len(rows))
+	for i, r := range rows {
+		texts[i] = r.Text
+	}
+	got := map[string]int8Golden{}
+	for _, fx := range sarcasmFixtures {
+		dir := fixtures.Require(t, fx.dir)
+		f32, err := Build(Options{Model: filepath.Join(dir, fx.model), Tokenizer: filepath.Join(dir, "tokenizer.derived.json"),
+			MaxLen: fx.maxlen, Padding: fx.padding, Truncating: fx.truncate})
+		if err != nil {
+			t.Fatal(err)
+		}
+		q, err := Quantize(f32, QuantOptions{Scheme: "int8", MaxDrop: -1, SampleSeqs: 100}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q.Meta.Report = nil
+		if err := modelfile.Encode(io.Discard, q); err != nil {
+			t.Fatal(err)
+		}
+		labels, _ := predictLabels(t, q, texts)
+		var b strings.Builder
+		pos := 0
+		for _, l := range labels {
+			b.WriteString(strconv.Itoa(l))
+			if l == 1 {
+				pos++
+			}
+		}
+		sum := sha256.Sum256([]byte(b.String()))
+		got[fx.dir] = int8Golden{DataSHA256: q.Meta.DataSHA256, Decisions: hex.EncodeToString(sum[:]), Positive: pos}
+	}
+	if *updateQuant {
+		js, _ := json.MarshalIndent(got, "", "  ")
+		if err := os.WriteFile(quantGolden, append(js, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s on %s", quantGolden, goruntime.GOARCH)
+		return
+	}
+	data, err := os.ReadFile(quantGolden)
+	if err != nil {
+		t.Fatalf("%v (run go test -run TestInt8SameOnEveryArch -update-quant ./convert on amd64)", err)
+	}
+	var want map[string]int8Golden
+	if err := json.Unmarshal(data, &want); err != nil {
+		t.Fatal(err)
+	}
+	for name, g := range got {
+		if w, ok := want[name]; !ok || w != g {
+			t.Errorf("%s on %s: got %+v, golden (amd64) %+v", name, goruntime.GOARCH, g, w)
+		}
 	}
 }
