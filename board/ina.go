@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"syscall"
 	"time"
 
 	"github.com/edgewatt/edgewatt/board/ina226"
@@ -68,11 +67,6 @@ func openI2C(n int, opt OpenOptions) (i2c.BusCloser, error) {
 		return nil, i2cOpenError(n, err)
 	}
 	return b, nil
-}
-
-// noAck reports whether err looks like "nobody at this address" (ENXIO, EREMOTEIO, EIO).
-func noAck(err error) bool {
-	return errors.Is(err, syscall.ENXIO) || errors.Is(err, syscall.EREMOTEIO) || errors.Is(err, syscall.EIO)
 }
 
 // captureBus keeps the cause of the last failed transfer (periph's ina219 replaces bus

@@ -1,0 +1,5 @@
+//go:build !arm
+
+package board
+
+func armVersion() string { return "" }

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package board
+
+func uname() (release, machine string) { return "", "" }
