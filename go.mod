@@ -11,3 +11,5 @@ require (
 	periph.io/x/devices/v3 v3.7.4 // indirect
 	periph.io/x/host/v3 v3.8.5 // indirect
 )
+
+replace github.com/scigolib/hdf5 => ./internal/third_party/hdf5

@@ -256,7 +256,7 @@ func Parse(data []byte) (*File, error) {
 		}
 		elems := int64(1)
 		for _, d := range th.Shape {
-			if d < 0 || d > 1<<31 {
+			if d < 0 || int64(d) > 1<<31-1 {
 				return nil, fmt.Errorf("modelfile: tensor %q: bad dimension %d", name, d)
 			}
 			elems *= int64(d)
