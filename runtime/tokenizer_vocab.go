@@ -9,7 +9,7 @@ import "math/bits"
 //
 // The hash is unseeded. Text cannot flood the table: lookups never insert, so a lookup
 // costs at most the longest run of occupied slots, which the vocabulary alone fixes
-// (maxProbe, pinned by a test), and the table is at most 2/3 full.
+// (maxProbe, pinned by a test), and the table is at most half full.
 type vocabTable struct {
 	slots    []uint64
 	mask     uint32
@@ -36,7 +36,7 @@ func newVocabTable(words []string) *vocabTable {
 	v.arena = string(arena)
 
 	n := 8
-	for n < len(words)+len(words)/2 {
+	for n < 2*len(words) {
 		n <<= 1
 	}
 	v.slots = make([]uint64, n)
