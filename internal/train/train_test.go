@@ -290,3 +290,16 @@ func TestTrainSameOnAnyCoreCount(t *testing.T) {
 		t.Error("GOMAXPROCS 1 and 4 trained different models")
 	}
 }
+
+// TestKerasH5CheckerOnRealKeras runs the layout checker on a file Keras 2.4 itself wrote,
+// so the checker is known to demand what Keras writes, no more.
+func TestKerasH5CheckerOnRealKeras(t *testing.T) {
+	path := fixtures.Require(t, "h5-keras2.4-sarcasm-k4u5h4l/sarcasm_model.h5")
+	if !havePython(t, "h5py", "numpy") {
+		t.Skip("SKIP: /usr/bin/python3 with h5py and numpy not found (apt-get install python3-h5py)")
+	}
+	out, err := exec.Command(python, "testdata/check_keras_h5.py", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("the checker rejects a real Keras 2.4 file: %v\n%s", err, out)
+	}
+}
