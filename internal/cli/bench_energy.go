@@ -1,6 +1,183 @@
 package cli
 
-// runBenchEnergy implements 'edgewatt bench --energy' (issue 7; this stub is replaced there).
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+
+	"github.com/edgewatt/edgewatt/board"
+	"github.com/edgewatt/edgewatt/internal/energy"
+	"github.com/edgewatt/edgewatt/runtime"
+)
+
+// runBenchEnergy implements 'edgewatt bench --energy' (and --models): an idle baseline,
+// then o.windows windows of continuous inference per model, round-robin, with the power
+// source sampled on its own goroutine; see package internal/energy for the method.
 func runBenchEnergy(env *Env, o benchOptions) error {
-	return usagef("bench --energy: not implemented yet")
+	paths, err := energyModelPaths(o)
+	if err != nil {
+		return err
+	}
+	switch {
+	case o.texts != "" && o.ids != "":
+		return usagef("bench: --texts and --ids cannot be combined")
+	case o.windows < 1:
+		return usagef("bench: --windows must be at least 1")
+	case o.window <= 0:
+		return usagef("bench: --window must be positive (e.g. --window 10s; 2s is enough with a replay)")
+	case o.gridIntensity < 0 || o.gridIntensity != o.gridIntensity:
+		return usagef("bench: --grid-intensity must be grams of CO2e per kWh, 0 or more (world average: %g)", energy.DefaultGridIntensity)
+	case strings.EqualFold(filepath.Ext(o.chart), ".png"):
+		return usagef("bench: --chart writes SVG; give a .svg file and convert it if you need PNG (rsvg-convert chart.svg -o chart.png)")
+	}
+	var work []energy.Workload
+	for i, path := range paths {
+		m, err := runtime.Load(path)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		w, err := energyWorkload(o, path, m)
+		if err != nil {
+			return err
+		}
+		w.Name = modelLabel(paths, i)
+		work = append(work, w)
+	}
+	src, err := board.Open(o.power, board.OpenOptions{})
+	if err != nil {
+		return fmt.Errorf("bench: --power %s: %w", o.power, err)
+	}
+	defer src.Close()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	fmt.Fprintf(env.Stderr, "bench: measuring %d model(s) on %s (kernels %s); Ctrl-C stops with partial results\n",
+		len(work), src.Name(), runtime.Kernels())
+	res, err := energy.Run(ctx, src, work, energy.Options{
+		Windows: o.windows, Window: o.window, GridIntensity: o.gridIntensity,
+		Progress: func(msg string) { fmt.Fprintf(env.Stderr, "bench: %s\n", msg) },
+	})
+	if err != nil {
+		return usagef("bench: %v", err)
+	}
+	return writeEnergy(env, o, res, paths)
+}
+
+// writeEnergy prints res as a table or JSON and writes the chart; a partial result is
+// printed in full and then reported as an error, so that scripts notice.
+func writeEnergy(env *Env, o benchOptions, res *energy.Result, paths []string) error {
+	var err error
+	if o.json {
+		err = res.WriteJSON(env.Stdout)
+	} else {
+		err = res.WriteTable(env.Stdout)
+		if err == nil {
+			fmt.Fprintf(env.Stdout, "models: %s; kernels %s\n", strings.Join(paths, ", "), runtime.Kernels())
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("bench: writing results: %w", err)
+	}
+	if o.chart != "" {
+		if err := writeChart(o.chart, res); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "bench: chart written to %s\n", o.chart)
+	}
+	if res.Partial {
+		why := "see the notes"
+		if len(res.Notes) > 0 {
+			why = res.Notes[0]
+		}
+		return fmt.Errorf("bench: partial results (%s)", why)
+	}
+	return nil
+}
+
+// writeChart writes the SVG next to its destination and renames it into place, so a
+// failed run never leaves half a chart.
+func writeChart(path string, res *energy.Result) error {
+	f, err := os.CreateTemp(filepath.Dir(path), ".chart-*.svg")
+	if err != nil {
+		return fmt.Errorf("bench: --chart %s: %w", path, err)
+	}
+	err = res.WriteSVG(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return fmt.Errorf("bench: --chart %s: %w", path, err)
+	}
+	return nil
+}
+
+// energyModelPaths returns -m followed by the --models files, without repeats.
+func energyModelPaths(o benchOptions) ([]string, error) {
+	var paths []string
+	seen := map[string]bool{}
+	for _, p := range append([]string{o.model}, o.models...) {
+		if p == "" || seen[p] {
+			continue
+		}
+		seen[p] = true
+		paths = append(paths, p)
+	}
+	if len(paths) == 0 {
+		return nil, usagef("bench --energy: give a model with -m MODEL or several with --models a.safetensors,b.safetensors")
+	}
+	return paths, nil
+}
+
+// modelLabel names model i for the table and chart: its file name without the extension,
+// or the whole path when two files share a name.
+func modelLabel(paths []string, i int) string {
+	base := func(p string) string { return strings.TrimSuffix(filepath.Base(p), filepath.Ext(p)) }
+	for j, p := range paths {
+		if j != i && base(p) == base(paths[i]) {
+			return paths[i]
+		}
+	}
+	return base(paths[i])
+}
+
+// energyWorkload returns a workload that classifies the bench inputs one at a time, from
+// text (tokenization included) or, with --ids, from token ids.
+func energyWorkload(o benchOptions, path string, m *runtime.Model) (energy.Workload, error) {
+	p := m.NewPredictor()
+	i := 0
+	if o.ids != "" {
+		ids, err := readIDFile(o.ids, m)
+		if err != nil {
+			return energy.Workload{}, err
+		}
+		return energy.Workload{Run: func(n int) {
+			for k := 0; k < n; k++ {
+				p.PredictIDs(ids[i%len(ids)])
+				i++
+			}
+		}}, nil
+	}
+	mo := o
+	mo.model = path // synthetic texts come from each model's own vocabulary
+	texts, _, err := benchTexts(mo)
+	if err != nil {
+		return energy.Workload{}, err
+	}
+	return energy.Workload{Run: func(n int) {
+		for k := 0; k < n; k++ {
+			p.PredictText(texts[i%len(texts)])
+			i++
+		}
+	}}, nil
 }

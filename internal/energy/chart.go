@@ -48,9 +48,12 @@ func (res *Result) WriteSVG(w io.Writer) error {
 	x := func(sec float64) float64 { return plotL + (plotR-plotL)*sec/xMax }
 	y := func(w float64) float64 { return plotB - (plotB-plotT)*w/yMax }
 	colour := map[string]string{}
+	var names []string
 	for i, m := range res.Models {
 		colour[m.Model] = palette[i%len(palette)]
+		names = append(names, m.Model)
 	}
+	short := shortNames(names)
 
 	fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" width="%g" height="%g" viewBox="0 0 %g %g" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">
@@ -143,7 +146,7 @@ func (res *Result) WriteSVG(w io.Writer) error {
 			fmt.Fprintf(&b, `<text class="value" x="%.1f" y="%.1f" text-anchor="middle" font-weight="bold" fill="%s" stroke="white" stroke-width="3" paint-order="stroke">%s</text>`+"\n",
 				cx, labelY, fill, esc(val))
 			fmt.Fprintf(&b, `<text class="label" x="%.1f" y="%.1f" text-anchor="middle" fill="#444" font-size="11">%s #%d</text>`+"\n",
-				cx, labelY+15, esc(clipName(win.Model, width)), win.Index)
+				cx, labelY+15, esc(clipName(short[win.Model], width)), win.Index)
 		}
 		if win.Excluded != "" {
 			why := "throttled"
@@ -189,7 +192,7 @@ func (res *Result) WriteSVG(w io.Writer) error {
 	}
 	item(box("#808080"), "idle window")
 	for _, m := range res.Models {
-		txt := m.Model
+		txt := clipName(m.Model, 200)
 		if m.Used > 0 {
 			txt += fmt.Sprintf(": %s µJ", fmtG(m.MarginalUJ.Median))
 		}
@@ -303,6 +306,29 @@ func clipName(s string, width float64) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+// shortNames maps each name to itself without the prefix all share, cut at a separator
+// (sarcasm-f32, sarcasm-int8 -> f32, int8), so that window labels keep what differs.
+func shortNames(names []string) map[string]string {
+	out := map[string]string{}
+	cut := 0
+	if len(names) > 1 {
+		p := names[0]
+		for _, n := range names[1:] {
+			for !strings.HasPrefix(n, p) {
+				p = p[:len(p)-1]
+			}
+		}
+		cut = strings.LastIndexAny(p, "-_./ ") + 1
+	}
+	for _, n := range names {
+		out[n] = n
+		if cut > 0 && len(n) > cut {
+			out[n] = n[cut:]
+		}
+	}
+	return out
 }
 
 func esc(s string) string {

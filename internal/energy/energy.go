@@ -25,10 +25,12 @@ const DefaultGridIntensity = 475.0
 
 // Options configures Run; zero fields take the defaults noted.
 type Options struct {
-	Windows       int           // load windows per workload; default 5
-	Window        time.Duration // length of each load window; default 10 s
-	Idle          time.Duration // length of the idle baseline window; default Window
-	GridIntensity float64       // g CO2e per kWh; default DefaultGridIntensity
+	Windows int           // load windows per workload; default 5
+	Window  time.Duration // length of each load window; default 10 s
+	Idle    time.Duration // length of the idle baseline window; default Window
+	// GridIntensity is in g CO2e per kWh, used as given: 0 is a carbon-free supply. Pass
+	// DefaultGridIntensity for the world average.
+	GridIntensity float64
 	// ReplayRun is the real time a workload runs per window when the source is a replay;
 	// default min(Window, 1 s). See the package documentation.
 	ReplayRun time.Duration
@@ -52,9 +54,6 @@ func (o *Options) fill() error {
 	}
 	if o.Idle == 0 {
 		o.Idle = o.Window
-	}
-	if o.GridIntensity == 0 {
-		o.GridIntensity = DefaultGridIntensity
 	}
 	if o.ReplayRun == 0 {
 		o.ReplayRun = min(o.Window, defaultReplayRun)

@@ -31,7 +31,7 @@ func threeModelRun(t *testing.T, file string) *Result {
 		}
 		var err error
 		res, err = Run(context.Background(), openReplay(t, file), work,
-			Options{Windows: 3, Window: 2 * time.Second, ReplayRun: 100 * time.Millisecond})
+			Options{Windows: 3, Window: 2 * time.Second, ReplayRun: 100 * time.Millisecond, GridIntensity: DefaultGridIntensity})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,5 +199,19 @@ func TestOptionsRejected(t *testing.T) {
 	}
 	if _, err := Run(context.Background(), src, []Workload{{Name: "x"}}, Options{}); err == nil {
 		t.Error("Run with a nil Run func accepted")
+	}
+}
+
+func TestShortNames(t *testing.T) {
+	got := shortNames([]string{"sarcasm-f32", "sarcasm-f16", "sarcasm-int8"})
+	if got["sarcasm-f32"] != "f32" || got["sarcasm-int8"] != "int8" {
+		t.Errorf("shortNames = %v", got)
+	}
+	got = shortNames([]string{"a/x.safetensors", "b/x.safetensors", "model"})
+	if got["model"] != "model" || got["a/x.safetensors"] != "a/x.safetensors" {
+		t.Errorf("shortNames without a shared prefix = %v", got)
+	}
+	if got := shortNames([]string{"only-one"}); got["only-one"] != "only-one" {
+		t.Errorf("shortNames of one name = %v", got)
 	}
 }
