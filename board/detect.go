@@ -31,6 +31,12 @@ type CPUFreq struct {
 	Governor      string
 }
 
+// MHz returns the frequencies in MHz.
+func (f CPUFreq) MHz() (cur, min, max float64) {
+	m := float64(physic.MegaHertz)
+	return float64(f.Cur) / m, float64(f.Min) / m, float64(f.Max) / m
+}
+
 // Info describes the machine. Fields that could not be read are zero and a Note says why.
 type Info struct {
 	Model    string      // device-tree model ("Raspberry Pi 5 Model B Rev 1.0"), DMI vendor and product, or ""

@@ -37,3 +37,15 @@ func joules(j float64) physic.Energy { return physic.Energy(math.Round(j * float
 
 // Watts converts a float in watts to physic.Power, rounded to the nanowatt.
 func Watts(w float64) physic.Power { return physic.Power(math.Round(w * float64(physic.Watt))) }
+
+// Watts is the power in watts.
+func (r Reading) Watts() float64 { return watts(r.Power) }
+
+// Volts is the voltage in volts (0 when unknown).
+func (r Reading) Volts() float64 { return float64(r.Voltage) / float64(physic.Volt) }
+
+// Amps is the current in amperes (0 when unknown).
+func (r Reading) Amps() float64 { return float64(r.Current) / float64(physic.Ampere) }
+
+// Joules converts an energy to joules.
+func Joules(e physic.Energy) float64 { return float64(e) / float64(physic.Joule) }
