@@ -2,6 +2,146 @@
 
 package runtime
 
-func archKernels() kernels { return unrolled }
+import "golang.org/x/sys/cpu"
 
-func archVariants() []kernelVariant { return nil }
+// hasSDOT is ARMv8.2's dot-product extension (SDOT/UDOT): the Pi 5's Cortex-A76 has it,
+// the Pi 3/4's A53/A72 do not. x/sys/cpu calls the flag ASIMDDP.
+var hasSDOT = cpu.ARM64.HasASIMDDP
+
+// neon is the baseline arm64 table (NEON is part of ARMv8.0). Rows whose width is not a
+// multiple of 16 and dense layers whose input is not a multiple of 4 fall back to the
+// unrolled pure-Go kernels.
+var neon = kernels{
+	name:        "neon",
+	gatherF32:   gatherF32NEONGo,
+	gatherF16:   gatherF16NEONGo,
+	gatherI8:    gatherI8NEONGo,
+	gatherI8I32: gatherI8I32NEONGo,
+	dense:       denseNEONGo,
+	zeroPrefix:  zeroPrefixNEONGo,
+}
+
+// neonSDOT is neon with SDOT for the int8 to int32 gather. SDOT multiplies int8 by int8,
+// so it applies where both operands are int8: the embedding rows and the ids' counts (at
+// most maxlen, below 128 for the models edgewatt targets; larger coefficients take the
+// NEON path). The dense layers are float32 (int8 weights are dequantized at load, the
+// activations are never quantized), so SDOT does not apply to them.
+var neonSDOT = kernels{
+	name:        "neon+sdot",
+	gatherF32:   gatherF32NEONGo,
+	gatherF16:   gatherF16NEONGo,
+	gatherI8:    gatherI8NEONGo,
+	gatherI8I32: gatherI8I32SDOTGo,
+	dense:       denseNEONGo,
+	zeroPrefix:  zeroPrefixNEONGo,
+}
+
+func archKernels() kernels {
+	if hasSDOT {
+		return neonSDOT
+	}
+	return neon
+}
+
+func archVariants() []kernelVariant {
+	return []kernelVariant{
+		{k: &neon, ok: true},
+		{k: &neonSDOT, ok: hasSDOT, why: "CPU lacks the dot-product extension (ASIMDDP); run under qemu -cpu max to test it"},
+	}
+}
+
+//go:noescape
+func gatherF32NEON(acc *float32, d int, table *float32, ids *int32, coef *float32, n int)
+
+//go:noescape
+func gatherF16NEON(acc *float32, d int, table *uint16, ids *int32, coef *float32, n int)
+
+//go:noescape
+func gatherI8NEON(acc *float32, d int, table *int8, ids *int32, coef *float32, n int)
+
+//go:noescape
+func gatherI8I32NEON(acc *int32, d int, table *int8, ids *int32, coef *int32, n int)
+
+//go:noescape
+func gatherI8I32SDOT(acc *int32, d int, table *int8, ids *int32, coef *int32, n int)
+
+//go:noescape
+func denseNEON(out *float32, nout int, x *float32, nin int, w *float32, b *float32)
+
+//go:noescape
+func zeroPrefixNEON(ids *int32, n int) int
+
+func gatherF32NEONGo(acc, table []float32, ids []int32, coef []float32) {
+	d := len(acc)
+	if d%16 != 0 || len(ids) == 0 {
+		gatherF32Unrolled(acc, table, ids, coef)
+		return
+	}
+	checkGather(d, len(table)/d, ids, len(coef))
+	gatherF32NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+}
+
+func gatherF16NEONGo(acc []float32, table []uint16, ids []int32, coef []float32) {
+	d := len(acc)
+	if d%16 != 0 || len(ids) == 0 {
+		gatherF16Unrolled(acc, table, ids, coef)
+		return
+	}
+	checkGather(d, len(table)/d, ids, len(coef))
+	gatherF16NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+}
+
+func gatherI8NEONGo(acc []float32, table []int8, ids []int32, coef []float32) {
+	d := len(acc)
+	if d%16 != 0 || len(ids) == 0 {
+		gatherI8Unrolled(acc, table, ids, coef)
+		return
+	}
+	checkGather(d, len(table)/d, ids, len(coef))
+	gatherI8NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+}
+
+func gatherI8I32NEONGo(acc []int32, table []int8, ids []int32, coef []int32) {
+	d := len(acc)
+	if d%16 != 0 || len(ids) == 0 {
+		gatherI8I32Unrolled(acc, table, ids, coef)
+		return
+	}
+	checkGather(d, len(table)/d, ids, len(coef))
+	gatherI8I32NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+}
+
+func gatherI8I32SDOTGo(acc []int32, table []int8, ids []int32, coef []int32) {
+	d := len(acc)
+	if d%16 != 0 || len(ids) == 0 {
+		gatherI8I32Unrolled(acc, table, ids, coef)
+		return
+	}
+	checkGather(d, len(table)/d, ids, len(coef))
+	for _, c := range coef {
+		if c != int32(int8(c)) {
+			gatherI8I32NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+			return
+		}
+	}
+	gatherI8I32SDOT(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+}
+
+func denseNEONGo(out, x, w, b []float32) {
+	n := len(x)
+	if n%4 != 0 || n == 0 || len(out) == 0 {
+		denseUnrolled(out, x, w, b)
+		return
+	}
+	if len(w) < len(out)*n || len(b) < len(out) {
+		panic("runtime: dense: w or b too short")
+	}
+	denseNEON(&out[0], len(out), &x[0], n, &w[0], &b[0])
+}
+
+func zeroPrefixNEONGo(ids []int32) int {
+	if len(ids) == 0 {
+		return 0
+	}
+	return zeroPrefixNEON(&ids[0], len(ids))
+}

@@ -1,0 +1,429 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// NEON kernels (ARMv8.0 Advanced SIMD: every 64-bit Pi) and an SDOT variant of the int8 to
+// int32 gather (ARMv8.2 dot product: Pi 5); contracts in kernels_generic.go. The Go wrappers
+// in kernels_arm64.go check lengths and ids before calling them. Instructions Go's assembler
+// lacks are encoded with WORD, the instruction beside each in a comment.
+//
+// Each gather takes (acc, d, table, ids, coef, n), n >= 1, d a multiple of 16: it walks the
+// row in blocks of 16 columns (four 4-lane accumulators), adding every id's scaled block.
+
+// func gatherF32NEON(acc *float32, d int, table *float32, ids *int32, coef *float32, n int)
+TEXT ·gatherF32NEON(SB), NOSPLIT, $0-48
+	MOVD acc+0(FP), R0
+	MOVD d+8(FP), R1
+	MOVD table+16(FP), R2
+	MOVD ids+24(FP), R3
+	MOVD coef+32(FP), R4
+	MOVD n+40(FP), R5
+	LSL  $2, R1, R9 // row stride in bytes
+	MOVD R2, R8     // table + block offset
+
+f32block:
+	VLD1 (R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	MOVD R3, R12
+	MOVD R4, R13
+	MOVD R5, R14
+
+f32id:
+	MOVW.P  4(R12), R6
+	VLD1R.P 4(R13), [V16.S4]
+	MUL     R9, R6, R7
+	ADD     R8, R7, R7
+	VLD1    (R7), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VFMLA   V16.S4, V20.S4, V0.S4
+	VFMLA   V16.S4, V21.S4, V1.S4
+	VFMLA   V16.S4, V22.S4, V2.S4
+	VFMLA   V16.S4, V23.S4, V3.S4
+	SUBS    $1, R14, R14
+	BNE     f32id
+	VST1.P  [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	ADD     $64, R8, R8
+	SUBS    $16, R1, R1
+	BNE     f32block
+	RET
+
+// func gatherF16NEON(acc *float32, d int, table *uint16, ids *int32, coef *float32, n int)
+TEXT ·gatherF16NEON(SB), NOSPLIT, $0-48
+	MOVD acc+0(FP), R0
+	MOVD d+8(FP), R1
+	MOVD table+16(FP), R2
+	MOVD ids+24(FP), R3
+	MOVD coef+32(FP), R4
+	MOVD n+40(FP), R5
+	LSL  $1, R1, R9
+	MOVD R2, R8
+
+f16block:
+	VLD1 (R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	MOVD R3, R12
+	MOVD R4, R13
+	MOVD R5, R14
+
+f16id:
+	MOVW.P  4(R12), R6
+	VLD1R.P 4(R13), [V16.S4]
+	MUL     R9, R6, R7
+	ADD     R8, R7, R7
+	VLD1    (R7), [V20.H8, V21.H8]
+	WORD $0x0e217a98 // fcvtl v24.4s, v20.4h
+	WORD $0x4e217a99 // fcvtl2 v25.4s, v20.8h
+	WORD $0x0e217aba // fcvtl v26.4s, v21.4h
+	WORD $0x4e217abb // fcvtl2 v27.4s, v21.8h
+	VFMLA   V16.S4, V24.S4, V0.S4
+	VFMLA   V16.S4, V25.S4, V1.S4
+	VFMLA   V16.S4, V26.S4, V2.S4
+	VFMLA   V16.S4, V27.S4, V3.S4
+	SUBS    $1, R14, R14
+	BNE     f16id
+	VST1.P  [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	ADD     $32, R8, R8
+	SUBS    $16, R1, R1
+	BNE     f16block
+	RET
+
+// func gatherI8NEON(acc *float32, d int, table *int8, ids *int32, coef *float32, n int)
+TEXT ·gatherI8NEON(SB), NOSPLIT, $0-48
+	MOVD acc+0(FP), R0
+	MOVD d+8(FP), R1
+	MOVD table+16(FP), R2
+	MOVD ids+24(FP), R3
+	MOVD coef+32(FP), R4
+	MOVD n+40(FP), R5
+	MOVD R1, R9
+	MOVD R2, R8
+
+i8block:
+	VLD1 (R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	MOVD R3, R12
+	MOVD R4, R13
+	MOVD R5, R14
+
+i8id:
+	MOVW.P  4(R12), R6
+	VLD1R.P 4(R13), [V16.S4]
+	MUL     R9, R6, R7
+	ADD     R8, R7, R7
+	VLD1    (R7), [V20.B16]
+	WORD $0x0f08a695 // sxtl v21.8h, v20.8b
+	WORD $0x4f08a696 // sxtl2 v22.8h, v20.16b
+	WORD $0x0f10a6b8 // sxtl v24.4s, v21.4h
+	WORD $0x4f10a6b9 // sxtl2 v25.4s, v21.8h
+	WORD $0x0f10a6da // sxtl v26.4s, v22.4h
+	WORD $0x4f10a6db // sxtl2 v27.4s, v22.8h
+	WORD $0x4e21db18 // scvtf v24.4s, v24.4s
+	WORD $0x4e21db39 // scvtf v25.4s, v25.4s
+	WORD $0x4e21db5a // scvtf v26.4s, v26.4s
+	WORD $0x4e21db7b // scvtf v27.4s, v27.4s
+	VFMLA   V16.S4, V24.S4, V0.S4
+	VFMLA   V16.S4, V25.S4, V1.S4
+	VFMLA   V16.S4, V26.S4, V2.S4
+	VFMLA   V16.S4, V27.S4, V3.S4
+	SUBS    $1, R14, R14
+	BNE     i8id
+	VST1.P  [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	ADD     $16, R8, R8
+	SUBS    $16, R1, R1
+	BNE     i8block
+	RET
+
+// func gatherI8I32NEON(acc *int32, d int, table *int8, ids *int32, coef *int32, n int)
+TEXT ·gatherI8I32NEON(SB), NOSPLIT, $0-48
+	MOVD acc+0(FP), R0
+	MOVD d+8(FP), R1
+	MOVD table+16(FP), R2
+	MOVD ids+24(FP), R3
+	MOVD coef+32(FP), R4
+	MOVD n+40(FP), R5
+	MOVD R1, R9
+	MOVD R2, R8
+
+i32block:
+	VLD1 (R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	MOVD R3, R12
+	MOVD R4, R13
+	MOVD R5, R14
+
+i32id:
+	MOVW.P  4(R12), R6
+	VLD1R.P 4(R13), [V16.S4]
+	MUL     R9, R6, R7
+	ADD     R8, R7, R7
+	VLD1    (R7), [V20.B16]
+	WORD $0x0f08a695 // sxtl v21.8h, v20.8b
+	WORD $0x4f08a696 // sxtl2 v22.8h, v20.16b
+	WORD $0x0f10a6b8 // sxtl v24.4s, v21.4h
+	WORD $0x4f10a6b9 // sxtl2 v25.4s, v21.8h
+	WORD $0x0f10a6da // sxtl v26.4s, v22.4h
+	WORD $0x4f10a6db // sxtl2 v27.4s, v22.8h
+	WORD $0x4eb09700 // mla v0.4s, v24.4s, v16.4s
+	WORD $0x4eb09721 // mla v1.4s, v25.4s, v16.4s
+	WORD $0x4eb09742 // mla v2.4s, v26.4s, v16.4s
+	WORD $0x4eb09763 // mla v3.4s, v27.4s, v16.4s
+	SUBS    $1, R14, R14
+	BNE     i32id
+	VST1.P  [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	ADD     $16, R8, R8
+	SUBS    $16, R1, R1
+	BNE     i32block
+	RET
+
+// func gatherI8I32SDOT(acc *int32, d int, table *int8, ids *int32, coef *int32, n int)
+// Every coef must fit in int8. Four ids at a time: their rows are interleaved byte by byte
+// (two rounds of ZIP) so that each 32-bit lane holds one column of the four rows, and one
+// SDOT by element multiplies it with the four coefficients and adds to the column's sum.
+// The n%4 remaining ids take the widening multiply-add of gatherI8I32NEON.
+TEXT ·gatherI8I32SDOT(SB), NOSPLIT, $0-48
+	MOVD acc+0(FP), R0
+	MOVD d+8(FP), R1
+	MOVD table+16(FP), R2
+	MOVD ids+24(FP), R3
+	MOVD coef+32(FP), R4
+	MOVD n+40(FP), R5
+	MOVD R1, R9
+	MOVD R2, R8
+
+sdblock:
+	VLD1 (R0), [V0.S4, V1.S4, V2.S4, V3.S4]
+	MOVD R3, R12
+	MOVD R4, R13
+	LSR  $2, R5, R15 // groups of four ids
+	AND  $3, R5, R14 // ids left over
+	CBZ  R15, sdtail
+
+sdgroup:
+	MOVW.P 4(R12), R6
+	MUL    R9, R6, R7
+	ADD    R8, R7, R7
+	VLD1   (R7), [V20.B16]
+	MOVW.P 4(R12), R6
+	MUL    R9, R6, R7
+	ADD    R8, R7, R7
+	VLD1   (R7), [V21.B16]
+	MOVW.P 4(R12), R6
+	MUL    R9, R6, R7
+	ADD    R8, R7, R7
+	VLD1   (R7), [V22.B16]
+	MOVW.P 4(R12), R6
+	MUL    R9, R6, R7
+	ADD    R8, R7, R7
+	VLD1   (R7), [V23.B16]
+	VLD1.P 16(R13), [V16.S4]
+	WORD $0x0e612a10 // xtn v16.4h, v16.4s
+	WORD $0x0e212a10 // xtn v16.8b, v16.8h
+	VZIP1  V21.B16, V20.B16, V24.B16 // rows 0,1 interleaved, columns 0-7
+	VZIP2  V21.B16, V20.B16, V25.B16 // columns 8-15
+	VZIP1  V23.B16, V22.B16, V26.B16 // rows 2,3
+	VZIP2  V23.B16, V22.B16, V27.B16
+	VZIP1  V26.H8, V24.H8, V28.H8    // rows 0-3 of columns 0-3
+	VZIP2  V26.H8, V24.H8, V29.H8    // columns 4-7
+	VZIP1  V27.H8, V25.H8, V30.H8    // columns 8-11
+	VZIP2  V27.H8, V25.H8, V31.H8    // columns 12-15
+	WORD $0x4f90e380 // sdot v0.4s, v28.16b, v16.4b[0]
+	WORD $0x4f90e3a1 // sdot v1.4s, v29.16b, v16.4b[0]
+	WORD $0x4f90e3c2 // sdot v2.4s, v30.16b, v16.4b[0]
+	WORD $0x4f90e3e3 // sdot v3.4s, v31.16b, v16.4b[0]
+	SUBS   $1, R15, R15
+	BNE    sdgroup
+
+sdtail:
+	CBZ R14, sdstore
+
+sdid:
+	MOVW.P  4(R12), R6
+	VLD1R.P 4(R13), [V16.S4]
+	MUL     R9, R6, R7
+	ADD     R8, R7, R7
+	VLD1    (R7), [V20.B16]
+	WORD $0x0f08a695 // sxtl v21.8h, v20.8b
+	WORD $0x4f08a696 // sxtl2 v22.8h, v20.16b
+	WORD $0x0f10a6b8 // sxtl v24.4s, v21.4h
+	WORD $0x4f10a6b9 // sxtl2 v25.4s, v21.8h
+	WORD $0x0f10a6da // sxtl v26.4s, v22.4h
+	WORD $0x4f10a6db // sxtl2 v27.4s, v22.8h
+	WORD $0x4eb09700 // mla v0.4s, v24.4s, v16.4s
+	WORD $0x4eb09721 // mla v1.4s, v25.4s, v16.4s
+	WORD $0x4eb09742 // mla v2.4s, v26.4s, v16.4s
+	WORD $0x4eb09763 // mla v3.4s, v27.4s, v16.4s
+	SUBS    $1, R14, R14
+	BNE     sdid
+
+sdstore:
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	ADD    $16, R8, R8
+	SUBS   $16, R1, R1
+	BNE    sdblock
+	RET
+
+// func denseNEON(out *float32, nout int, x *float32, nin int, w *float32, b *float32)
+// nin is a multiple of 4; w is [nout][nin]. Four outputs at a time: four accumulators, each
+// reduced by three pairwise adds to one vector of the four dot products.
+TEXT ·denseNEON(SB), NOSPLIT, $0-48
+	MOVD out+0(FP), R0
+	MOVD nout+8(FP), R1
+	MOVD x+16(FP), R2
+	MOVD nin+24(FP), R3
+	MOVD w+32(FP), R4
+	MOVD b+40(FP), R5
+	LSL  $2, R3, R9 // row stride in bytes
+	MOVD R4, R10    // row o
+	LSR  $2, R1, R16 // groups of four outputs
+	AND  $3, R1, R17 // outputs left over
+	CBZ  R16, dsingle
+
+dgroup:
+	ADD  R9, R10, R11
+	ADD  R9, R11, R12
+	ADD  R9, R12, R13
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	MOVD R2, R14
+	MOVD R3, R15
+
+dg16:
+	CMP    $16, R15
+	BLT    dg4
+	VLD1.P 64(R14), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R10), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P 64(R11), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA  V16.S4, V20.S4, V0.S4
+	VFMLA  V16.S4, V24.S4, V1.S4
+	VFMLA  V17.S4, V21.S4, V0.S4
+	VFMLA  V17.S4, V25.S4, V1.S4
+	VFMLA  V18.S4, V22.S4, V0.S4
+	VFMLA  V18.S4, V26.S4, V1.S4
+	VFMLA  V19.S4, V23.S4, V0.S4
+	VFMLA  V19.S4, V27.S4, V1.S4
+	VLD1.P 64(R12), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P 64(R13), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VFMLA  V16.S4, V20.S4, V2.S4
+	VFMLA  V16.S4, V24.S4, V3.S4
+	VFMLA  V17.S4, V21.S4, V2.S4
+	VFMLA  V17.S4, V25.S4, V3.S4
+	VFMLA  V18.S4, V22.S4, V2.S4
+	VFMLA  V18.S4, V26.S4, V3.S4
+	VFMLA  V19.S4, V23.S4, V2.S4
+	VFMLA  V19.S4, V27.S4, V3.S4
+	SUB    $16, R15, R15
+	B      dg16
+
+dg4:
+	CBZ    R15, dgsum
+	VLD1.P 16(R14), [V16.S4]
+	VLD1.P 16(R10), [V20.S4]
+	VLD1.P 16(R11), [V21.S4]
+	VLD1.P 16(R12), [V22.S4]
+	VLD1.P 16(R13), [V23.S4]
+	VFMLA  V16.S4, V20.S4, V0.S4
+	VFMLA  V16.S4, V21.S4, V1.S4
+	VFMLA  V16.S4, V22.S4, V2.S4
+	VFMLA  V16.S4, V23.S4, V3.S4
+	SUB    $4, R15, R15
+	B      dg4
+
+dgsum:
+	WORD $0x6e21d404 // faddp v4.4s, v0.4s, v1.4s
+	WORD $0x6e23d445 // faddp v5.4s, v2.4s, v3.4s
+	WORD $0x6e25d486 // faddp v6.4s, v4.4s, v5.4s
+	VLD1.P 16(R5), [V7.S4]
+	WORD $0x4e27d4c6 // fadd v6.4s, v6.4s, v7.4s
+	VST1.P [V6.S4], 16(R0)
+	MOVD   R13, R10 // row o+4
+	SUBS   $1, R16, R16
+	BNE    dgroup
+
+dsingle:
+	CBZ R17, ddone
+
+dsone:
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	MOVD R2, R14
+	MOVD R3, R15
+
+ds16:
+	CMP    $16, R15
+	BLT    ds4
+	VLD1.P 64(R14), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R10), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VFMLA  V16.S4, V20.S4, V0.S4
+	VFMLA  V17.S4, V21.S4, V1.S4
+	VFMLA  V18.S4, V22.S4, V2.S4
+	VFMLA  V19.S4, V23.S4, V3.S4
+	SUB    $16, R15, R15
+	B      ds16
+
+ds4:
+	CBZ    R15, dssum
+	VLD1.P 16(R14), [V16.S4]
+	VLD1.P 16(R10), [V20.S4]
+	VFMLA  V16.S4, V20.S4, V0.S4
+	SUB    $4, R15, R15
+	B      ds4
+
+dssum:
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	WORD $0x6e20d400 // faddp v0.4s, v0.4s, v0.4s
+	WORD $0x7e30d800 // faddp s0, v0.2s
+	FMOVS.P 4(R5), F1
+	FADDS   F1, F0, F0
+	FMOVS.P F0, 4(R0)
+	SUBS    $1, R17, R17
+	BNE     dsone
+
+ddone:
+	RET
+
+// func zeroPrefixNEON(ids *int32, n int) int
+// Sixteen ids per step while they are all zero, then four, then one.
+TEXT ·zeroPrefixNEON(SB), NOSPLIT, $0-24
+	MOVD ids+0(FP), R0
+	MOVD n+8(FP), R1
+	MOVD $0, R2
+
+z16:
+	SUB  R2, R1, R3
+	CMP  $16, R3
+	BLT  z4
+	VLD1 (R0), [V0.B16, V1.B16, V2.B16, V3.B16]
+	VORR V0.B16, V1.B16, V0.B16
+	VORR V2.B16, V3.B16, V2.B16
+	VORR V0.B16, V2.B16, V0.B16
+	VMOV V0.D[0], R4
+	VMOV V0.D[1], R5
+	ORR  R4, R5, R4
+	CBNZ R4, z4
+	ADD  $64, R0, R0
+	ADD  $16, R2, R2
+	B    z16
+
+z4:
+	SUB  R2, R1, R3
+	CMP  $4, R3
+	BLT  z1
+	LDP  (R0), (R4, R5)
+	ORR  R4, R5, R4
+	CBNZ R4, z1
+	ADD  $16, R0, R0
+	ADD  $4, R2, R2
+	B    z4
+
+z1:
+	CMP    R1, R2
+	BGE    zdone
+	MOVWU.P 4(R0), R4
+	CBNZ   R4, zdone
+	ADD    $1, R2, R2
+	B      z1
+
+zdone:
+	MOVD R2, ret+16(FP)
+	RET
