@@ -236,6 +236,18 @@ func TestQuantizeWithoutEval(t *testing.T) {
 	if src := rep["layer_inputs"].(map[string]any)["count"]; src != 300 {
 		t.Fatalf("layer inputs %v", src)
 	}
+	// A percentile range clips the tails: some values now lie outside it, and say so.
+	p, err := Quantize(f32, QuantOptions{Scheme: "int8", MaxDrop: -1, SampleSeqs: 300, Percentile: 99}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l0 := p.Meta.Report["layers"].([]any)[0].(map[string]any)
+	if sat := l0["saturation"].(float64); sat < 0.005 || sat > 0.03 {
+		t.Fatalf("99th percentile range leaves %v of the pooled values outside, want about 0.02", sat)
+	}
+	if p.Meta.Report["calibration"].(map[string]any)["percentile"] != 99.0 {
+		t.Fatalf("calibration %v", p.Meta.Report["calibration"])
+	}
 	// f32 (and the default) is returned as is, without a report.
 	for _, s := range []string{"f32", ""} {
 		same, err := Quantize(f32, QuantOptions{Scheme: s}, nil)
