@@ -42,7 +42,8 @@ func (r *Result) layers() []layer {
 	L := strconv.Itoa(c.MaxLen)
 	reg := "null"
 	if c.L2 > 0 {
-		reg = `{"class_name": "L2", "config": {"l2": ` + f32(c.L2) + `}}`
+		// L1L2 rather than L2: every Keras 2 release deserialises it, and the penalty is the same.
+		reg = `{"class_name": "L1L2", "config": {"l1": 0.0, "l2": ` + f32(c.L2) + `}}`
 	}
 	dense := func(name string, units int, act string) string {
 		return `{"name": "` + name + `", "trainable": true, "dtype": "float32", "units": ` + strconv.Itoa(units) +
