@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strings"
 	"time"
@@ -89,7 +88,7 @@ func runTrain(env *Env) error {
 			return err
 		}
 	case *valSplit > 0:
-		n := int(math.Round(float64(len(ex)) * (1 - *valSplit)))
+		n := int(float64(len(ex)) * (1 - *valSplit)) // Keras: split_at = int(len(x) * (1 - validation_split))
 		trainEx, valEx = ex[:n], ex[n:]
 	case *trainRows > 0:
 		if *trainRows >= len(ex) {

@@ -103,3 +103,26 @@ func TestTrainBadData(t *testing.T) {
 		t.Error("missing data file accepted")
 	}
 }
+
+// TestTrainValSplit: --val-split takes the last rows, as Keras's validation_split, and
+// --train-rows the first N for training.
+func TestTrainValSplit(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		flag, value, want string
+	}{
+		{"--val-split", "0.25", "2250 training and 750 validation"},
+		{"--val-split", "0.3333", "2000 training and 1000 validation"},
+		{"--train-rows", "2900", "2900 training and 100 validation"},
+	} {
+		var so, se bytes.Buffer
+		err := Run([]string{"train", "--data", smarthome + "train.csv", tc.flag, tc.value, "--epochs", "1", "--maxlen", "10",
+			"--vocab", "300", "--quiet", "-o", filepath.Join(dir, "m.h5")}, nil, &so, &se)
+		if err != nil {
+			t.Fatalf("%s %s: %v", tc.flag, tc.value, err)
+		}
+		if !strings.Contains(so.String(), tc.want) {
+			t.Errorf("%s %s: %q, want %q", tc.flag, tc.value, so.String(), tc.want)
+		}
+	}
+}

@@ -170,23 +170,40 @@ func (r *Result) H5() ([]byte, error) {
 	return f.Bytes()
 }
 
-// WriteFiles writes the .h5 model and the tokenizer JSON, each through a temporary file
-// renamed into place, so a failure leaves no partial output.
+// WriteFiles writes the .h5 model and the tokenizer JSON. Both go to temporary files first
+// and are renamed into place only when both are complete, so a failure leaves no partial
+// output.
 func (r *Result) WriteFiles(modelPath, tokenizerPath string) error {
 	h5, err := r.H5()
 	if err != nil {
 		return fmt.Errorf("train: building %s: %w", modelPath, err)
 	}
-	if err := writeAtomic(modelPath, h5); err != nil {
+	mt, err := writeTemp(modelPath, h5)
+	if err != nil {
 		return err
 	}
-	return writeAtomic(tokenizerPath, r.Tokenizer.ToJSON())
+	tt, err := writeTemp(tokenizerPath, r.Tokenizer.ToJSON())
+	if err != nil {
+		os.Remove(mt)
+		return err
+	}
+	if err := os.Rename(mt, modelPath); err != nil {
+		os.Remove(mt)
+		os.Remove(tt)
+		return fmt.Errorf("train: writing %s: %w", modelPath, err)
+	}
+	if err := os.Rename(tt, tokenizerPath); err != nil {
+		os.Remove(tt)
+		return fmt.Errorf("train: writing %s: %w", tokenizerPath, err)
+	}
+	return nil
 }
 
-func writeAtomic(path string, data []byte) (err error) {
+// writeTemp writes data to a new temporary file beside path and returns its name.
+func writeTemp(path string, data []byte) (name string, err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
-		return fmt.Errorf("train: cannot write %s: %w", path, err)
+		return "", fmt.Errorf("train: cannot write %s: %w", path, err)
 	}
 	defer func() {
 		if err != nil {
@@ -195,16 +212,13 @@ func writeAtomic(path string, data []byte) (err error) {
 		}
 	}()
 	if _, err = tmp.Write(data); err != nil {
-		return fmt.Errorf("train: writing %s: %w", path, err)
+		return "", fmt.Errorf("train: writing %s: %w", path, err)
 	}
 	if err = tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("train: writing %s: %w", path, err)
+		return "", fmt.Errorf("train: writing %s: %w", path, err)
 	}
 	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("train: writing %s: %w", path, err)
+		return "", fmt.Errorf("train: writing %s: %w", path, err)
 	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("train: writing %s: %w", path, err)
-	}
-	return nil
+	return tmp.Name(), nil
 }
