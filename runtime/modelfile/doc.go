@@ -30,6 +30,13 @@
 //
 // Quantized tensors are dequantized as float32(q) * scale (symmetric, see package quant).
 //
+// Padding-row folding: in int8 files of models without mask_zero, convert stores every
+// embedding row minus row 0 (the padding row, which fills most positions of a padded input)
+// and adds dense.0.weight x row0 to dense.0.bias. GlobalAveragePooling1D over all maxlen
+// positions then computes exactly the same function, while row 0's rounding error, which
+// would otherwise be added to every input almost whole, is gone. Such a file's
+// embedding.weight is therefore not Keras's raw table; the report's scheme.padding_row_folded records the fold.
+//
 // # Metadata
 //
 // Every value of __metadata__ is a string; structured values are JSON text:
