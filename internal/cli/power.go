@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strings"
 	"time"
@@ -145,7 +144,7 @@ func watchPower(ctx context.Context, src board.Source, out *powerPrinter, stderr
 		}
 		prev = r
 		counted++
-		temp, th := cond.read()
+		temp, th := cond.get()
 		if err := out.reading(src.Name(), first.Time, r, temp, th, energy); err != nil {
 			return err
 		}
@@ -157,28 +156,33 @@ func watchPower(ctx context.Context, src board.Source, out *powerPrinter, stderr
 }
 
 // conditions reads temperature and throttling beside the power: from the trace for a
-// replay, else from /sys/class/thermal and (at most once a second) vcgencmd.
+// replay, else through board.ConditionsReader at most once a second.
 type conditions struct {
-	replay  *board.Replay
-	vcgen   bool
-	lastTh  time.Time
-	th      string
-	rootDir string
+	replay   *board.Replay
+	read     func() (temp, th string, ok bool)
+	last     time.Time
+	temp, th string
 }
 
 func newConditions(src board.Source) *conditions {
-	c := &conditions{rootDir: "/"}
 	if r, ok := src.(*board.Replay); ok {
-		c.replay = r
-		return c
+		return &conditions{replay: r}
 	}
-	_, err := exec.LookPath("vcgencmd")
-	c.vcgen = err == nil
-	return c
+	probe := board.NewConditionsProbe(board.OpenOptions{})
+	return &conditions{read: func() (temp, th string, ok bool) {
+		c, _ := probe.Read() // what could not be read stays blank
+		if c.HasTemp {
+			temp = fmt.Sprintf("%.1f", c.Temp.Celsius())
+		}
+		if c.HasThrottled {
+			th = fmt.Sprintf("0x%x", uint32(c.Throttled))
+		}
+		return temp, th, true
+	}}
 }
 
-// read returns the temperature in °C as text ("" when unknown) and the throttle bits.
-func (c *conditions) read() (temp, th string) {
+// get returns the temperature in °C and the throttle bits as text ("" when unknown).
+func (c *conditions) get() (temp, th string) {
 	if c.replay != nil {
 		t, bits, ok := c.replay.Conditions()
 		if ok {
@@ -186,19 +190,11 @@ func (c *conditions) read() (temp, th string) {
 		}
 		return temp, fmt.Sprintf("0x%x", uint32(bits))
 	}
-	if t, _, err := board.ReadTemperature(os.DirFS(c.rootDir)); err == nil {
-		temp = fmt.Sprintf("%.1f", t.Celsius())
+	if time.Since(c.last) >= time.Second {
+		c.last = time.Now()
+		c.temp, c.th, _ = c.read()
 	}
-	if c.vcgen && time.Since(c.lastTh) >= time.Second {
-		c.lastTh = time.Now()
-		c.th = ""
-		if b, err := board.ExecRunner("vcgencmd", "get_throttled"); err == nil {
-			if bits, err := board.ParseThrottled(b); err == nil {
-				c.th = fmt.Sprintf("0x%x", uint32(bits))
-			}
-		}
-	}
-	return temp, c.th
+	return c.temp, c.th
 }
 
 type powerPrinter struct {
