@@ -36,6 +36,13 @@ type Options struct {
 	ReplayRun time.Duration
 	// Progress, if not nil, is told what the engine is about to do ("idle 10s").
 	Progress func(msg string)
+	// Conditions, if not nil, reads the board's temperature and throttle bits (sysfs,
+	// vcgencmd get_throttled) on a live run, on a goroutine of its own every
+	// ConditionsEvery (default 1 s; reading vcgencmd costs a process). A window is
+	// throttled when a reading inside it says so. Its first error is noted and stops the
+	// polling. A replay's own temperature and throttle columns are used instead.
+	Conditions      func() (physic.Temperature, board.Throttle, error)
+	ConditionsEvery time.Duration
 }
 
 const (
@@ -54,6 +61,9 @@ func (o *Options) fill() error {
 	}
 	if o.Idle == 0 {
 		o.Idle = o.Window
+	}
+	if o.ConditionsEvery <= 0 {
+		o.ConditionsEvery = time.Second
 	}
 	if o.ReplayRun == 0 {
 		o.ReplayRun = min(o.Window, defaultReplayRun)
@@ -179,6 +189,7 @@ func Run(ctx context.Context, src board.Source, work []Workload, opt Options) (*
 	}
 	var (
 		readings []sampled
+		conds    []sampled // live temperature and throttle readings, without power
 		srcEnd   error     // why sampling stopped early, nil if it did not
 		srcEndAt time.Time // when
 		origin   time.Time
@@ -209,6 +220,7 @@ func Run(ctx context.Context, src board.Source, work []Workload, opt Options) (*
 		}
 	} else {
 		s := startSampler(src)
+		c := startConditions(opt.Conditions, opt.ConditionsEvery)
 		origin = time.Now()
 		progress(fmt.Sprintf("idle baseline %v (nothing running)", opt.Idle))
 		sleep(ctx, opt.Idle)
@@ -221,12 +233,21 @@ func Run(ctx context.Context, src board.Source, work []Workload, opt Options) (*
 				progress(fmt.Sprintf("window %d/%d %s (%v)", round, opt.Windows, w.Name, opt.Window))
 				start := time.Since(origin)
 				n, _ := runFor(ctx, w.Run, opt.Window)
-				res.Windows = append(res.Windows, Window{Model: w.Name, Index: round, Start: start, End: time.Since(origin), Inferences: float64(n)})
+				win := Window{Model: w.Name, Index: round, Start: start, End: time.Since(origin), Inferences: float64(n)}
+				if ctx.Err() != nil {
+					win.Excluded = "interrupted"
+				}
+				res.Windows = append(res.Windows, win)
 			}
 		}
 		// One more interval, so that a reading lies past the end of the last window.
 		sleep(ctx, res.Interval+res.Interval/2)
 		readings, srcEnd, srcEndAt = s.stop()
+		var condErr error
+		conds, condErr = c.stop()
+		if condErr != nil {
+			res.Notes = append(res.Notes, fmt.Sprintf("board temperature/throttling unavailable: %v", condErr))
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		res.Partial = true
@@ -243,7 +264,7 @@ func Run(ctx context.Context, src board.Source, work []Workload, opt Options) (*
 			res.Notes = append(res.Notes, fmt.Sprintf("power source %s failed %s: %v", src.Name(), at, srcEnd))
 		}
 	}
-	res.measure(readings, origin, work)
+	res.measure(readings, conds, origin, work)
 	return res, nil
 }
 
@@ -350,4 +371,45 @@ func (s *sampler) stop() ([]sampled, error, time.Time) {
 		at = s.rs[len(s.rs)-1].Time
 	}
 	return s.rs, s.err, at
+}
+
+// conditionPoller reads Options.Conditions on its own goroutine.
+type conditionPoller struct {
+	quit chan struct{}
+	done chan struct{}
+	cs   []sampled
+	err  error
+}
+
+func startConditions(read func() (physic.Temperature, board.Throttle, error), every time.Duration) *conditionPoller {
+	c := &conditionPoller{quit: make(chan struct{}), done: make(chan struct{})}
+	if read == nil {
+		close(c.done)
+		return c
+	}
+	go func() {
+		defer close(c.done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			temp, th, err := read()
+			if err != nil {
+				c.err = err
+				return
+			}
+			c.cs = append(c.cs, sampled{Reading: board.Reading{Time: time.Now(), Flags: th.Quality()}, temp: temp})
+			select {
+			case <-c.quit:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return c
+}
+
+func (c *conditionPoller) stop() ([]sampled, error) {
+	close(c.quit)
+	<-c.done
+	return c.cs, c.err
 }

@@ -290,3 +290,101 @@ func TestLiveSource(t *testing.T) {
 		})
 	}
 }
+
+func TestLiveConditions(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		busy := new(atomic.Bool)
+		t0 := time.Now()
+		// The board throttles from 2 s to 3 s: the second load window (the idle window is
+		// [0 s, 1 s], the load windows [1 s, 2 s], [2 s, 3 s], [3 s, 4 s]).
+		cond := func() (physic.Temperature, board.Throttle, error) {
+			d := time.Since(t0)
+			var th board.Throttle
+			if d >= 2*time.Second && d < 3*time.Second {
+				th = board.ThrottledNow | board.ThrottledOccurred
+			}
+			return physic.ZeroCelsius + physic.Temperature(50+d.Seconds())*physic.Kelvin, th, nil
+		}
+		res, err := Run(context.Background(), &live{busy: busy}, []Workload{busyWorkload(busy, 2*time.Millisecond)},
+			Options{Windows: 3, Window: time.Second, Conditions: cond, ConditionsEvery: 250 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, w := range res.Windows {
+			if got, want := w.Throttled, i == 1; got != want {
+				t.Errorf("window %d [%v, %v]: throttled = %v, want %v", w.Index, w.Start, w.End, got, want)
+			}
+			if lo, hi := w.TempMin.Celsius(), w.TempMax.Celsius(); lo < 50.9+float64(i) || hi > 52+float64(i) {
+				t.Errorf("window %d temperatures %.2f-%.2f °C, want within %d-%d", w.Index, lo, hi, 51+i, 52+i)
+			}
+		}
+		if s := res.Models[0]; s.Used != 2 {
+			t.Errorf("median over %d windows, want 2 (window 2 throttled)", s.Used)
+		}
+	})
+}
+
+func TestLiveConditionsUnavailable(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		busy := new(atomic.Bool)
+		cond := func() (physic.Temperature, board.Throttle, error) {
+			return 0, 0, errors.New("vcgencmd: not found")
+		}
+		res, err := Run(context.Background(), &live{busy: busy}, []Workload{busyWorkload(busy, 2*time.Millisecond)},
+			Options{Windows: 1, Window: time.Second, Conditions: cond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Partial || !strings.Contains(strings.Join(res.Notes, "\n"), "vcgencmd: not found") {
+			t.Errorf("partial=%v notes=%q; want complete power results and a note on the conditions", res.Partial, res.Notes)
+		}
+	})
+}
+
+func TestLiveSourceFailing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		busy := new(atomic.Bool)
+		// 10 ms readings: read 251 fails at 2.5 s, in the second of three 1 s load windows.
+		src := &live{busy: busy, failAt: 251}
+		res, err := Run(context.Background(), src, []Workload{busyWorkload(busy, 2*time.Millisecond)},
+			Options{Windows: 3, Window: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Partial || !strings.Contains(strings.Join(res.Notes, "\n"), "remote I/O error") {
+			t.Errorf("partial=%v notes=%q; want partial results naming the error", res.Partial, res.Notes)
+		}
+		cov := []float64{1, 0.5, 0}
+		for i, w := range res.Windows {
+			if math.Abs(w.Coverage-cov[i]) > 0.02 {
+				t.Errorf("window %d coverage %.3f, want %.2f", w.Index, w.Coverage, cov[i])
+			}
+		}
+		var buf strings.Builder
+		if err := res.WriteTable(&buf); err != nil || !strings.Contains(buf.String(), "PARTIAL RESULTS") {
+			t.Errorf("table (err %v) does not say PARTIAL RESULTS:\n%s", err, buf.String())
+		}
+	})
+}
+
+func TestCancelGivesPartialResults(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		busy := new(atomic.Bool)
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			time.Sleep(2500 * time.Millisecond)
+			cancel()
+		}()
+		res, err := Run(ctx, &live{busy: busy}, []Workload{busyWorkload(busy, 2*time.Millisecond)},
+			Options{Windows: 5, Window: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := res.Windows[len(res.Windows)-1]; w.Excluded != "interrupted" || res.Models[0].Used != 1 {
+			t.Errorf("cut-short window excluded as %q, %d windows in the median; want interrupted, 1", w.Excluded, res.Models[0].Used)
+		}
+		if !res.Partial || len(res.Windows) != 2 || !strings.Contains(strings.Join(res.Notes, "\n"), "interrupted") {
+			t.Errorf("partial=%v windows=%d notes=%q; want 2 windows, the second cut short, and a note", res.Partial, len(res.Windows), res.Notes)
+		}
+	})
+}

@@ -17,7 +17,8 @@ const minCoverage = 0.99
 const spoiled = board.Throttled | board.UnderVoltage
 
 // measure fills the windows' energies and the summaries from the readings.
-func (res *Result) measure(readings []sampled, origin time.Time, work []Workload) {
+// conds are condition readings (temperature, throttle flags) without power.
+func (res *Result) measure(readings, conds []sampled, origin time.Time, work []Workload) {
 	rs := make([]sampled, 0, len(readings))
 	counter := false
 	for _, r := range readings {
@@ -44,7 +45,7 @@ func (res *Result) measure(readings []sampled, origin time.Time, work []Workload
 		res.Samples = append(res.Samples, Sample{T: t, Power: r.Power, Temp: r.temp, Flags: r.Flags})
 	}
 
-	fillWindow(&res.Idle, rs, origin, counter)
+	fillWindow(&res.Idle, rs, conds, origin, counter)
 	idleOK := res.Idle.Coverage > 0
 	if idleOK {
 		res.IdlePower = res.Idle.Power
@@ -62,7 +63,7 @@ func (res *Result) measure(readings []sampled, origin time.Time, work []Workload
 	}
 	for i := range res.Windows {
 		w := &res.Windows[i]
-		fillWindow(w, rs, origin, counter)
+		fillWindow(w, rs, conds, origin, counter)
 		if w.Coverage > 0 && w.Rate > 0 {
 			w.Total = perInference(w.Power, w.Rate)
 			if idleOK {
@@ -71,6 +72,7 @@ func (res *Result) measure(readings []sampled, origin time.Time, work []Workload
 			}
 		}
 		switch {
+		case w.Excluded != "": // interrupted
 		case w.Coverage == 0:
 			w.Excluded = "no power data"
 		case w.Partial:
@@ -103,24 +105,43 @@ func perInference(p physic.Power, rate float64) physic.Energy {
 
 // fillWindow integrates the readings over w and sets its energy, power, conditions and
 // coverage. The inference count must be set already.
-func fillWindow(w *Window, rs []sampled, origin time.Time, counter bool) {
+func fillWindow(w *Window, rs, conds []sampled, origin time.Time, counter bool) {
 	from, to := origin.Add(w.Start), origin.Add(w.End)
 	if d := w.Duration().Seconds(); d > 0 {
 		w.Rate = w.Inferences / d
 	}
 	w.Coverage, w.Partial = 0, true
-	if len(rs) == 0 || !to.After(from) {
+	if !to.After(from) {
+		return
+	}
+	w.Samples = w.conditions(rs, from, to)
+	w.conditions(conds, from, to)
+	if len(rs) == 0 {
 		return
 	}
 	var e physic.Energy
 	for i := 1; i < len(rs); i++ {
 		e += piece(rs[i-1], rs[i], from, to, counter)
 	}
+	covered := minTime(rs[len(rs)-1].Time, to).Sub(maxTime(rs[0].Time, from))
+	if covered <= 0 {
+		return
+	}
+	w.Coverage = covered.Seconds() / to.Sub(from).Seconds()
+	w.Partial = w.Coverage < minCoverage
+	w.Energy = e
+	w.Power = physic.Power(math.Round(float64(e) / covered.Seconds())) // nJ / s = nW
+}
+
+// conditions adds the flags and temperatures of the readings in [from, to) (a reading on
+// an edge belongs to the next window) and returns how many there were.
+func (w *Window) conditions(rs []sampled, from, to time.Time) int {
+	n := 0
 	for _, r := range rs {
 		if r.Time.Before(from) || !r.Time.Before(to) {
-			continue // flags and temperatures count in [from, to): a reading on an edge is the next window's
+			continue
 		}
-		w.Samples++
+		n++
 		w.Flags |= r.Flags
 		if r.temp != 0 {
 			if w.TempMax == 0 || r.temp > w.TempMax {
@@ -131,16 +152,8 @@ func fillWindow(w *Window, rs []sampled, origin time.Time, counter bool) {
 			}
 		}
 	}
-	first, last := rs[0].Time, rs[len(rs)-1].Time
-	covered := minTime(last, to).Sub(maxTime(first, from))
-	if covered <= 0 {
-		return
-	}
-	w.Coverage = covered.Seconds() / to.Sub(from).Seconds()
-	w.Partial = w.Coverage < minCoverage
-	w.Energy = e
-	w.Power = physic.Power(math.Round(float64(e) / covered.Seconds())) // nJ / s = nW
 	w.Throttled = w.Flags&spoiled != 0
+	return n
 }
 
 // piece is the energy between readings a and b that falls inside [from, to].
