@@ -25,9 +25,9 @@ import (
 // and a word not in the vocabulary, maps to OOVID, or is dropped when OOVID < 0. StartID,
 // when >= 0, is prepended to every sequence.
 //
-// Lower-casing is Python's str.lower() for Unicode 14.0 (the version of Debian 12's
-// Python 3.11, which trained the models), from tables generated with Python itself by
-// testdata/gen_golden.py: full case mapping (U+0130 'İ' becomes "i̇", two code points) and
+// Lower-casing is Python's str.lower() as of Unicode 14.0 (Debian 12's Python 3.11, which
+// makes the golden ids; other Pythons differ only on code points whose case changed between
+// Unicode versions), from tables generated with Python itself by testdata/gen_golden.py: full case mapping (U+0130 'İ' becomes "i̇", two code points) and
 // the Final_Sigma rule for U+03A3 'Σ', decided on the whole text before filtering as Python
 // does. JavaScript's toLowerCase is taken to be the same mapping.
 //
@@ -35,10 +35,12 @@ import (
 // Each byte that is not part of a valid UTF-8 sequence is treated as one U+FFFD, as Go's
 // range loop decodes it, and a word containing it is looked up with U+FFFD's UTF-8 encoding.
 //
-// ASCII text takes a byte-at-a-time fast path; other text takes the exact rune path. Both
-// give the same ids (FuzzTokenizer checks it). AppendIDs does not allocate when dst has the
-// capacity for the result, except when the vocabulary holds a word longer than
-// maxStackWord bytes or, in ModeKeras, Split is longer than one character.
+// ASCII text takes a byte-at-a-time fast path that hashes each word while it scans and
+// compares it in place; other text takes the exact rune path. Both give the same ids
+// (FuzzTokenizer checks it against each other and against a plain transcription of the
+// Python). AppendIDs does not allocate when cap(dst) suffices, except on the exact path when
+// the vocabulary holds a word longer than maxStackWord bytes, and in ModeKeras with a Split
+// of more than one character when the lowered text exceeds splitStackText bytes.
 //
 // A Tokenizer is immutable and safe for concurrent use.
 type Tokenizer struct {
