@@ -1,8 +1,8 @@
 package convert
 
 import (
+	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"regexp"
 	"strconv"
@@ -19,68 +19,95 @@ func h5Guard(err *error, what string) {
 }
 
 // openH5 opens an HDF5 file, mapping the library's errors to one clear message.
-func openH5(path, what string) (f *hdf5.File, err error) {
+func openH5(path, what string) (f *hdf5.File, size int64, err error) {
 	defer h5Guard(&err, what)
-	if err := checkH5Size(path, what); err != nil {
-		return nil, err
+	if size, err = checkH5Size(path, what); err != nil {
+		return nil, 0, err
 	}
 	f, err = hdf5.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("convert: %s is not a readable HDF5 file (%v); is it truncated or not a Keras .h5?", what, err)
+		return nil, 0, fmt.Errorf("convert: %s is not a readable HDF5 file (%v); is it truncated or not a Keras .h5?", what, err)
 	}
-	return f, nil
+	return f, size, nil
 }
 
-// checkH5Size compares the file's size with the end-of-file address in its superblock,
-// which scigolib/hdf5 does not check: a truncated file could otherwise read as zeros.
-func checkH5Size(path, what string) error {
-	fh, err := os.Open(path)
+// checkH5Size compares the file's size with the end-of-file address in its superblock and
+// checks the sizes of the file's local (HEAP) and global (GCOL) heaps: scigolib/hdf5 checks
+// neither, so a truncated file could read as zeros and a corrupt heap size makes it allocate
+// without bound. It returns the file's size.
+func checkH5Size(path, what string) (int64, error) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("convert: %v", err)
+		return 0, fmt.Errorf("convert: %v", err)
 	}
-	defer fh.Close()
-	st, err := fh.Stat()
-	if err != nil {
-		return fmt.Errorf("convert: %v", err)
+	size := uint64(len(b))
+	if len(b) < 16 || string(b[:8]) != "\x89HDF\r\n\x1a\n" {
+		return 0, fmt.Errorf("convert: %s is not an HDF5 file (no signature at byte 0); is it truncated or not a Keras .h5?", what)
 	}
-	var b [96]byte
-	n, _ := io.ReadFull(fh, b[:])
-	if n < 12 || string(b[:8]) != "\x89HDF\r\n\x1a\n" {
-		return fmt.Errorf("convert: %s is not an HDF5 file (no signature at byte 0); is it truncated or not a Keras .h5?", what)
-	}
-	var o, at int
+	var o, l, at, baseAt int
 	switch b[8] {
 	case 0, 1:
-		o = int(b[13])
-		at = 24 + 2*o
+		o, l = int(b[13]), int(b[14])
+		baseAt = 24
 		if b[8] == 1 {
-			at += 4
+			baseAt = 28
 		}
 	case 2, 3:
-		o = int(b[9])
-		at = 12 + 2*o
-	default:
-		return fmt.Errorf("convert: %s: HDF5 superblock version %d is not supported", what, b[8])
-	}
-	if o != 4 && o != 8 {
-		return fmt.Errorf("convert: %s: HDF5 offset size %d is invalid; the file is corrupt", what, o)
-	}
-	if at+o > n {
-		return fmt.Errorf("convert: %s is truncated inside its HDF5 superblock", what)
-	}
-	var base, eof uint64
-	baseAt := at - 2*o
-	if b[8] >= 2 {
+		o, l = int(b[9]), int(b[10])
 		baseAt = 12
+	default:
+		return 0, fmt.Errorf("convert: %s: HDF5 superblock version %d is not supported", what, b[8])
 	}
-	for i := o - 1; i >= 0; i-- {
-		eof = eof<<8 | uint64(b[at+i])
-		base = base<<8 | uint64(b[baseAt+i])
+	at = baseAt + 2*o
+	if (o != 4 && o != 8) || (l != 4 && l != 8) {
+		return 0, fmt.Errorf("convert: %s: HDF5 offset/length sizes %d/%d are invalid; the file is corrupt", what, o, l)
 	}
-	if size := uint64(st.Size()); base > size || eof > size-base {
-		return fmt.Errorf("convert: %s is truncated: its HDF5 superblock says it is %d bytes long, but it has %d; copy it again", what, base+eof, st.Size())
+	if at+o > len(b) {
+		return 0, fmt.Errorf("convert: %s is truncated inside its HDF5 superblock", what)
 	}
-	return nil
+	base, eof := leUint(b[baseAt:], o), leUint(b[at:], o)
+	if base > size || eof > size-base {
+		return 0, fmt.Errorf("convert: %s is truncated: its HDF5 superblock says it is %d bytes long, but it has %d; copy it again", what, base+eof, len(b))
+	}
+	corrupt := func(kind string, off int) error {
+		return fmt.Errorf("convert: %s: the %s heap at byte %d claims more bytes than the file has; the file is corrupt", what, kind, off)
+	}
+	for off := 0; ; {
+		k := bytes.Index(b[off:], []byte("HEAP"))
+		if k < 0 {
+			break
+		}
+		off += k
+		if h := b[off:]; len(h) >= 8+2*l+o && h[4] == 0 {
+			n, addr := leUint(h[8:], l), leUint(h[8+2*l:], o)
+			if n > size || addr > size-n {
+				return 0, corrupt("local", off)
+			}
+		}
+		off += 4
+	}
+	for off := 0; ; {
+		k := bytes.Index(b[off:], []byte("GCOL"))
+		if k < 0 {
+			break
+		}
+		off += k
+		if h := b[off:]; len(h) >= 8+l && h[4] == 1 {
+			if n := leUint(h[8:], l); n > size-uint64(off) {
+				return 0, corrupt("global", off)
+			}
+		}
+		off += 4
+	}
+	return int64(size), nil
+}
+
+func leUint(b []byte, n int) uint64 {
+	var v uint64
+	for i := n - 1; i >= 0; i-- {
+		v = v<<8 | uint64(b[i])
+	}
+	return v
 }
 
 // h5Attrs returns the attributes of a group as Go values (string, []string, []float64, ...).
@@ -91,6 +118,14 @@ func h5Attrs(g *hdf5.Group) (map[string]any, error) {
 	}
 	out := make(map[string]any, len(attrs))
 	for _, a := range attrs {
+		// The library allocates from the dataspace before it checks the stored bytes:
+		// check them first so a corrupt dimension cannot exhaust memory.
+		if a.Datatype == nil || a.Dataspace == nil {
+			return nil, fmt.Errorf("attribute %q of %s has no type or shape", a.Name, g.Name())
+		}
+		if n := a.Dataspace.TotalElements(); n > 0 && (a.Datatype.Size == 0 || n > uint64(len(a.Data))/uint64(a.Datatype.Size)) {
+			return nil, fmt.Errorf("attribute %q of %s claims %d elements of %d bytes in %d bytes; the file is corrupt", a.Name, g.Name(), n, a.Datatype.Size, len(a.Data))
+		}
 		v, err := a.ReadValue()
 		if err != nil {
 			return nil, fmt.Errorf("attribute %q of %s: %v", a.Name, g.Name(), err)
@@ -196,10 +231,14 @@ func h5Group(g *hdf5.Group, path string) (*hdf5.Group, error) {
 // infoRE parses hdf5.Dataset.Info() of scigolib/hdf5 v0.14.1, the only place the library
 // exposes a dataset's element type and dimensions:
 // "Dataset: float (size=4 bytes), 2D array [16 x 24], contiguous (address=0x2510, size=1536)".
-var infoRE = regexp.MustCompile(`^Dataset: (\w+) \(size=(\d+) bytes\), (scalar|1D array \[(\d+)\]|2D array \[(\d+) x (\d+)\]|\d+D array \[([\d ]*)\]),`)
+var infoRE = regexp.MustCompile(`^Dataset: (\w+) \(size=(\d+) bytes\), (scalar|1D array \[(\d+)\]|2D array \[(\d+) x (\d+)\]|\d+D array \[([\d ]*)\]), (.*)$`)
 
-// h5Float32 reads a float dataset as float32 with its shape.
-func h5Float32(ds *hdf5.Dataset) (shape []int, data []float32, err error) {
+// contiguousRE parses the layout part of Info() for contiguous datasets.
+var contiguousRE = regexp.MustCompile(`^contiguous \(address=0x([0-9A-F]+), size=(\d+)\)$`)
+
+// h5Float32 reads a float dataset as float32 with its shape. fileSize bounds what the
+// dataset may claim before the library allocates for it.
+func h5Float32(ds *hdf5.Dataset, fileSize int64) (shape []int, data []float32, err error) {
 	info, err := ds.Info()
 	if err != nil {
 		return nil, nil, err
@@ -232,6 +271,19 @@ func h5Float32(ds *hdf5.Dataset) (shape []int, data []float32, err error) {
 	if !ok {
 		return nil, nil, fmt.Errorf("dataset %s: shape %v too large", ds.Name(), shape)
 	}
+	esize, _ := strconv.Atoi(m[2])
+	if int64(elems) > fileSize/int64(esize) {
+		return nil, nil, fmt.Errorf("dataset %s: shape %v is larger than the file; the file is corrupt", ds.Name(), shape)
+	}
+	if c := contiguousRE.FindStringSubmatch(m[8]); c != nil {
+		addr, err1 := strconv.ParseUint(c[1], 16, 64)
+		size, err2 := strconv.ParseUint(c[2], 10, 64)
+		if err1 != nil || err2 != nil || size != uint64(elems*esize) || addr > uint64(fileSize) || size > uint64(fileSize)-addr {
+			return nil, nil, fmt.Errorf("dataset %s: stored data (%s) does not match shape %v or lies outside the file; the file is corrupt", ds.Name(), m[8], shape)
+		}
+	} else if !strings.HasPrefix(m[8], "compact") && !strings.HasPrefix(m[8], "chunked") {
+		return nil, nil, fmt.Errorf("dataset %s: unsupported storage %q", ds.Name(), m[8])
+	}
 	vals, err := ds.Read()
 	if err != nil {
 		return nil, nil, err
@@ -250,7 +302,7 @@ func h5Float32(ds *hdf5.Dataset) (shape []int, data []float32, err error) {
 // to 2.15 or Keras 3 (see doc.go for the layouts).
 func ReadH5(path string) (m *Model, err error) {
 	defer h5Guard(&err, path)
-	f, err := openH5(path, path)
+	f, size, err := openH5(path, path)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +368,7 @@ func ReadH5(path string) (m *Model, err error) {
 			if !ok {
 				return nil, fmt.Errorf("convert: %s: layer %q: weight %q is a group, not a dataset", path, name, wn)
 			}
-			shape, data, err := h5Float32(ds)
+			shape, data, err := h5Float32(ds, size)
 			if err != nil {
 				return nil, fmt.Errorf("convert: %s: layer %q: weight %q: %v", path, name, wn, err)
 			}
@@ -332,7 +384,7 @@ func ReadH5(path string) (m *Model, err error) {
 // dense_1, ...), not the layer's name; this is how Keras itself finds them on load.
 func readKerasWeightsH5(path, what string, m *Model) (err error) {
 	defer h5Guard(&err, what)
-	f, err := openH5(path, what)
+	f, size, err := openH5(path, what)
 	if err != nil {
 		return err
 	}
@@ -364,7 +416,7 @@ func readKerasWeightsH5(path, what string, m *Model) (err error) {
 			if !ok {
 				return fmt.Errorf("convert: %s: layers/%s/vars/%d is not a dataset", what, key, j)
 			}
-			shape, data, err := h5Float32(ds)
+			shape, data, err := h5Float32(ds, size)
 			if err != nil {
 				return fmt.Errorf("convert: %s: layer %q (layers/%s/vars/%d): %v", what, l.Name, key, j, err)
 			}
