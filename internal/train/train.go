@@ -226,9 +226,9 @@ func fit(res *Result, tr, va *Dataset, rng *rand.Rand, progress io.Writer) {
 	}
 	last := len(res.History) - 1
 	switch {
-	case va == nil || !c.Restore:
+	case va == nil || !c.Restore || best == nil: // best is nil when val_loss was never finite
 		res.Best = last
-	case best != nil && res.Best != last:
+	case res.Best != last:
 		best.clone(m)
 		if progress != nil {
 			fmt.Fprintf(progress, "restored the weights of epoch %d (val_loss %.4f)\n", res.Best+1, bestLoss)
