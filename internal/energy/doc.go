@@ -6,7 +6,7 @@
 //
 // # Method
 //
-// Run first warms every workload (one inference each, not measured), then measures an idle
+// Run first warms every workload up (for Options.Warmup, not measured), then measures an idle
 // window of Options.Idle with nothing running, then Options.Windows rounds; each round runs
 // every workload for one window of Options.Window, in order (round-robin), so that a slow
 // drift of the board (temperature, the supply) spreads over all models instead of biasing

@@ -31,6 +31,10 @@ type Options struct {
 	// GridIntensity is in g CO2e per kWh, used as given: 0 is a carbon-free supply. Pass
 	// DefaultGridIntensity for the world average.
 	GridIntensity float64
+	// Warmup is how long each workload runs before the idle window (caches, page faults,
+	// the CPU clock ramping up); default min(Window/5, 500 ms); negative means a single
+	// inference.
+	Warmup time.Duration
 	// ReplayRun is the real time a workload runs per window when the source is a replay;
 	// default min(Window, 1 s). See the package documentation.
 	ReplayRun time.Duration
@@ -61,6 +65,9 @@ func (o *Options) fill() error {
 	}
 	if o.Idle == 0 {
 		o.Idle = o.Window
+	}
+	if o.Warmup == 0 {
+		o.Warmup = min(o.Window/5, 500*time.Millisecond)
 	}
 	if o.ConditionsEvery <= 0 {
 		o.ConditionsEvery = time.Second
@@ -185,7 +192,12 @@ func Run(ctx context.Context, src board.Source, work []Workload, opt Options) (*
 		progress = func(string) {}
 	}
 	for _, w := range work {
-		w.Run(1) // warm up: page in the weights, grow buffers
+		if opt.Warmup > 0 {
+			progress(fmt.Sprintf("warm-up %v %s", opt.Warmup, w.Name))
+			runFor(ctx, w.Run, opt.Warmup)
+		} else {
+			w.Run(1)
+		}
 	}
 	var (
 		readings []sampled

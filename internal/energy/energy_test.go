@@ -251,8 +251,8 @@ func (l *live) Read() (board.Reading, error) {
 	return r, nil
 }
 
-// busyWorkload marks the board busy from its first measured inference on (Run's warm-up
-// call, one inference before the idle window, does not count).
+// busyWorkload marks the board busy from its first measured inference on; runs use
+// Warmup: -1, so the warm-up is the first call, of one inference, before the idle window.
 func busyWorkload(busy *atomic.Bool, cost time.Duration) Workload {
 	warm := false
 	return Workload{Name: "m", Run: func(n int) {
@@ -274,7 +274,7 @@ func TestLiveSource(t *testing.T) {
 				src := &live{busy: busy, counter: counter}
 				const cost = 2 * time.Millisecond
 				res, err := Run(context.Background(), src, []Workload{busyWorkload(busy, cost)},
-					Options{Windows: 3, Window: time.Second})
+					Options{Warmup: -1, Windows: 3, Window: time.Second})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -306,7 +306,7 @@ func TestLiveConditions(t *testing.T) {
 			return physic.ZeroCelsius + physic.Temperature(50+d.Seconds())*physic.Kelvin, th, nil
 		}
 		res, err := Run(context.Background(), &live{busy: busy}, []Workload{busyWorkload(busy, 2*time.Millisecond)},
-			Options{Windows: 3, Window: time.Second, Conditions: cond, ConditionsEvery: 250 * time.Millisecond})
+			Options{Warmup: -1, Windows: 3, Window: time.Second, Conditions: cond, ConditionsEvery: 250 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -331,7 +331,7 @@ func TestLiveConditionsUnavailable(t *testing.T) {
 			return 0, 0, errors.New("vcgencmd: not found")
 		}
 		res, err := Run(context.Background(), &live{busy: busy}, []Workload{busyWorkload(busy, 2*time.Millisecond)},
-			Options{Windows: 1, Window: time.Second, Conditions: cond})
+			Options{Warmup: -1, Windows: 1, Window: time.Second, Conditions: cond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -347,7 +347,7 @@ func TestLiveSourceFailing(t *testing.T) {
 		// 10 ms readings: read 251 fails at 2.5 s, in the second of three 1 s load windows.
 		src := &live{busy: busy, failAt: 251}
 		res, err := Run(context.Background(), src, []Workload{busyWorkload(busy, 2*time.Millisecond)},
-			Options{Windows: 3, Window: time.Second})
+			Options{Warmup: -1, Windows: 3, Window: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -376,7 +376,7 @@ func TestCancelGivesPartialResults(t *testing.T) {
 			cancel()
 		}()
 		res, err := Run(ctx, &live{busy: busy}, []Workload{busyWorkload(busy, 2*time.Millisecond)},
-			Options{Windows: 5, Window: time.Second})
+			Options{Warmup: -1, Windows: 5, Window: time.Second})
 		if err != nil {
 			t.Fatal(err)
 		}

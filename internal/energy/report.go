@@ -177,7 +177,11 @@ func fmtG(v float64) string {
 	}
 	r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 4, 64), 64)
 	dec := max(0, 3-int(math.Floor(math.Log10(math.Abs(r)))))
-	return strconv.FormatFloat(r, 'f', dec, 64)
+	out := strconv.FormatFloat(r, 'f', dec, 64)
+	if math.Abs(r) < 1 {
+		out = strings.TrimRight(out, "0") // 0.8700 -> 0.87
+	}
+	return out
 }
 
 func fmtGrams(g float64) string {

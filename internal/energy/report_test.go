@@ -215,3 +215,14 @@ func TestShortNames(t *testing.T) {
 		t.Errorf("shortNames of one name = %v", got)
 	}
 }
+
+func TestFmtG(t *testing.T) {
+	for v, want := range map[float64]string{
+		0: "0", 0.87: "0.87", 0.123456: "0.1235", 1500: "1500", 749.84: "749.8", 999.99: "1000",
+		564612: "564600", -0.001: "-0.001", 2.5e9: "2.5e+09", 12.3456: "12.35",
+	} {
+		if got := fmtG(v); got != want {
+			t.Errorf("fmtG(%v) = %q, want %q", v, got, want)
+		}
+	}
+}
