@@ -26,6 +26,7 @@ It writes:
 import difflib
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -227,6 +228,25 @@ HOSTILE = [
 ]
 
 
+# Seeded random strings over the characters the rules care about: cased and case-ignorable
+# letters, final-sigma contexts, filters, separators and non-separating white space.
+RANDOM_POOL = list("aAbBsSiIkK '.,:;-!?\t\n\r_") + [chr(c) for c in (
+    0x3A3, 0x3C3, 0x3C2, 0x391, 0x392, 0x3B1, 0x130, 0x131, 0x307, 0x301, 0x345, 0x1E9E, 0xDF,
+    0x1C5, 0x1C4, 0x1C6, 0x13A0, 0xAB70, 0x1C90, 0x10D0, 0x212A, 0x2126, 0xA0, 0x2003, 0x200B,
+    0x200D, 0x3000, 0x2028, 0x85, 0x1F40D, 0x1F3FD, 0xFF21, 0x216B, 0x24B6, 0x10400, 0x5E2,
+    0x627, 0x4E2D, 0x2019, 0xAD, 0xB7, 0x5F4, 0x1F88, 0x1FBC, 0xFB00, 0x149, 0x1F0, 0x390)]
+
+
+def random_texts(n, seed=3):
+    rng = random.Random(seed)
+    return ["".join(rng.choice(RANDOM_POOL) for _ in range(rng.randint(1, 24))) for _ in range(n)]
+
+
+TEXTS = HOSTILE + random_texts(150)
+# The vocabularies of most cases also know the words of half the random texts.
+FIT = TEXTS[:len(HOSTILE) + 75]
+
+
 def words_of(tok):
     n = len(tok.word_index)
     words = [""] * (n + 1)
@@ -249,7 +269,7 @@ def padded(seqs):
 def keras_case(name, fit, **kw):
     tok = Tokenizer(**kw)
     tok.fit_on_texts(fit)
-    seqs = tok.texts_to_sequences(HOSTILE)
+    seqs = tok.texts_to_sequences(TEXTS)
     oov = tok.word_index.get(tok.oov_token, -1) if tok.oov_token is not None else -1
     words = words_of(tok)
     return {
@@ -284,8 +304,8 @@ def modelmaker_tokens(text):
 
 
 def modelmaker_case():
-    words, vocab = vocab_from([modelmaker_tokens(t) for t in CORPUS + HOSTILE], ["<PAD>", "<START>", "<UNKNOWN>"])
-    seqs = [[1] + [vocab.get(t, 2) for t in modelmaker_tokens(text)] for text in HOSTILE]
+    words, vocab = vocab_from([modelmaker_tokens(t) for t in CORPUS + FIT], ["<PAD>", "<START>", "<UNKNOWN>"])
+    seqs = [[1] + [vocab.get(t, 2) for t in modelmaker_tokens(text)] for text in TEXTS]
     words[0] = ""
     return {
         "name": "modelmaker",
@@ -307,7 +327,7 @@ process.stdout.write(JSON.stringify(texts.map(s => s.toLowerCase().replace(/[^\w
 
 def jsstrip_case():
     try:
-        out = subprocess.run(["node", "-e", JS], input=json.dumps(CORPUS + HOSTILE).encode(),
+        out = subprocess.run(["node", "-e", JS], input=json.dumps(CORPUS + TEXTS).encode(),
                              capture_output=True, check=True).stdout
         version = subprocess.run(["node", "--version"], capture_output=True, check=True).stdout.decode().strip()
     except (OSError, subprocess.CalledProcessError) as e:
@@ -337,13 +357,13 @@ def write_golden(path):
         # (b) fitted on the hostile texts themselves, defaults.
         keras_case("hostile_defaults", HOSTILE),
         # (c) variants.
-        keras_case("no_lower_numwords", CORPUS + HOSTILE, lower=False, num_words=30, oov_token="<unk>"),
+        keras_case("no_lower_numwords", CORPUS + FIT, lower=False, num_words=30, oov_token="<unk>"),
         keras_case("char_level_oov", CORPUS, char_level=True, num_words=25, oov_token="<OOV>"),
         keras_case("char_level_no_lower", HOSTILE, char_level=True, lower=False),
         keras_case("split_nbsp_no_filters", HOSTILE, filters="", split="\u00a0"),
-        keras_case("filters_vowels_sigma", CORPUS + HOSTILE, filters="aeiou\u03c3\u03c2\u0307 ", split="-"),
-        keras_case("split_multichar", CORPUS + HOSTILE, filters="xyz!.' ", split="ab"),
-        keras_case("split_comma_space", CORPUS + HOSTILE, filters="\t\n", split=", ", oov_token="<OOV>"),
+        keras_case("filters_vowels_sigma", CORPUS + FIT, filters="aeiou\u03c3\u03c2\u0307 ", split="-"),
+        keras_case("split_multichar", CORPUS + FIT, filters="xyz!.' ", split="ab"),
+        keras_case("split_comma_space", CORPUS + FIT, filters="\t\n", split=", ", oov_token="<OOV>"),
         modelmaker_case(),
     ]
     js = jsstrip_case()
@@ -356,7 +376,8 @@ def write_golden(path):
         "keras_preprocessing": keras_preprocessing.__version__,
         "numpy": np.__version__,
         "maxlen": MAXLEN,
-        "texts": HOSTILE,
+        "texts": TEXTS,
+        "hostile_texts": len(HOSTILE),
         "tokenizers": cases,
     }
     with open(path, "w") as f:
