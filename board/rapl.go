@@ -100,12 +100,14 @@ func openRAPL(sp Spec, opt OpenOptions) (Source, error) {
 			return nil, &SourceError{Source: s.name, Op: "open", Err: err, Hint: sysfsHint(err, "/"+z.dir+"/max_energy_range_uj")}
 		}
 	}
+	// Read once to check access, then forget it: the caller's first Read is the First.
 	if _, err := s.Read(); err != nil {
 		if se, ok := err.(*SourceError); ok {
 			se.Op = "open"
 		}
 		return nil, err
 	}
+	s.primed, s.total = false, 0
 	return s, nil
 }
 
@@ -113,8 +115,8 @@ func (s *raplSource) Name() string            { return s.name }
 func (s *raplSource) Interval() time.Duration { return 100 * time.Millisecond }
 func (s *raplSource) Close() error            { return nil }
 
-// Read returns the energy counted since Open (Energy) and the mean power since the
-// previous Read; the first Read, done by Open, has only the First flag.
+// Read returns the energy counted since the first Read (Energy) and the mean power since
+// the previous Read; the first Read has only the First flag.
 func (s *raplSource) Read() (Reading, error) {
 	now := s.now()
 	var delta int64

@@ -111,12 +111,15 @@ func TestRAPLWraparound(t *testing.T) {
 		"sys/class/powercap/intel-rapl:0:0/energy_uj":           file("1"),
 		"sys/class/powercap/intel-rapl:0:0/max_energy_range_uj": file(max),
 	}
-	src, err := Open("rapl", OpenOptions{FS: fsys, Now: steppingClock(0, time.Second, 3*time.Second)})
+	src, err := Open("rapl", OpenOptions{FS: fsys, Now: steppingClock(0, 0, time.Second, 3*time.Second)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if src.Name() != "rapl:package-0" {
 		t.Errorf("Name = %q", src.Name())
+	}
+	if r, err := src.Read(); err != nil || r.Flags != First || r.Power != 0 || r.Energy != 0 {
+		t.Errorf("first Read = %+v, %v; want only the First flag", r, err)
 	}
 	// Wrapped: 262143328850 - 262143000000 + 500000 = 828850 µJ in 1 s.
 	fsys["sys/class/powercap/intel-rapl:0/energy_uj"] = file("500000")

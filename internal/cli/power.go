@@ -97,7 +97,7 @@ func watchPower(ctx context.Context, src board.Source, out *powerPrinter, stderr
 		next        = time.Now()
 	)
 	for n == 0 || counted < n {
-		if !isReplay && have {
+		if !isReplay && (have || fails > 0) {
 			next = next.Add(interval)
 			if d := time.Until(next); d > 0 {
 				select {

@@ -2,13 +2,20 @@ package cli
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/edgewatt/edgewatt/board"
+	"periph.io/x/conn/v3/physic"
 )
 
 const idleLoad = "../../board/testdata/replay/idle-load.csv"
@@ -152,5 +159,64 @@ func TestBoardFixture(t *testing.T) {
 	}
 	if code != 0 {
 		t.Errorf("exit %d", code)
+	}
+}
+
+// fakeSource plays scripted readings and errors.
+type fakeSource struct {
+	steps []fakeStep
+	i     int
+}
+
+type fakeStep struct {
+	r   board.Reading
+	err error
+}
+
+func (f *fakeSource) Name() string            { return "fake" }
+func (f *fakeSource) Interval() time.Duration { return time.Millisecond }
+func (f *fakeSource) Close() error            { return nil }
+func (f *fakeSource) Read() (board.Reading, error) {
+	if f.i >= len(f.steps) {
+		return board.Reading{}, io.EOF
+	}
+	s := f.steps[f.i]
+	f.i++
+	return s.r, s.err
+}
+
+// TestWatchCounterAndBusError: a counter source (RAPL-like) integrates by counter
+// differences, skips its First reading, and a failed read mid-stream is reported on
+// stderr and retried.
+func TestWatchCounterAndBusError(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	busErr := &board.SourceError{Source: "fake", Op: "read", Err: errors.New("remote I/O error"), Hint: "check the SDA/SCL wires"}
+	src := &fakeSource{steps: []fakeStep{
+		{r: board.Reading{Time: t0, Flags: board.First}},
+		{r: board.Reading{Time: t0.Add(time.Second), Power: 2 * physic.Watt, Energy: 2 * physic.Joule}},
+		{err: busErr},
+		{r: board.Reading{Time: t0.Add(3 * time.Second), Power: 3 * physic.Watt, Energy: 8 * physic.Joule}},
+	}}
+	var out, errOut bytes.Buffer
+	err := watchPower(context.Background(), src, newPowerPrinter(&out, true, false), &errOut, 0, time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, rows := lastEnergy(t, out.String())
+	// Counter: 8 J - 0 J since the First reading (the trapezoid would say 2.5 + 5 = 7.5 J).
+	if rows != 2 || e != 8 {
+		t.Errorf("%d rows, %v J; want 2 rows, 8 J\n%s", rows, e, out.String())
+	}
+	if !strings.Contains(errOut.String(), "remote I/O error") || !strings.Contains(errOut.String(), "retrying") {
+		t.Errorf("stderr = %q", errOut.String())
+	}
+	// A source that keeps failing ends the watch with its error.
+	var steps []fakeStep
+	for i := 0; i < maxConsecutiveErrors; i++ {
+		steps = append(steps, fakeStep{err: busErr})
+	}
+	err = watchPower(context.Background(), &fakeSource{steps: steps}, newPowerPrinter(&out, true, false), &errOut, 0, time.Millisecond)
+	if !errors.Is(err, busErr) {
+		t.Errorf("err = %v, want the bus error", err)
 	}
 }
