@@ -221,6 +221,7 @@ type live struct {
 	reads    int
 	failAt   int // fail on this read, if > 0
 	counter  bool
+	flags    board.Quality // added to every reading
 	energyNJ float64
 	last     time.Time
 }
@@ -238,7 +239,7 @@ func (l *live) Read() (board.Reading, error) {
 		p = 3.5
 	}
 	now := time.Now()
-	r := board.Reading{Time: now, Power: board.Watts(p)}
+	r := board.Reading{Time: now, Power: board.Watts(p), Flags: l.flags}
 	if l.counter {
 		if !l.last.IsZero() {
 			l.energyNJ += p * 1e9 * now.Sub(l.last).Seconds()
@@ -385,6 +386,22 @@ func TestCancelGivesPartialResults(t *testing.T) {
 		}
 		if !res.Partial || len(res.Windows) != 2 || !strings.Contains(strings.Join(res.Notes, "\n"), "interrupted") {
 			t.Errorf("partial=%v windows=%d notes=%q; want 2 windows, the second cut short, and a note", res.Partial, len(res.Windows), res.Notes)
+		}
+	})
+}
+
+func TestSourceQualityNoted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		busy := new(atomic.Bool)
+		src := &live{busy: busy, flags: board.Partial | board.Estimated}
+		res, err := Run(context.Background(), src, []Workload{busyWorkload(busy, 2*time.Millisecond)},
+			Options{Warmup: -1, Windows: 1, Window: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes := strings.Join(res.Notes, "\n")
+		if res.Partial || !strings.Contains(notes, "meters only part of the board") || !strings.Contains(notes, "estimates power") {
+			t.Errorf("partial=%v notes=%q; want complete results noting the partial, estimated source", res.Partial, res.Notes)
 		}
 	})
 }

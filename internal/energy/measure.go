@@ -92,6 +92,19 @@ func (res *Result) measure(readings, conds []sampled, origin time.Time, work []W
 	for _, wl := range work {
 		res.Models = append(res.Models, res.summarize(wl.Name, idleOK))
 	}
+	var all board.Quality
+	for _, w := range append([]Window{res.Idle}, res.Windows...) {
+		all |= w.Flags
+	}
+	if all&board.Partial != 0 {
+		res.Notes = append(res.Notes, "the source meters only part of the board (flag partial; the Pi 5 PMIC does not see the 5 V loads): energies are those of the metered rails")
+	}
+	if all&board.Saturated != 0 {
+		res.Notes = append(res.Notes, "some readings saturated the sensor (flag saturated): their windows' energy is a lower bound; use a smaller shunt or a higher range")
+	}
+	if all&board.Estimated != 0 {
+		res.Notes = append(res.Notes, "the source estimates power through a model (flag estimated): compare models against each other rather than trusting absolute joules")
+	}
 	if res.Partial {
 		res.Notes = append(res.Notes, "PARTIAL RESULTS: windows without full power data are left out of the medians")
 	}

@@ -269,6 +269,7 @@ type jsonResult struct {
 	Partial         bool         `json:"partial"`
 	Notes           []string     `json:"notes"`
 	MarginalFormula string       `json:"marginal_formula"`
+	Readings        [][2]float64 `json:"readings_s_w"` // [seconds since the idle window's start, watts]
 }
 
 func toJSONWindow(w *Window) jsonWindow {
@@ -296,6 +297,10 @@ func (res *Result) WriteJSON(w io.Writer) error {
 	}
 	for i := range res.Windows {
 		j.Windows = append(j.Windows, toJSONWindow(&res.Windows[i]))
+	}
+	j.Readings = make([][2]float64, 0, len(res.Samples))
+	for _, s := range res.Samples {
+		j.Readings = append(j.Readings, [2]float64{s.T.Seconds(), watts(s.Power)})
 	}
 	for _, s := range res.Models {
 		st := func(s Stat) jsonStat { return jsonStat(s) }

@@ -166,6 +166,9 @@ func TestTableAndJSON(t *testing.T) {
 		t.Errorf("JSON: %d models, %d windows, grid %v, window[1] throttled=%v in_median=%v",
 			len(j.Models), len(j.Windows), j.GridIntensity, j.Windows[1].Throttled, j.Windows[1].InMedian)
 	}
+	if len(j.Readings) != len(res.Samples) || j.Readings[0][1] != 2.0 {
+		t.Errorf("JSON readings: %d, first %v; want %d starting at 2 W", len(j.Readings), j.Readings[0], len(res.Samples))
+	}
 	if got, want := j.Models[0].MarginalUJ.Median, res.Models[0].MarginalUJ.Median; got != want {
 		t.Errorf("JSON float32 marginal %v, want %v", got, want)
 	}
