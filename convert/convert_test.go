@@ -376,3 +376,33 @@ func TestCorruptInputs(t *testing.T) {
 		}
 	}
 }
+
+func TestFunctionalChain(t *testing.T) {
+	layer := func(cls, name, inbound string) string {
+		return `{"class_name":"` + cls + `","config":{"name":"` + name + `"},"inbound_nodes":` + inbound + `}`
+	}
+	k2 := func(prev string) string { return `[[["` + prev + `",0,0,{}]]]` }
+	k3 := func(prev string) string {
+		return `[{"args":[{"class_name":"__keras_tensor__","config":{"shape":[null,8],"keras_history":["` + prev + `",0,0]}}],"kwargs":{}}]`
+	}
+	model := func(out string, ls ...string) string {
+		return `{"class_name":"Functional","config":{"name":"m","layers":[` + strings.Join(ls, ",") + `],"output_layers":[["` + out + `",0,0]]}}`
+	}
+	chain := model("d2", layer("InputLayer", "in", "[]"), layer("Embedding", "e", k2("in")), layer("GlobalAveragePooling1D", "p", k3("e")),
+		layer("Dense", "d1", k2("p")), layer("Dense", "d2", k3("d1")))
+	if _, err := parseModelConfig([]byte(chain)); err != nil {
+		t.Fatalf("chain refused: %v", err)
+	}
+	for name, cfg := range map[string]string{
+		"skip": model("d2", layer("InputLayer", "in", "[]"), layer("Embedding", "e", k2("in")), layer("GlobalAveragePooling1D", "p", k2("e")),
+			layer("Dense", "d1", k2("p")), layer("Dense", "d2", `[[["d1",0,0,{}],["p",0,0,{}]]]`)),
+		"output": model("d1", layer("InputLayer", "in", "[]"), layer("Embedding", "e", k2("in")), layer("GlobalAveragePooling1D", "p", k2("e")),
+			layer("Dense", "d1", k2("p")), layer("Dense", "d2", k2("d1"))),
+		"order": model("d2", layer("InputLayer", "in", "[]"), layer("Embedding", "e", k2("in")), layer("Dense", "d1", k2("p")),
+			layer("GlobalAveragePooling1D", "p", k2("e")), layer("Dense", "d2", k2("d1"))),
+	} {
+		if _, err := parseModelConfig([]byte(cfg)); !errors.Is(err, ErrUnsupportedLayer) {
+			t.Errorf("%s: err = %v, want ErrUnsupportedLayer", name, err)
+		}
+	}
+}

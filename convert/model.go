@@ -92,9 +92,10 @@ func secondDim(raw json.RawMessage) int {
 
 // kerasConfig is a serialized Keras object: {"class_name", "config", ...}.
 type kerasConfig struct {
-	ClassName   string          `json:"class_name"`
-	Config      json.RawMessage `json:"config"`
-	BuildConfig json.RawMessage `json:"build_config"`
+	ClassName    string          `json:"class_name"`
+	Config       json.RawMessage `json:"config"`
+	BuildConfig  json.RawMessage `json:"build_config"`
+	InboundNodes json.RawMessage `json:"inbound_nodes"` // functional models
 }
 
 // parseModelConfig reads a Keras model_config (legacy h5 attribute, .keras config.json or
@@ -120,12 +121,18 @@ func parseModelConfig(text []byte) (*Model, error) {
 		}
 	} else {
 		var c struct {
-			Layers []kerasConfig `json:"layers"`
+			Layers       []kerasConfig   `json:"layers"`
+			OutputLayers json.RawMessage `json:"output_layers"`
 		}
 		if err := json.Unmarshal(top.Config, &c); err != nil {
 			return nil, fmt.Errorf("convert: model config: %v", err)
 		}
 		layers = c.Layers
+		if top.ClassName != "Sequential" {
+			if err := checkChain(layers, c.OutputLayers); err != nil {
+				return nil, err
+			}
+		}
 	}
 	if len(layers) == 0 {
 		return nil, errors.New("convert: model config lists no layers")
@@ -149,6 +156,68 @@ func parseModelConfig(text []byte) (*Model, error) {
 		m.Layers = append(m.Layers, l)
 	}
 	return m, nil
+}
+
+// checkChain verifies that a functional model is a plain chain: every layer's inbound nodes
+// name only the layer listed before it, and the output is the last layer.
+func checkChain(layers []kerasConfig, outputs json.RawMessage) error {
+	names := make(map[string]bool, len(layers))
+	order := make([]string, len(layers))
+	for i, l := range layers {
+		var c struct {
+			Name string `json:"name"`
+		}
+		json.Unmarshal(l.Config, &c)
+		names[c.Name] = true
+		order[i] = c.Name
+	}
+	notChain := func(what string) error {
+		return fmt.Errorf("convert: %w: the functional model is not a single chain of layers (%s); edgewatt runs %s", ErrUnsupportedLayer, what, Supported)
+	}
+	for i, l := range layers {
+		refs := map[string]bool{}
+		collectNames(l.InboundNodes, names, refs)
+		switch {
+		case i == 0 && len(refs) > 0:
+			return notChain(fmt.Sprintf("first layer %q has inputs", order[i]))
+		case i > 0 && (len(refs) != 1 || !refs[order[i-1]]):
+			return notChain(fmt.Sprintf("layer %q does not take exactly the output of %q", order[i], order[i-1]))
+		}
+	}
+	if len(outputs) > 0 && len(layers) > 0 {
+		refs := map[string]bool{}
+		collectNames(outputs, names, refs)
+		if len(refs) != 1 || !refs[order[len(order)-1]] {
+			return notChain("its output is not the last layer")
+		}
+	}
+	return nil
+}
+
+// collectNames adds to refs every JSON string in raw that is a layer name.
+func collectNames(raw json.RawMessage, names, refs map[string]bool) {
+	var v any
+	if len(raw) == 0 || json.Unmarshal(raw, &v) != nil {
+		return
+	}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case string:
+			if names[x] {
+				refs[x] = true
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		case map[string]any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
 }
 
 // layer returns the layer named name, or nil.

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/edgewatt/edgewatt/runtime"
 	"github.com/edgewatt/edgewatt/runtime/modelfile"
 )
 
@@ -59,6 +60,7 @@ type modelInfo struct {
 	Quant         modelfile.Quant         `json:"quant"`
 	Provenance    modelfile.Provenance    `json:"provenance"`
 	Report        modelfile.Report        `json:"report,omitempty"`
+	Kernels       string                  `json:"runtime_kernels"` // what this binary's runtime uses on this CPU
 }
 
 type tensorInfo struct {
@@ -72,7 +74,7 @@ func describe(f *modelfile.File, path string, size int64) modelInfo {
 	m := f.Meta
 	info := modelInfo{File: path, FileBytes: size, FormatVersion: modelfile.Version, DataSHA256: m.DataSHA256,
 		Summary: summary(f), Params: params(f), Arch: m.Arch, Tokenizer: m.Tokenizer, Preprocess: m.Preprocess,
-		Labels: m.Labels, Quant: m.Quant, Provenance: m.Provenance, Report: m.Report}
+		Labels: m.Labels, Quant: m.Quant, Provenance: m.Provenance, Report: m.Report, Kernels: runtime.Kernels()}
 	for _, t := range f.Tensors {
 		info.Tensors = append(info.Tensors, tensorInfo{Name: t.Name, DType: t.DType, Shape: t.Shape, Bytes: len(t.Data)})
 		info.TensorBytes += len(t.Data)
@@ -139,7 +141,7 @@ func printInfo(w io.Writer, in modelInfo) {
 	p("  total\t\t\t%d bytes", in.TensorBytes)
 	p("")
 	tk := in.Tokenizer
-	p("tokenizer\tmode %s, lower %v, vocabulary %d words (ids 1..%d; source knew %d)", tk.Mode, tk.Lower, tk.VocabWords, tk.VocabWords, tk.SourceWords)
+	p("tokenizer\tmode %s, lower %v, vocabulary ids 1..%d (the source tokenizer knew %d words)", tk.Mode, tk.Lower, tk.VocabWords, tk.SourceWords)
 	if tk.Mode == modelfile.ModeKeras {
 		p("  filters\t%q", tk.Filters)
 		p("  split\t%q, char_level %v", tk.Split, tk.CharLevel)
@@ -155,6 +157,7 @@ func printInfo(w io.Writer, in modelInfo) {
 	p("preprocess\tmaxlen %d, padding %s, truncating %s", pr.MaxLen, pr.Padding, pr.Truncating)
 	p("labels\t%s", strings.Join(in.Labels, ", "))
 	p("quant\tembedding %s, dense %s", in.Quant.Embedding, in.Quant.Dense)
+	p("kernels\t%s (this binary's runtime on this CPU)", in.Kernels)
 	p("")
 	v := in.Provenance
 	p("provenance")
