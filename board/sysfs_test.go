@@ -191,3 +191,15 @@ func TestAutoPicksHwmonOverRAPL(t *testing.T) {
 		t.Fatalf("auto = %v, %v; want hwmon:ina226", src, err)
 	}
 }
+
+func TestHwmonPermissionDenied(t *testing.T) {
+	fsys := denyFS{FS: fstest.MapFS{
+		"sys/class/hwmon/hwmon2/name":         file("ina226"),
+		"sys/class/hwmon/hwmon2/power1_input": file("1"),
+	}, deny: "sys/class/hwmon/hwmon2/power1_input"}
+	_, err := Open("hwmon:ina226", OpenOptions{FS: fsys})
+	var se *SourceError
+	if !errors.As(err, &se) || !errors.Is(err, fs.ErrPermission) || !strings.Contains(se.Hint, "sudo") {
+		t.Fatalf("err = %v; want a permission *SourceError with a hint", err)
+	}
+}
