@@ -251,9 +251,10 @@ func mulVI(v physic.ElectricPotential, i physic.ElectricCurrent) physic.Power {
 	return Watts(float64(v) / float64(physic.Volt) * float64(i) / float64(physic.Ampere))
 }
 
-// ProbeINA looks for an INA2xx at addr on bus: it reads the manufacturer and die id
-// registers (FEh, FFh) and, when they are not TI's, the configuration register, which an
-// INA219 holds at its reset value 399Fh (or periph's 1FFFh). It returns "ina219",
+// ProbeINA looks for an INA2xx at addr on bus. It reads the configuration register (00h,
+// present on all three: a failure means nothing answers), then the manufacturer and die
+// id registers (FEh, FFh) of the INA226/INA260; the INA219 has none, and is recognised by
+// its configuration at the reset value 399Fh (or periph's 1FFFh). It returns "ina219",
 // "ina226" or "ina260", or an error that says what answered.
 func ProbeINA(bus i2c.Bus, addr uint16) (string, error) {
 	rd := func(reg byte) (uint16, error) {
@@ -261,11 +262,12 @@ func ProbeINA(bus i2c.Bus, addr uint16) (string, error) {
 		err := bus.Tx(addr, []byte{reg}, b[:])
 		return binary.BigEndian.Uint16(b[:]), err
 	}
-	mfr, err := rd(0xFE)
+	cfg, err := rd(0x00)
 	if err != nil {
 		return "", err
 	}
-	if mfr == ina226.ManufacturerID {
+	mfr, err := rd(0xFE)
+	if err == nil && mfr == ina226.ManufacturerID {
 		die, err := rd(0xFF)
 		if err != nil {
 			return "", err
@@ -278,13 +280,9 @@ func ProbeINA(bus i2c.Bus, addr uint16) (string, error) {
 		}
 		return "", fmt.Errorf("TI device with die id %04xh at %#x is not an INA219/226/260", die, addr)
 	}
-	cfg, err := rd(0x00)
-	if err != nil {
-		return "", err
-	}
 	if cfg == 0x399F || cfg == 0x1FFF {
 		return "ina219", nil
 	}
-	return "", fmt.Errorf("device at %#x is not a known INA2xx (id %04xh, config %04xh); if it is an INA219 "+
-		"set up by another program, select it explicitly: --power ina219:bus=N,addr=%#x", addr, mfr, cfg, addr)
+	return "", fmt.Errorf("device at %#x is not a known INA2xx (config %04xh, id %04xh); if it is an INA219 "+
+		"set up by another program, select it explicitly: --power ina219:bus=N,addr=%#x", addr, cfg, mfr, addr)
 }

@@ -187,7 +187,7 @@ func TestProbeAuto(t *testing.T) {
 	// Nothing at 0x40..0x43 (Playback fails a transfer to another address than the next
 	// recorded one); an INA260 at 0x44.
 	bus := &i2ctest.Playback{DontPanic: true, Ops: []i2ctest.IO{
-		reg(0x44, 0xFE, 0x54, 0x49), reg(0x44, 0xFF, 0x22, 0x70), // probe
+		reg(0x44, 0x00, 0x61, 0x27), reg(0x44, 0xFE, 0x54, 0x49), reg(0x44, 0xFF, 0x22, 0x70), // probe
 		reg(0x44, 0xFE, 0x54, 0x49), reg(0x44, 0xFF, 0x22, 0x70), // ina260.New
 		{Addr: 0x44, W: []byte{0x00, 0x65, 0x27}},
 		reg(0x44, 0x06, 0x00, 0x08), reg(0x44, 0x01, 0x03, 0x20), reg(0x44, 0x02, 0x0F, 0xA0), reg(0x44, 0x03, 0x01, 0xF4),
@@ -211,13 +211,25 @@ func TestProbeAuto(t *testing.T) {
 
 func TestProbeINA219(t *testing.T) {
 	bus := &i2ctest.Playback{DontPanic: true, Ops: []i2ctest.IO{
-		reg(0x40, 0xFE, 0x00, 0x00), reg(0x40, 0x00, 0x39, 0x9F), // not TI ids; config at reset
-		reg(0x41, 0xFE, 0x12, 0x34), reg(0x41, 0x00, 0x12, 0x34),
+		reg(0x40, 0x00, 0x39, 0x9F), reg(0x40, 0xFE, 0x00, 0x00), // config at reset; not TI ids
+		reg(0x41, 0x00, 0x12, 0x34), reg(0x41, 0xFE, 0x12, 0x34),
 	}}
 	if kind, err := ProbeINA(bus, 0x40); kind != "ina219" || err != nil {
 		t.Errorf("ProbeINA(0x40) = %q, %v; want ina219", kind, err)
 	}
 	if kind, err := ProbeINA(bus, 0x41); kind != "" || err == nil || !strings.Contains(err.Error(), "ina219:bus=N,addr=0x41") {
 		t.Errorf("ProbeINA(0x41) = %q, %v; want an error suggesting an explicit spec", kind, err)
+	}
+}
+
+// TestProbeINA219Nack: an INA219 may refuse the FEh pointer (it has no id registers); the
+// probe still recognises it by its configuration.
+func TestProbeINA219Nack(t *testing.T) {
+	bus := &i2ctest.Playback{DontPanic: true, Ops: []i2ctest.IO{
+		reg(0x40, 0x00, 0x1F, 0xFF),
+		reg(0x40, 0x05, 0, 0), // anything but FEh: the FEh transfer fails
+	}}
+	if kind, err := ProbeINA(bus, 0x40); kind != "ina219" || err != nil {
+		t.Errorf("ProbeINA = %q, %v; want ina219", kind, err)
 	}
 }
