@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"flag"
+	"fmt"
+	"math"
 	"io"
 	"os"
 	"strings"
@@ -227,5 +229,53 @@ func TestFmtG(t *testing.T) {
 		if got := fmtG(v); got != want {
 			t.Errorf("fmtG(%v) = %q, want %q", v, got, want)
 		}
+	}
+}
+
+// TestChartDecimates checks that a long trace (more readings than pixels) is drawn with
+// the minimum and maximum of each pixel column, so spikes survive and the file stays small.
+func TestChartDecimates(t *testing.T) {
+	tr := &board.Trace{}
+	for i := 0; i <= 20000; i++ {
+		w := 2.0
+		if i > 2000 {
+			w = 3.5
+		}
+		if i == 12345 {
+			w = 9 // one spike
+		}
+		tr.Samples = append(tr.Samples, board.TraceSample{T: time.Duration(i) * time.Millisecond, Power: board.Watts(w)})
+	}
+	var res *Result
+	synctest.Test(t, func(t *testing.T) {
+		var err error
+		res, err = Run(context.Background(), board.NewReplay("replay:long", tr, time.Now(), false),
+			[]Workload{sleeper("m", time.Millisecond)}, Options{Windows: 3, Window: 6 * time.Second, ReplayRun: 10 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	var buf bytes.Buffer
+	if err := res.WriteSVG(&buf); err != nil {
+		t.Fatal(err)
+	}
+	var root svgNode
+	if err := xml.Unmarshal(buf.Bytes(), &root); err != nil {
+		t.Fatal(err)
+	}
+	var pts []string
+	root.walk(func(n *svgNode) {
+		if n.attr("class") == "power" {
+			pts = strings.Fields(n.attr("points"))
+		}
+	})
+	if len(pts) == 0 || len(pts) > 2*int(plotR-plotL)+4 {
+		t.Fatalf("%d polyline points for %d readings, want at most two per pixel column", len(pts), len(res.Samples))
+	}
+	step := niceStep(9*1.3, 6)
+	yMax := math.Ceil(9*1.3/step) * step
+	spike := fmt.Sprintf(",%.1f", plotB-(plotB-plotT)*9/yMax) // y of 9 W
+	if !strings.Contains(buf.String(), spike) {
+		t.Errorf("the 9 W spike (y%s) was lost in decimation", spike)
 	}
 }
