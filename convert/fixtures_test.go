@@ -2,6 +2,7 @@ package convert
 
 import (
 	"errors"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -74,6 +75,7 @@ var realCases = []realCase{
 func TestRealFixtures(t *testing.T) {
 	for _, c := range realCases {
 		t.Run(c.dir, func(t *testing.T) {
+			t.Parallel()
 			dir := fixtures.Require(t, c.dir)
 			o := Options{Model: filepath.Join(dir, c.model), Tokenizer: filepath.Join(dir, c.tok), MaxLen: c.maxlen,
 				Padding: c.padding, Truncating: c.truncating, Split: c.split}
@@ -179,7 +181,8 @@ func TestRealForwardMatchesKeras(t *testing.T) {
 				t.Fatal(err)
 			}
 			out := filepath.Join(t.TempDir(), "m.safetensors")
-			f, err := Convert(Options{Model: filepath.Join(dir, c.model), Tokenizer: filepath.Join(dir, c.tok), MaxLen: c.maxlen, Padding: c.padding, Truncating: c.truncating}, out)
+			// The tokenizer does not enter the forward pass: a small one keeps this fast.
+			f, err := Convert(Options{Model: filepath.Join(dir, c.model), Tokenizer: td("tok.json"), MaxLen: c.maxlen, Padding: c.padding, Truncating: c.truncating}, out)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -198,6 +201,7 @@ func TestRealForwardMatchesKeras(t *testing.T) {
 func TestRealPickleMatchesJSON(t *testing.T) {
 	for _, c := range realCases[:4] {
 		t.Run(c.dir, func(t *testing.T) {
+			t.Parallel()
 			dir := fixtures.Require(t, c.dir)
 			p, _, err := ReadTokenizerFile(filepath.Join(dir, "tokenizer.pickle"), "")
 			if err != nil {
@@ -246,4 +250,39 @@ func or(s, def string) string {
 		return def
 	}
 	return s
+}
+
+func BenchmarkReadPickle(b *testing.B) {
+	data, err := os.ReadFile(fixtures.Require(b, "h5-keras2.4-sarcasm-k4u5h4l/tokenizer.pickle"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := ReadPickle(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkReadTokenizerJSON(b *testing.B) {
+	data, err := os.ReadFile(fixtures.Require(b, "h5-keras2.4-sarcasm-k4u5h4l/tokenizer.derived.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := ReadTokenizerJSON(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkReadH5(b *testing.B) {
+	p := fixtures.Require(b, "h5-keras2.4-sarcasm-k4u5h4l/sarcasm_model.h5")
+	for b.Loop() {
+		if _, err := ReadH5(p); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
