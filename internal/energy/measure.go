@@ -10,6 +10,10 @@ import (
 	"periph.io/x/conn/v3/physic"
 )
 
+// maxSpread is the (max - min) / median of a model's total µJ/inference above which the
+// report warns that the windows disagree.
+const maxSpread = 0.10
+
 // minCoverage is the fraction of a window the readings must cover for it to count.
 const minCoverage = 0.99
 
@@ -91,6 +95,12 @@ func (res *Result) measure(readings, conds []sampled, origin time.Time, work []W
 	}
 	for _, wl := range work {
 		res.Models = append(res.Models, res.summarize(wl.Name, idleOK))
+	}
+	for _, m := range res.Models {
+		if st := m.TotalUJ; m.Used >= 2 && st.Median > 0 && (st.Max-st.Min)/st.Median > maxSpread {
+			res.Notes = append(res.Notes, fmt.Sprintf("%s: µJ/inference varies by %.0f%% across windows: the board was not steady (other processes, clock or thermal changes); close other work, or use more and longer windows",
+				m.Model, 100*(st.Max-st.Min)/st.Median))
+		}
 	}
 	var all board.Quality
 	for _, w := range append([]Window{res.Idle}, res.Windows...) {

@@ -156,6 +156,11 @@ func TestTableAndJSON(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
+	// int8's windows: 825 and 875 µJ total (the trace's 3.3 W and 3.5 W), 5.7% apart: no
+	// warning; float16's two usable windows agree.
+	if strings.Contains(out, "varies by") {
+		t.Errorf("spread warning for windows within 10%%:\n%s", out)
+	}
 	var js bytes.Buffer
 	if err := res.WriteJSON(&js); err != nil {
 		t.Fatal(err)
@@ -277,5 +282,23 @@ func TestChartDecimates(t *testing.T) {
 	spike := fmt.Sprintf(",%.1f", plotB-(plotB-plotT)*9/yMax) // y of 9 W
 	if !strings.Contains(buf.String(), spike) {
 		t.Errorf("the 9 W spike (y%s) was lost in decimation", spike)
+	}
+}
+
+func TestSpreadWarning(t *testing.T) {
+	res := &Result{GridIntensity: DefaultGridIntensity, Idle: Window{End: time.Second}}
+	for i, uj := range []float64{100, 100, 130} {
+		res.Windows = append(res.Windows, Window{Model: "m", Index: i + 1, Start: time.Duration(i+1) * time.Second, End: time.Duration(i+2) * time.Second,
+			Inferences: 1e4 / uj})
+	}
+	// One reading per second at a constant 1 W: 1 J per window, so µJ/inference = 1e6 / n.
+	var rs []sampled
+	origin := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i <= 4; i++ {
+		rs = append(rs, sampled{Reading: board.Reading{Time: origin.Add(time.Duration(i) * time.Second), Power: board.Watts(1)}})
+	}
+	res.measure(rs, nil, origin, []Workload{{Name: "m"}})
+	if !strings.Contains(strings.Join(res.Notes, "\n"), "m: µJ/inference varies by 30%") {
+		t.Errorf("notes %q lack the 30%% spread warning", res.Notes)
 	}
 }
