@@ -25,9 +25,12 @@
 // backwards (a wrap) the source's Power for that interval is used.
 //
 // Each model's summary is the median over its usable windows, with the minimum and maximum
-// as the spread. A window is left out of the median, and the report says why, when a
-// reading inside it was flagged Throttled or UnderVoltage (board.Throttle), or when the
-// power data does not cover it (the source failed or ended).
+// as the spread; the notes warn when they differ by more than 10%. A window is left out of
+// the median, and the report says why, when a reading inside it was flagged Throttled or
+// UnderVoltage (board.Throttle: from a replay's throttled column, or on a live board from
+// Options.Conditions polling vcgencmd get_throttled), when the power data does not cover
+// 99% of it (the source failed or ended), or when the run was interrupted during it.
+// Sources flagged Partial, Saturated or Estimated are named in the notes.
 //
 // # Live and replay timelines
 //

@@ -226,6 +226,9 @@ func Run(ctx context.Context, src board.Source, work []Workload, opt Options) (*
 				if el > 0 {
 					win.Inferences = float64(n) * opt.Window.Seconds() / el.Seconds()
 				}
+				if ctx.Err() != nil {
+					win.Excluded = "interrupted"
+				}
 				res.Windows = append(res.Windows, win)
 				at += opt.Window
 			}
