@@ -27,6 +27,8 @@ func TestTinyModels(t *testing.T) {
 			[]string{"InputLayer", "Embedding", "GlobalAveragePooling1D", "Dense", "Dropout", "Dense"}, []string{"0", "1"}},
 		{"tiny_k3.h5", "tok.pickle", 0, "h5", []string{"relu", "sigmoid"},
 			[]string{"InputLayer", "Embedding", "GlobalAveragePooling1D", "Dense", "Dense"}, []string{"0", "1"}},
+		{"tiny_mask.h5", "tok.json", 0, "h5", []string{"relu", "linear"},
+			[]string{"InputLayer", "Embedding", "GlobalAveragePooling1D", "Dense", "Dense"}, []string{"0", "1"}},
 		{"tiny_k22.h5", "tok_string.json", 6, "h5", []string{"tanh", "softmax"},
 			[]string{"Embedding", "GlobalAveragePooling1D", "Dense", "Dense"}, []string{"0", "1", "2"}},
 		{"tiny.keras", "tok.json", 0, "keras", []string{"relu", "softmax"},
@@ -67,6 +69,9 @@ func TestTinyModels(t *testing.T) {
 			}
 			if strings.Join(f.Meta.Labels, ",") != strings.Join(c.labels, ",") {
 				t.Errorf("labels %v, want %v", f.Meta.Labels, c.labels)
+			}
+			if got, want := f.Meta.Arch.Embedding.MaskZero, c.model == "tiny_mask.h5"; got != want {
+				t.Errorf("mask_zero %v, want %v", got, want)
 			}
 			for i, row := range e.Rows {
 				got := forwardFile(t, f, row)
@@ -165,6 +170,19 @@ func TestKerasPathsByClass(t *testing.T) {
 	out := m.layer("out")
 	if out == nil || len(out.Weights) != 2 || !sameShape(out.Weights[0].Shape, 5, 3) || !sameShape(out.Weights[1].Shape, 3) {
 		t.Fatalf("layer out: %+v", out)
+	}
+}
+
+func TestAttrStringsSplit(t *testing.T) {
+	got, err := attrStrings(map[string]any{"layer_names0": []string{"a", "b"}, "layer_names1": "c"}, "layer_names")
+	if err != nil || strings.Join(got, ",") != "a,b,c" {
+		t.Errorf("split attribute: %v %v", got, err)
+	}
+	if got, err := attrStrings(map[string]any{"weight_names": []any{}}, "weight_names"); err != nil || len(got) != 0 {
+		t.Errorf("empty float64 weight_names: %v %v", got, err)
+	}
+	if _, err := attrStrings(map[string]any{"weight_names": []int64{3}}, "weight_names"); err == nil {
+		t.Error("int array taken for strings")
 	}
 }
 

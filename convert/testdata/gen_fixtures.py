@@ -11,6 +11,8 @@ The files copy the layouts real Keras writes (see ../../../shared/fixtures/INDEX
                     empty float64 weight_names, a Dropout between the Dense layers
   tiny_k3.h5        Keras 3 legacy h5: vlen string arrays, no ":0", the extra "sequential/"
                     scope, top_level_model_weights, batch_shape [32, 8], DTypePolicy dtypes
+  tiny_mask.h5      Keras 2.15: vlen string arrays, top_level_model_weights, mask_zero=True,
+                    linear output
   tiny_k22.h5       Keras 2.2.4: no InputLayer, config as a bare layer list, batch_input_shape
                     [null, null] (no input length: --maxlen is required), tanh + softmax
   tiny.keras        Keras 3 zip (STORED): config.json, metadata.json, model.weights.h5 with
@@ -61,20 +63,23 @@ ACT = {
 }
 
 
-def forward(w, acts, ids):
+def forward(w, acts, ids, mask_zero=False):
     e, k1, b1, k2, b2 = [x.astype(np.float64) for x in w]
-    x = e[np.array(ids)].mean(axis=0)  # mean over all maxlen positions, padding included
+    if mask_zero:  # Keras: GlobalAveragePooling1D uses the Embedding's mask
+        x = e[np.array([i for i in ids if i != 0])].mean(axis=0)
+    else:  # mean over all maxlen positions, padding included
+        x = e[np.array(ids)].mean(axis=0)
     x = ACT[acts[0]](x @ k1 + b1)
     return ACT[acts[1]](x @ k2 + b2)
 
 
-def k2_layers(names, maxlen, act1, act2, out, input_layer=True, dropout=True):
+def k2_layers(names, maxlen, act1, act2, out, input_layer=True, dropout=True, mask_zero=False):
     emb, gap, d1, drop, d2 = names
     layers = []
     if input_layer:
         layers.append({"class_name": "InputLayer", "config": {"batch_input_shape": [None, maxlen], "dtype": "float32", "sparse": False, "ragged": False, "name": emb + "_input"}})
     layers += [
-        {"class_name": "Embedding", "config": {"name": emb, "trainable": True, "batch_input_shape": [None, maxlen], "dtype": "float32", "input_dim": V, "output_dim": D, "mask_zero": False, "input_length": maxlen}},
+        {"class_name": "Embedding", "config": {"name": emb, "trainable": True, "batch_input_shape": [None, maxlen], "dtype": "float32", "input_dim": V, "output_dim": D, "mask_zero": mask_zero, "input_length": maxlen}},
         {"class_name": "GlobalAveragePooling1D", "config": {"name": gap, "trainable": True, "dtype": "float32", "data_format": "channels_last"}},
         {"class_name": "Dense", "config": {"name": d1, "trainable": True, "dtype": "float32", "units": H, "activation": act1, "use_bias": True}},
     ]
@@ -164,6 +169,14 @@ def main():
     write_k2(os.path.join(HERE, "tiny_k3.h5"), w, names, cfg, keras_version="3.8.0", vlen=True, scope="sequential/")
     expected["models"]["tiny_k3.h5"] = {"maxlen": 8, "rows": rows8, "outputs": [forward(w, ("relu", "sigmoid"), r).tolist() for r in rows8]}
 
+    # Keras 2.15 with mask_zero=True: vlen strings, top_level_model_weights.
+    w = weights()
+    names = ("embedding", "global_average_pooling1d", "dense", None, "dense_1")
+    cfg = {"class_name": "Sequential", "config": {"name": "sequential", "layers": k2_layers(names, 8, "relu", "linear", 1, dropout=False, mask_zero=True)}}
+    write_k2(os.path.join(HERE, "tiny_mask.h5"), w, names, cfg, keras_version="2.15.0", vlen=True)
+    rowsm = rows8[:3]  # an all-padding row has no mean under a mask
+    expected["models"]["tiny_mask.h5"] = {"maxlen": 8, "rows": rowsm, "outputs": [forward(w, ("relu", "linear"), r, mask_zero=True).tolist() for r in rowsm]}
+
     # Keras 2.2.4: bare layer list, no InputLayer, no input length.
     w = weights(out=3)
     names = ("embedding_1", "global_average_pooling1d_1", "dense_1", None, "dense_2")
@@ -188,9 +201,9 @@ def main():
         f.create_group("vars").attrs["name"] = "sequential"
         f.create_group("optimizer").create_group("vars").create_dataset("0", data=np.int64(3))
     with zipfile.ZipFile(os.path.join(HERE, "tiny.keras"), "w", compression=zipfile.ZIP_STORED) as z:
-        z.writestr("metadata.json", json.dumps({"keras_version": "3.10.0", "date_saved": "2025-01-01@00:00:00"}))
-        z.writestr("config.json", json.dumps(cfg))
-        z.writestr("model.weights.h5", h5buf.getvalue())
+        for name, data in [("metadata.json", json.dumps({"keras_version": "3.10.0", "date_saved": "2025-01-01@00:00:00"})),
+                           ("config.json", json.dumps(cfg)), ("model.weights.h5", h5buf.getvalue())]:
+            z.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
     expected["models"]["tiny.keras"] = {"maxlen": 8, "rows": rows8, "outputs": [forward(w, ("relu", "softmax"), r).tolist() for r in rows8]}
 
     # TF.js layers model: manifest sorted by name, one shard.
