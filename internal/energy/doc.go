@@ -49,7 +49,8 @@
 //
 // # Failures
 //
-// A source that returns an error (or ends) stops the sampling, not the run: every window
+// A live source's isolated read error (an I2C glitch) is skipped and counted in the notes;
+// three in a row, or the end of a replay, stop the sampling, not the run: every window
 // still gets its inference count, windows the readings no longer cover are marked partial
 // with their coverage, and Result.Notes says what failed and when. Run returns an error
 // only for bad options.

@@ -258,6 +258,9 @@ func Run(ctx context.Context, src board.Source, work []Workload, opt Options) (*
 		// One more interval, so that a reading lies past the end of the last window.
 		sleep(ctx, res.Interval+res.Interval/2)
 		readings, srcEnd, srcEndAt = s.stop()
+		if s.skipped > 0 {
+			res.Notes = append(res.Notes, fmt.Sprintf("power source %s: %d failed reads skipped (first: %v)", src.Name(), s.skipped, s.firstSkipped))
+		}
 		var condErr error
 		conds, condErr = c.stop()
 		if condErr != nil {
@@ -340,13 +343,18 @@ func sleep(ctx context.Context, d time.Duration) {
 	}
 }
 
+// maxReadErrors is how many reads in a row may fail before a live source counts as lost.
+const maxReadErrors = 3
+
 // sampler reads a live source on its own goroutine, one reading per Interval.
 type sampler struct {
-	quit chan struct{}
-	done chan struct{}
-	rs   []sampled
-	err  error
-	at   time.Time
+	quit         chan struct{}
+	done         chan struct{}
+	rs           []sampled
+	err          error // the error that stopped the sampling
+	at           time.Time
+	skipped      int   // isolated read errors skipped
+	firstSkipped error // the first of them
 }
 
 func startSampler(src board.Source) *sampler {
@@ -360,13 +368,23 @@ func startSampler(src board.Source) *sampler {
 		defer close(s.done)
 		t := time.NewTicker(iv)
 		defer t.Stop()
+		run := 0 // consecutive errors
 		for {
 			r, err := src.Read()
-			if err != nil {
+			switch {
+			case err == nil:
+				run = 0
+				s.rs = append(s.rs, withConditions(r, cond))
+			case errors.Is(err, io.EOF) || run+1 >= maxReadErrors:
 				s.err, s.at = err, time.Now()
 				return
+			default: // a bus glitch: skip the sample, the trapezoid bridges the gap
+				run++
+				s.skipped++
+				if s.firstSkipped == nil {
+					s.firstSkipped = err
+				}
 			}
-			s.rs = append(s.rs, withConditions(r, cond))
 			select {
 			case <-s.quit:
 				return

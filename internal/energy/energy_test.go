@@ -219,7 +219,8 @@ func TestSourceFailingMidRunGivesPartialResults(t *testing.T) {
 type live struct {
 	busy     *atomic.Bool
 	reads    int
-	failAt   int // fail on this read, if > 0
+	failAt   int // fail on this read and every later one, if > 0
+	glitchAt int // fail on this read only, if > 0
 	counter  bool
 	flags    board.Quality // added to every reading
 	energyNJ float64
@@ -231,7 +232,7 @@ func (l *live) Interval() time.Duration { return 10 * time.Millisecond }
 func (l *live) Close() error            { return nil }
 func (l *live) Read() (board.Reading, error) {
 	l.reads++
-	if l.reads == l.failAt {
+	if (l.failAt > 0 && l.reads >= l.failAt) || l.reads == l.glitchAt {
 		return board.Reading{}, &board.SourceError{Source: "fake", Op: "read", Err: errUnplugged}
 	}
 	p := 2.0
@@ -402,6 +403,25 @@ func TestSourceQualityNoted(t *testing.T) {
 		notes := strings.Join(res.Notes, "\n")
 		if res.Partial || !strings.Contains(notes, "meters only part of the board") || !strings.Contains(notes, "estimates power") {
 			t.Errorf("partial=%v notes=%q; want complete results noting the partial, estimated source", res.Partial, res.Notes)
+		}
+	})
+}
+
+func TestLiveSourceGlitchSkipped(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		busy := new(atomic.Bool)
+		src := &live{busy: busy, glitchAt: 150}
+		res, err := Run(context.Background(), src, []Workload{busyWorkload(busy, 2*time.Millisecond)},
+			Options{Warmup: -1, Windows: 2, Window: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes := strings.Join(res.Notes, "\n")
+		if res.Partial || !strings.Contains(notes, "1 failed reads skipped") {
+			t.Errorf("partial=%v notes=%q; want complete results and the skipped read noted", res.Partial, res.Notes)
+		}
+		for _, w := range res.Windows {
+			within(t, "window power", watts(w.Power), 3.5, 0.01)
 		}
 	})
 }
