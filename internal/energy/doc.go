@@ -58,7 +58,21 @@
 // # CO2e
 //
 // Grams of CO2-equivalent per million inferences = energy per inference (J) x 1e6 / 3.6e6
-// J/kWh x the grid intensity in g/kWh. The default, 475 g/kWh, is the world average that
-// CodeCarbon uses (https://mlco2.github.io/codecarbon/methodology.html); pass the
-// intensity of your own grid.
+// J/kWh x the grid intensity in g/kWh, reported from both the marginal and the total
+// energy. DefaultGridIntensity, 475 g/kWh, is the world average that CodeCarbon uses
+// (https://mlco2.github.io/codecarbon/methodology.html) and the default of
+// 'edgewatt bench --grid-intensity'; the reports say so when it is in use.
+//
+// # Output
+//
+// Result.WriteTable prints one column per model then one row per window; WriteJSON the same
+// with SI units in the keys and the readings; WriteSVG a chart of power over time with the
+// windows shaded per model and each window's marginal µJ/inference written above it.
+//
+// # Test traces
+//
+// testdata/*.csv are synthetic traces (idle 2.0 W then 3.5 W load; a throttled window; three
+// models at 3.5/3.0/2.6 W) generated from piecewise-constant definitions in traces_test.go
+// (-update rewrites them); the tests check the engine against values worked out from those
+// definitions, not from the files.
 package energy
