@@ -45,7 +45,8 @@
 // a load window is measured rather than replayed: the workload runs for
 // min(Window, Options.ReplayRun) of real time and its throughput is scaled to the window's
 // length, n = count x Window / elapsed. A three-model demo of 3 windows therefore takes
-// about 9 x ReplayRun whatever the window length.
+// about 9 x ReplayRun plus the warm-ups for any window of 1 s or more: about 10 s with
+// --window 2s.
 //
 // # Failures
 //
