@@ -238,38 +238,39 @@ func (t *Tokenizer) AppendIDs(dst []int32, text string) []int32 {
 	if t.startID >= 0 {
 		dst = append(dst, t.startID)
 	}
+	from := 0
 	if t.fastASCII {
-		n := len(dst)
-		if out, ok := t.appendASCII(dst, text); ok {
-			return out
+		if dst, from = t.appendASCII(dst, text); from < 0 {
+			return dst
 		}
-		dst = dst[:n]
 	}
-	return t.appendExact(dst, text)
+	return t.appendExact(dst, text, from)
 }
 
 // appendASCII is the fast path: it tokenizes text a byte at a time with the ascii table,
-// hashing each word as it goes, and looks the word up in place (no copy). It reports false,
-// having appended garbage to dst, when text is not ASCII.
-func (t *Tokenizer) appendASCII(dst []int32, text string) ([]int32, bool) {
+// hashing each word as it goes, and looks the word up in place (no copy). It returns -1
+// when it has done the whole text, else, at the first non-ASCII byte, the offset where the
+// exact path must take over: the start of the unfinished word (the state after a
+// separator is the same in both paths).
+func (t *Tokenizer) appendASCII(dst []int32, text string) ([]int32, int) {
 	if t.charLevel {
 		for i := 0; i < len(text); i++ {
 			c := text[i]
 			if c >= utf8.RuneSelf {
-				return dst, false
+				return dst, i
 			}
 			if id := t.charIDs[c]; id >= 0 {
 				dst = append(dst, id)
 			}
 		}
-		return dst, true
+		return dst, -1
 	}
 	var h, acc uint64
-	n, start, inWord := 0, 0, false
+	n, start, inWord, resume := 0, 0, false, 0
 	for i := 0; i < len(text); i++ {
 		c := text[i]
 		if c >= utf8.RuneSelf {
-			return dst, false
+			return dst, resume
 		}
 		m := t.ascii[c]
 		if m < asciiSep {
@@ -287,13 +288,13 @@ func (t *Tokenizer) appendASCII(dst []int32, text string) ([]int32, bool) {
 			if inWord || t.keepEmpty {
 				dst = t.lookupASCII(dst, text[start:i], n, hashEnd(h, acc, n))
 			}
-			h, acc, n, inWord = 0, 0, 0, false
+			h, acc, n, inWord, resume = 0, 0, 0, false, i+1
 		}
 	}
 	if inWord || t.keepEmpty {
 		dst = t.lookupASCII(dst, text[start:], n, hashEnd(h, acc, n))
 	}
-	return dst, true
+	return dst, -1
 }
 
 // lookupASCII appends the id of the word made of the n mapped bytes of seg, hashing to h.

@@ -34,9 +34,10 @@ func (w *wordBuf) add(r rune) {
 
 func (w *wordBuf) reset() { w.n, w.over, w.in = 0, false, false }
 
-// appendExact is the exact path: it decodes text rune by rune, lowers each rune with
-// Python's mapping in its context, and classifies the lowered runes.
-func (t *Tokenizer) appendExact(dst []int32, text string) []int32 {
+// appendExact is the exact path: it decodes text rune by rune from byte offset from (0, or
+// just after a separator), lowers each rune with Python's mapping in its context (the
+// whole text), and classifies the lowered runes.
+func (t *Tokenizer) appendExact(dst []int32, text string, from int) []int32 {
 	if t.mode == modeKeras && !t.charLevel && t.splitRune < 0 {
 		return t.appendSplitString(dst, text)
 	}
@@ -48,7 +49,7 @@ func (t *Tokenizer) appendExact(dst []int32, text string) []int32 {
 		buf = make([]byte, t.maxWord)
 	}
 	w := wordBuf{buf: buf}
-	for i := 0; i < len(text); {
+	for i := from; i < len(text); {
 		if c := text[i]; c < utf8.RuneSelf {
 			// ASCII: the ascii table has the lowered byte and its class already.
 			i++
@@ -66,7 +67,13 @@ func (t *Tokenizer) appendExact(dst []int32, text string) []int32 {
 				w.reset()
 			case asciiDrop:
 			default:
-				w.add(rune(m))
+				w.in = true
+				if w.n < len(w.buf) {
+					w.buf[w.n] = m
+					w.n++
+				} else {
+					w.over = true
+				}
 			}
 			continue
 		}

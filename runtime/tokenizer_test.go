@@ -56,7 +56,7 @@ func (t *Tokenizer) exactOnly(dst []int32, text string) []int32 {
 	if t.startID >= 0 {
 		dst = append(dst, t.startID)
 	}
-	return t.appendExact(dst, text)
+	return t.appendExact(dst, text, 0)
 }
 
 func TestTokenizerGolden(t *testing.T) {
@@ -242,7 +242,8 @@ func isASCII(s string) bool {
 // against the exact path.
 func FuzzTokenizer(f *testing.F) {
 	for _, s := range []string{"", "The man's DOG", "a  b", "ΣΑΣ ΑΣ.Β", "İstanbul", "\xff\xfe", "ab\xe2\x82",
-		"x" + strings.Repeat("W", 200) + " the", "tab\tsep", "café\u0301", "🐍 👨\u200d👩", "ǅ a\u00a0b", " 'a' "} {
+		"x" + strings.Repeat("W", 200) + " the", "tab\tsep", "café\u0301", "🐍 👨\u200d👩", "ǅ a\u00a0b", " 'a' ",
+		"the man  dog's  ΑΣ", "a!b  c-d café", "the\tman\u00a0dog", "x y  \xff z"} {
 		f.Add(s)
 	}
 	toks := fuzzTokenizers(f)
