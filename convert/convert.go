@@ -198,6 +198,8 @@ func resolveLabels(arg, model string, last modelfile.DenseSpec) ([]string, error
 			return nil, err
 		}
 		labels, source = l, arg
+	case arg != "" && !strings.Contains(arg, ",") && (strings.HasSuffix(arg, ".txt") || strings.HasSuffix(arg, ".json")):
+		return nil, fmt.Errorf("convert: labels file %s not found (--labels takes \"a,b\" or a labels file)", arg)
 	case arg != "":
 		for _, s := range strings.Split(arg, ",") {
 			labels = append(labels, strings.TrimSpace(s))

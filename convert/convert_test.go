@@ -200,6 +200,7 @@ func TestTokenizers(t *testing.T) {
 	for _, c := range []struct{ file, golden, format string }{
 		{"tok.json", "tok.json", "keras-json"},
 		{"tok.pickle", "tok.json", "keras-pickle"},
+		{"tok_p0.pickle", "tok.json", "keras-pickle"},
 		{"tok_string.json", "tok_string.json", "keras-json"},
 	} {
 		t.Run(c.file, func(t *testing.T) {
@@ -344,6 +345,7 @@ func TestPreprocessAndLabels(t *testing.T) {
 		{Options{Model: "tiny_k24.h5", Truncating: "both"}, "truncating"},
 		{Options{Model: "tiny_k24.h5", Labels: "a,b,c"}, "3 labels"},
 		{Options{Model: "tiny.keras", Labels: "a,,c"}, "empty"},
+		{Options{Model: "tiny.keras", Labels: "nosuch/labels.txt"}, "not found"},
 	} {
 		err := run(c.o)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -72,8 +72,10 @@
 // left, so a hostile length cannot allocate; then only the Tokenizer class of
 // keras_preprocessing.text, keras.preprocessing.text, keras.src.preprocessing.text or
 // keras.src.legacy.preprocessing.text, collections.OrderedDict, collections.defaultdict
-// (with int) and builtins.int resolve. Any other global is refused with its name. Nothing
-// Python ever runs.
+// (with int) and builtins.int (__builtin__.int/long in protocol 0-2 pickles) resolve. Any
+// other global is refused with its name. (gopickle itself resolves copy_reg._reconstructor
+// and __builtin__.object, the plumbing of protocol 0-1 pickles; they can only instantiate
+// an allowed class.) Nothing Python ever runs.
 //
 // Both give modelfile.ModeKeras with filters, lower, split and char_level stored exactly as
 // saved, the OOV id (word_index[oov_token], or -1: unknown words are dropped) and num_words.

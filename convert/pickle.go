@@ -73,7 +73,7 @@ func pickleFindClass(module, name string) (any, error) {
 		return &pyTokenizerClass{name: module + "." + name}, nil
 	case module == "collections" && name == "defaultdict":
 		return pyDefaultDictClass{}, nil
-	case (module == "builtins" || module == "__builtin__") && name == "int":
+	case (module == "builtins" && name == "int") || (module == "__builtin__" && (name == "int" || name == "long")):
 		return pyIntClass{}, nil
 	}
 	return nil, fmt.Errorf("the pickle references %s.%s, which is not a Keras Tokenizer class, OrderedDict, defaultdict or int; refusing to load it (re-save the tokenizer with tokenizer.to_json())", module, name)

@@ -255,8 +255,9 @@ func ReadTokenizerFile(path, split string) (*Tokenizer, []byte, error) {
 	var t *Tokenizer
 	trimmed := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
 	switch {
-	case len(data) > 0 && data[0] == 0x80:
-		t, err = ReadPickle(data)
+	case len(data) > 0 && data[0] == 0x80,
+		bytes.HasPrefix(data, []byte("c")) && bytes.Contains(data[:min(len(data), 128)], []byte("\nTokenizer\n")):
+		t, err = ReadPickle(data) // protocol 2+, or a protocol 0/1 pickle starting with GLOBAL
 	case len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '"'):
 		t, err = ReadTokenizerJSON(data)
 	default:

@@ -25,6 +25,7 @@ The files copy the layouts real Keras writes (see ../../../shared/fixtures/INDEX
   tok.json          Tokenizer.to_json() (object form), num_words 12, oov "<OOV>"
   tok_string.json   json.dumps(Tokenizer.to_json()) (string form), no num_words, no oov
   tok.pickle        pickle.dump of the same Tokenizer as tok.json (protocol 4)
+  tok_p0.pickle     the same, protocol 0 (text opcodes, copy_reg._reconstructor)
   tok_evil.pickle   a pickle that would call os.system: must be refused
   vocab.txt         Model Maker vocab with <PAD>/<START>/<UNKNOWN> and trailing blank lines
   expected.json     numpy forward passes on padded id rows, and the tokenizers' word_index
@@ -260,6 +261,8 @@ def main():
         f.write(tok.to_json())
     with open(os.path.join(HERE, "tok.pickle"), "wb") as f:
         pickle.dump(tok, f, protocol=4)
+    with open(os.path.join(HERE, "tok_p0.pickle"), "wb") as f:
+        pickle.dump(tok, f, protocol=0)  # copy_reg._reconstructor, __builtin__.long
     expected["tokenizers"]["tok.json"] = {"num_words": 12, "oov_id": tok.word_index["<OOV>"], "word_index": tok.word_index}
     tok2 = Tokenizer()
     tok2.fit_on_texts(texts[:3])
