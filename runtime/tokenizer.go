@@ -113,17 +113,15 @@ func NewTokenizer(spec modelfile.TokenizerSpec, words []string) (*Tokenizer, err
 		return nil, fmt.Errorf("runtime: tokenizer num_words %d is out of range; it must be 0 (no limit) or a positive id bound", spec.NumWords)
 	}
 	t.numWords = int32(spec.NumWords)
+	// OOVID and StartID need not be ids of words (a vocab file's <UNKNOWN> may come after
+	// every word); whoever feeds the ids to an embedding checks them against its rows.
+	if spec.OOVID > 1<<31-1 || spec.StartID > 1<<31-1 {
+		return nil, fmt.Errorf("runtime: tokenizer oov_id %d or start_id %d is out of range", spec.OOVID, spec.StartID)
+	}
 	if spec.OOVID >= 0 {
-		if spec.OOVID >= len(words) && (spec.NumWords == 0 || spec.OOVID >= spec.NumWords) {
-			// An OOV id beyond the vocabulary would index past the embedding.
-			return nil, fmt.Errorf("runtime: tokenizer oov_id %d is not a vocabulary id (the vocabulary has ids 1..%d); fix the tokenizer metadata", spec.OOVID, len(words)-1)
-		}
 		t.oovID = int32(spec.OOVID)
 	}
 	if spec.StartID >= 0 {
-		if spec.StartID > 1<<31-1 {
-			return nil, fmt.Errorf("runtime: tokenizer start_id %d is out of range", spec.StartID)
-		}
 		t.startID = int32(spec.StartID)
 	}
 	if t.mode == modeKeras && !t.charLevel {

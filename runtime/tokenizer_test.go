@@ -3,9 +3,11 @@ package runtime
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -291,12 +293,16 @@ func TestTokenizerLongWords(t *testing.T) {
 
 func TestNewTokenizerErrors(t *testing.T) {
 	words := []string{"", "a", "b"}
-	for _, spec := range []modelfile.TokenizerSpec{
+	specs := []modelfile.TokenizerSpec{
 		{Mode: "bert", Split: " ", OOVID: -1, StartID: -1},
 		{Mode: modelfile.ModeKeras, Split: "", OOVID: -1, StartID: -1},
-		{Mode: modelfile.ModeKeras, Split: " ", OOVID: 7, StartID: -1},
 		{Mode: modelfile.ModeKeras, Split: " ", NumWords: -1, OOVID: -1, StartID: -1},
-	} {
+	}
+	if strconv.IntSize == 64 { // ids beyond int32
+		specs = append(specs, modelfile.TokenizerSpec{Mode: modelfile.ModeKeras, Split: " ", OOVID: math.MaxInt, StartID: -1},
+			modelfile.TokenizerSpec{Mode: modelfile.ModeKeras, Split: " ", NumWords: math.MaxInt, OOVID: -1, StartID: -1})
+	}
+	for _, spec := range specs {
 		if tok, err := NewTokenizer(spec, words); err == nil {
 			t.Errorf("NewTokenizer(%+v) = %v, want an error", spec, tok)
 		} else {
