@@ -5,6 +5,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/big"
+	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/nlpodyssey/gopickle/pickle"
 	"github.com/nlpodyssey/gopickle/types"
@@ -83,7 +86,8 @@ func pickleFindClass(module, name string) (any, error) {
 // allow-list: only the Keras Tokenizer classes, collections.OrderedDict,
 // collections.defaultdict, builtins.int and plain values.
 func ReadPickle(data []byte) (tok *Tokenizer, err error) {
-	if err := scanPickle(data); err != nil {
+	data, err = scanPickle(data)
+	if err != nil {
 		return nil, fmt.Errorf("convert: tokenizer pickle: %w", err)
 	}
 	defer func() {
@@ -220,8 +224,100 @@ func pyInt(v any) (int, bool) {
 // scanPickle walks the opcodes of a pickle before gopickle sees it: it refuses opcodes a
 // tokenizer pickle never contains (persistent ids, extension registry, INST/OBJ, buffers)
 // and checks every length field against the bytes that remain, so a corrupt or hostile
-// length cannot make the unpickler allocate gigabytes.
-func scanPickle(b []byte) error {
+// length cannot make the unpickler allocate gigabytes. Protocol 0's UNICODE opcode holds
+// raw-unicode-escape text, which gopickle does not decode: such pickles are returned
+// rewritten with each UNICODE as the equivalent BINUNICODE (UTF-8).
+func scanPickle(b []byte) ([]byte, error) {
+	if err := scanOps(b); err != nil {
+		return nil, err
+	}
+	if !hasOp(b, 'V') {
+		return b, nil
+	}
+	if hasOp(b, 0x95) {
+		return nil, fmt.Errorf("mixes protocol 0 text strings with protocol 4 frames")
+	}
+	var out []byte
+	i := 0
+	for i < len(b) {
+		n := opLen(b, i)
+		if b[i] == 'V' {
+			s := decodeRawUnicodeEscape(b[i+1 : i+n-1])
+			out = append(out, 'X')
+			out = binary.LittleEndian.AppendUint32(out, uint32(len(s)))
+			out = append(out, s...)
+		} else {
+			out = append(out, b[i:i+n]...)
+		}
+		i += n
+	}
+	return out, nil
+}
+
+// hasOp reports whether the (already scanned) pickle contains opcode op.
+func hasOp(b []byte, op byte) bool {
+	for i := 0; i < len(b); i += opLen(b, i) {
+		if b[i] == op {
+			return true
+		}
+		if b[i] == '.' {
+			break
+		}
+	}
+	return false
+}
+
+// opLen returns the length of the opcode at b[i] with its argument; b has passed scanOps.
+// FRAME counts as its 9 header bytes (the framed opcodes follow inline).
+func opLen(b []byte, i int) int {
+	switch b[i] {
+	case 0x80, 'K', 'h', 'q':
+		return 2
+	case 'M':
+		return 3
+	case 'J', 'j', 'r':
+		return 5
+	case 'G', 0x95:
+		return 9
+	case 'U', 0x8c, 'C', 0x8a:
+		return 2 + int(b[i+1])
+	case 'T', 'X', 'B', 0x8b:
+		return 5 + int(binary.LittleEndian.Uint32(b[i+1:]))
+	case 0x8d, 0x8e:
+		return 9 + int(binary.LittleEndian.Uint64(b[i+1:]))
+	case 'I', 'L', 'S', 'V', 'F', 'g', 'p':
+		return 1 + bytes.IndexByte(b[i+1:], '\n') + 1
+	case 'c':
+		j := i + 1 + bytes.IndexByte(b[i+1:], '\n') + 1
+		return j + bytes.IndexByte(b[j:], '\n') + 1 - i
+	}
+	return 1
+}
+
+// decodeRawUnicodeEscape decodes Python's raw-unicode-escape: bytes are Latin-1 code
+// points, except \uXXXX and \UXXXXXXXX escapes.
+func decodeRawUnicodeEscape(b []byte) string {
+	var sb strings.Builder
+	for i := 0; i < len(b); i++ {
+		if b[i] == '\\' && i+1 < len(b) && (b[i+1] == 'u' || b[i+1] == 'U') {
+			n := 4
+			if b[i+1] == 'U' {
+				n = 8
+			}
+			if i+2+n <= len(b) {
+				if v, err := strconv.ParseUint(string(b[i+2:i+2+n]), 16, 32); err == nil && v <= unicode.MaxRune {
+					sb.WriteRune(rune(v))
+					i += 1 + n
+					continue
+				}
+			}
+		}
+		sb.WriteRune(rune(b[i]))
+	}
+	return sb.String()
+}
+
+func scanOps(b []byte) error {
 	i := 0
 	need := func(n uint64) error {
 		if n > uint64(len(b)-i) {

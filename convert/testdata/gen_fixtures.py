@@ -254,7 +254,7 @@ def main():
 
     # Tokenizers.
     texts = ["The cat sat on the mat", "the dog ate my homework!", "Mom's cat, the dog and THE bird",
-             "a b c d e f g h i j k l m n o p", "Tabs\tand new\nlines"]
+             "a b c d e f g h i j k l m n o p", "Tabs\tand new\nlines", "Café naïve 東京 back\\slash"]
     tok = Tokenizer(num_words=12, oov_token="<OOV>")
     tok.fit_on_texts(texts)
     with open(os.path.join(HERE, "tok.json"), "w") as f:
