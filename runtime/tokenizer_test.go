@@ -479,3 +479,33 @@ func BenchmarkPad(b *testing.B) {
 		Pad(dst, seq, p)
 	}
 }
+
+// TestTokenizerConcurrent shares one Tokenizer between goroutines (run with -race).
+func TestTokenizerConcurrent(t *testing.T) {
+	g := loadGolden(t)
+	c := g.Tokenizers[0]
+	tok, err := NewTokenizer(c.Spec, c.Words)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() {
+			var dst []int32
+			for rep := 0; rep < 20; rep++ {
+				for i, text := range g.Texts {
+					if dst = tok.AppendIDs(dst[:0], text); !slices.Equal(nonNil(dst), nonNil(c.IDs[i])) {
+						errs <- fmt.Errorf("text %d: got %v, want %v", i, dst, c.IDs[i])
+						return
+					}
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}
