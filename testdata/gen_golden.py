@@ -28,6 +28,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -402,6 +403,7 @@ def main(argv):
             if a != b:
                 bad += 1
                 sys.stdout.writelines(l + "\n" for l in difflib.unified_diff(a, b, rel, rel + " (new)", lineterm="", n=1))
+        shutil.rmtree(outdir)
         if bad:
             print("checked-in files differ; run with -update", file=sys.stderr)
             return 1
