@@ -34,4 +34,24 @@ build-pi:
 	GOOS=linux GOARCH=arm GOARM=6 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/edgewatt-linux-armv6 ./cmd/edgewatt
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) out
+
+# The whole job on the embedded example: train in Go on examples/smarthome, convert to int8 with
+# an accuracy report, predict a few sentences, and measure energy per inference with the best
+# power source this machine has (a recorded trace when there is no sensor).
+DEMO := out/demo
+demo: build
+	@mkdir -p $(DEMO)
+	@echo "== 1/4 train (Go, Keras semantics) on examples/smarthome"
+	$(BIN)/edgewatt train --data examples/smarthome/train.csv --val examples/smarthome/val.csv --test examples/smarthome/test.csv \
+		--vocab 2000 --maxlen 20 --epochs 15 --quiet -o $(DEMO)/smarthome.h5 --labels $(DEMO)/labels.txt
+	@echo "== 2/4 convert to int8, calibrated, with an accuracy report"
+	$(BIN)/edgewatt convert $(DEMO)/smarthome.h5 --tokenizer $(DEMO)/smarthome.tokenizer.json --padding post --truncating post \
+		--labels $(DEMO)/labels.txt --quant int8 --calib examples/smarthome/calib.txt --eval examples/smarthome/test.csv --max-drop 1 \
+		-o $(DEMO)/smarthome-int8.safetensors
+	@echo "== 3/4 predict"
+	$(BIN)/edgewatt predict -m $(DEMO)/smarthome-int8.safetensors < examples/smarthome/predict.txt
+	@echo "== 4/4 energy per inference"
+	$(BIN)/edgewatt bench -m $(DEMO)/smarthome-int8.safetensors --energy --power 'auto|replay:examples/smarthome/pi4-power-trace.csv' \
+		--windows 3 --window 2s --chart $(DEMO)/energy.svg
+	@echo "chart: $(DEMO)/energy.svg"

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -49,9 +50,9 @@ func runBenchEnergy(env *Env, o benchOptions) error {
 		w.Name = modelLabel(paths, i)
 		work = append(work, w)
 	}
-	src, err := board.Open(o.power, board.OpenOptions{})
+	src, err := openPowerChain(env, o.power)
 	if err != nil {
-		return fmt.Errorf("bench: --power %s: %w", o.power, err)
+		return err
 	}
 	defer src.Close()
 
@@ -220,4 +221,37 @@ func boardConditions(root fs.FS, run board.Runner) func() (physic.Temperature, b
 		}
 		return temp, th, nil
 	}
+}
+
+// openPowerChain opens the first source of a '|'-separated list that works, e.g.
+// "auto|replay:trace.csv" (what make demo uses: a real sensor when the board has one, else a
+// recorded trace). Each failure but the last is reported on stderr.
+func openPowerChain(env *Env, spec string) (board.Source, error) {
+	alts := strings.Split(spec, "|")
+	var errs []error
+	for i, alt := range alts {
+		alt = strings.TrimSpace(alt)
+		src, err := board.Open(alt, board.OpenOptions{})
+		if err == nil {
+			if i > 0 {
+				fmt.Fprintf(env.Stderr, "bench: using --power %s instead\n", alt)
+			}
+			return src, nil
+		}
+		errs = append(errs, fmt.Errorf("--power %s: %w", alt, err))
+		if i < len(alts)-1 {
+			fmt.Fprintf(env.Stderr, "bench: --power %s: %v\n", alt, firstLine(err.Error()))
+		}
+	}
+	if len(errs) == 1 {
+		return nil, fmt.Errorf("bench: %w", errs[0])
+	}
+	return nil, fmt.Errorf("bench: no power source of %q could be opened: %w", spec, errors.Join(errs...))
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }
