@@ -249,6 +249,9 @@ func scanPickle(b []byte) ([]byte, error) {
 		} else {
 			out = append(out, b[i:i+n]...)
 		}
+		if b[i] == '.' {
+			break // what follows STOP was never scanned and is never read
+		}
 		i += n
 	}
 	return out, nil
