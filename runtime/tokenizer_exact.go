@@ -25,11 +25,32 @@ func (w *wordBuf) add(r rune) {
 		}
 		return
 	}
+	if r < 0x800 {
+		if w.n+2 <= len(w.buf) {
+			w.buf[w.n] = byte(0xC0 | r>>6)
+			w.buf[w.n+1] = byte(0x80 | r&0x3F)
+			w.n += 2
+		} else {
+			w.over = true
+		}
+		return
+	}
 	if w.n+utf8.RuneLen(r) <= len(w.buf) {
 		w.n += utf8.EncodeRune(w.buf[w.n:], r)
 	} else {
 		w.over = true
 	}
+}
+
+// decodeRune is utf8.DecodeRuneInString(text[i:]) with the two-byte runes inline.
+func decodeRune(text string, i int) (rune, int) {
+	if i+1 < len(text) {
+		c0, c1 := text[i], text[i+1]
+		if 0xC2 <= c0 && c0 < 0xE0 && c1&0xC0 == 0x80 {
+			return rune(c0&0x1F)<<6 | rune(c1&0x3F), 2
+		}
+	}
+	return utf8.DecodeRuneInString(text[i:])
 }
 
 func (w *wordBuf) reset() { w.n, w.over, w.in = 0, false, false }
@@ -77,7 +98,7 @@ func (t *Tokenizer) appendExact(dst []int32, text string, from int) []int32 {
 			}
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(text[i:])
+		r, size := decodeRune(text, i)
 		if !t.lower {
 			dst = t.exactRune(dst, &w, r)
 		} else {

@@ -8,7 +8,7 @@ type runeRange struct{ lo, hi rune }
 
 type lowerRange struct {
 	lo, hi rune
-	stride int32
+	stride int32 // 1 or 2
 	delta  int32
 }
 
@@ -28,6 +28,21 @@ func inRanges(rs []runeRange, r rune) bool {
 	return lo < len(rs) && rs[lo].lo <= r
 }
 
+// lowerTwoByte is pyLower for the two-byte UTF-8 runes U+0080..U+07FF (Latin, Greek,
+// Cyrillic, Armenian, Hebrew, Arabic...), built once from the tables: the lowered rune, or 0
+// where the mapping is not one rune (U+0130) or depends on context (U+03A3).
+var lowerTwoByte = func() (tab [0x800 - 0x80]uint16) {
+	for r := rune(0x80); r < 0x800; r++ {
+		if r == capitalSigma {
+			continue
+		}
+		if l0, l1 := pyLowerRuneSearch(r); l1 < 0 && l0 <= 0xFFFF {
+			tab[r-0x80] = uint16(l0)
+		}
+	}
+	return tab
+}()
+
 // pyLowerRune returns Python's lower() of r, a single rune that is not U+03A3, as l0 and,
 // when the mapping has two code points, l1 (else l1 < 0).
 func pyLowerRune(r rune) (l0, l1 rune) {
@@ -37,6 +52,16 @@ func pyLowerRune(r rune) (l0, l1 rune) {
 		}
 		return r, -1
 	}
+	if r < 0x800 {
+		if l := lowerTwoByte[r-0x80]; l != 0 {
+			return rune(l), -1
+		}
+	}
+	return pyLowerRuneSearch(r)
+}
+
+// pyLowerRuneSearch is pyLowerRune by binary search in the generated tables.
+func pyLowerRuneSearch(r rune) (l0, l1 rune) {
 	tab := pyLower[:]
 	lo, hi := 0, len(tab)
 	for lo < hi {
@@ -47,7 +72,7 @@ func pyLowerRune(r rune) (l0, l1 rune) {
 			hi = m
 		}
 	}
-	if lo < len(tab) && tab[lo].lo <= r && (r-tab[lo].lo)%tab[lo].stride == 0 {
+	if lo < len(tab) && tab[lo].lo <= r && (r-tab[lo].lo)&(tab[lo].stride-1) == 0 {
 		return r + tab[lo].delta, -1
 	}
 	for _, m := range pyLowerMulti {

@@ -509,3 +509,8 @@ func TestTokenizerConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkTokenizeCyrillic is an all non-ASCII headline (every rune takes the exact path).
+func BenchmarkTokenizeCyrillic(b *testing.B) {
+	benchmarkTokenize(b, "Мужчина Говорит, Что Устал От Твитов Трампа О Новой Экономике")
+}
