@@ -8,6 +8,18 @@
 // and returns an immutable Model that is safe for concurrent use. Each goroutine makes its own
 // Predictor, which owns preallocated scratch; a Predictor is not safe for concurrent use.
 //
+// # Tokenizer
+//
+// Tokenizer reproduces keras_preprocessing's text_to_word_sequence + texts_to_sequences:
+// Python's str.lower() (full Unicode mapping from generated tables, final sigma included),
+// every filters character replaced by the split string, split on that string only, empty
+// words dropped, ids at or past num_words mapped to the OOV id or dropped; Pad is
+// pad_sequences. ASCII text takes a byte-loop fast path with a hash lookup that never
+// converts to string; other text takes the exact path. Both allocate nothing when the
+// destination has capacity. Model Maker ([^\w']+) and TF.js codelab (strip [^\w\s], split
+// on ' ') vocabularies are modes of the same type. testdata/gen_golden.py writes the goldens
+// from the real keras_preprocessing.
+//
 // # The math
 //
 // Keras's GlobalAveragePooling1D without a mask averages all maxlen positions, padding rows

@@ -70,7 +70,7 @@ func New(f *modelfile.File) (*Model, error) {
 	}
 	m.words = len(words) - 1
 	if m.tok, err = NewTokenizer(f.Meta.Tokenizer, words); err != nil {
-		return nil, fmt.Errorf("runtime: tokenizer: %w", err)
+		return nil, err
 	}
 	a := f.Meta.Arch
 	e := &m.emb
