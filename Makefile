@@ -14,7 +14,7 @@ all: build
 build:
 	$(GO) build -o $(BIN)/edgewatt ./cmd/edgewatt
 
-test: test-host test-cross
+test: test-host test-cross fuzz
 
 test-host:
 	$(GO) vet ./...
@@ -27,6 +27,17 @@ test-cross:
 	GOARCH=arm64 QEMU_CPU=max $(GO) test -count=1 -exec $(QEMU_ARM64) $(CROSS_PKGS)
 	GOARCH=arm GOARM=7 $(GO) test -count=1 -exec $(QEMU_ARM) $(CROSS_PKGS)
 	GOARCH=arm GOARM=6 $(GO) test -count=1 -exec $(QEMU_ARM) $(CROSS_PKGS)
+
+# Every fuzz target, briefly (FUZZTIME each); the seed corpora also run in test-host.
+FUZZTIME ?= 2s
+fuzz:
+	@set -e; grep -rl --include='*_test.go' '^func Fuzz' runtime quant convert board internal cmd | grep -v third_party | sort | while read f; do \
+		dir=./$$(dirname $$f); \
+		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "fuzz $$dir $$t"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$dir >/tmp/edgewatt-fuzz.log 2>&1 || { cat /tmp/edgewatt-fuzz.log; exit 1; }; \
+		done; \
+	done; echo "fuzz: all targets ran for $(FUZZTIME) each"
 
 build-pi:
 	GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/edgewatt-linux-arm64 ./cmd/edgewatt
