@@ -78,7 +78,8 @@ func checkH5Size(path, what string) (int64, error) {
 			break
 		}
 		off += k
-		if h := b[off:]; len(h) >= 8+2*l+o && h[4] == 0 {
+		// scigolib/hdf5 checks only the signature, not the version: neither do we.
+		if h := b[off:]; len(h) >= 8+2*l+o {
 			n, addr := leUint(h[8:], l), leUint(h[8+2*l:], o)
 			if n > size || addr > size-n {
 				return 0, corrupt("local", off)
