@@ -1,7 +1,6 @@
 package convert
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -49,15 +48,17 @@ func Validate(m *Model) (*Network, error) {
 		}
 	}
 	var errUnsup error
+	var unsupMsg string
 	if len(unsupported) > 0 {
-		errUnsup = fmt.Errorf("convert: %w %s: edgewatt runs %s", ErrUnsupportedLayer, strings.Join(unsupported, ", "), Supported)
+		unsupMsg = fmt.Sprintf("%s: edgewatt runs %s", strings.Join(unsupported, ", "), Supported)
+		errUnsup = fmt.Errorf("convert: %w %s", ErrUnsupportedLayer, unsupMsg)
 	}
 	if m.NumWeights() == 0 {
-		err := fmt.Errorf("convert: %w: the file holds the model's config but no weight tensors (it was saved before the model was built or trained); call model.fit (or model.build) before model.save", ErrNoWeights)
+		const why = "the file holds the model's config but no weight tensors (it was saved before the model was built or trained); call model.fit (or model.build) before model.save"
 		if errUnsup != nil {
-			return nil, errors.Join(err, errUnsup)
+			return nil, fmt.Errorf("convert: %w: %s; it also has %w %s", ErrNoWeights, why, ErrUnsupportedLayer, unsupMsg)
 		}
-		return nil, err
+		return nil, fmt.Errorf("convert: %w: %s", ErrNoWeights, why)
 	}
 	if errUnsup != nil {
 		return nil, errUnsup

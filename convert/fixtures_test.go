@@ -240,6 +240,10 @@ func TestRealNegatives(t *testing.T) {
 			if !errors.Is(err, c.sentinel) || !strings.Contains(err.Error(), c.mention) {
 				t.Fatalf("err = %v, want %v mentioning %s", err, c.sentinel, c.mention)
 			}
+			// The unbuilt model's layers (Bidirectional, Flatten) are unsupported too.
+			if c.sentinel == ErrNoWeights && (!errors.Is(err, ErrUnsupportedLayer) || !strings.Contains(err.Error(), `"flatten" (Flatten)`)) {
+				t.Errorf("err = %v, want it to name the unsupported layers as well", err)
+			}
 			assertNoFile(t, out)
 		})
 	}
