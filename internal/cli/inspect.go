@@ -37,6 +37,7 @@ func runInspect(env *Env) error {
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
 		return enc.Encode(info)
 	}
 	printInfo(env.Stdout, info)
