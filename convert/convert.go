@@ -87,6 +87,11 @@ func Build(opts Options) (*modelfile.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	from := ""
+	if opts.MaxLen == 0 {
+		from = " (the model's input length)"
+	}
+	logf("preprocess: maxlen %d%s, padding %s, truncating %s\n", pre.MaxLen, from, pre.Padding, pre.Truncating)
 	labels, err := resolveLabels(opts.Labels, opts.Model, net.Arch.Dense[len(net.Arch.Dense)-1])
 	if err != nil {
 		return nil, err

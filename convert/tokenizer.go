@@ -171,7 +171,7 @@ func ReadVocab(data []byte, mode string) (*Tokenizer, error) {
 			return nil, fmt.Errorf("convert: vocab line %d: word %q appears twice", n+1, w)
 		}
 		seen[w] = true
-		if _, dup := t.Index[id]; dup || (id == 0 && n > 0 && w != vocabPad) {
+		if _, dup := t.Index[id]; dup {
 			return nil, fmt.Errorf("convert: vocab line %d: id %d is used twice", n+1, id)
 		}
 		switch w {
