@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
@@ -150,9 +151,9 @@ func Validate(m *Model) (*Network, error) {
 			if err != nil {
 				return nil, err
 			}
-			act, err := l.configString("activation", "linear")
+			act, err := l.activation()
 			if err != nil {
-				return nil, fmt.Errorf("convert: %w: layer %q (Dense) has a custom activation object; edgewatt supports relu, sigmoid, tanh, linear, softmax", ErrUnsupportedLayer, l.Name)
+				return nil, err
 			}
 			if !activations[act] {
 				return nil, fmt.Errorf("convert: %w: layer %q (Dense) has activation %q; edgewatt supports relu, sigmoid, tanh, linear, softmax", ErrUnsupportedLayer, l.Name, act)
@@ -227,6 +228,27 @@ func Validate(m *Model) (*Network, error) {
 		}
 	}
 	return n, nil
+}
+
+// activation returns a Dense layer's activation name. Keras writes a string; a serialized
+// built-in function object {"class_name": "function", "config": "relu"} is accepted too.
+func (l *Layer) activation() (string, error) {
+	raw, ok := l.Config["activation"]
+	if !ok || string(raw) == "null" {
+		return "linear", nil
+	}
+	var name string
+	if json.Unmarshal(raw, &name) == nil {
+		return name, nil
+	}
+	var obj struct {
+		ClassName string `json:"class_name"`
+		Config    string `json:"config"`
+	}
+	if json.Unmarshal(raw, &obj) == nil && obj.ClassName == "function" && obj.Config != "" {
+		return obj.Config, nil
+	}
+	return "", fmt.Errorf("convert: %w: layer %q (Dense) has a custom activation %s; edgewatt supports relu, sigmoid, tanh, linear, softmax", ErrUnsupportedLayer, l.Name, raw)
 }
 
 func sameShape(shape []int, dims ...int) bool {

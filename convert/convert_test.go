@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -183,6 +184,19 @@ func TestAttrStringsSplit(t *testing.T) {
 	}
 	if _, err := attrStrings(map[string]any{"weight_names": []int64{3}}, "weight_names"); err == nil {
 		t.Error("int array taken for strings")
+	}
+}
+
+func TestDenseActivationForms(t *testing.T) {
+	for raw, want := range map[string]string{`"relu"`: "relu", `null`: "linear", `{"module":"keras.activations","class_name":"function","config":"tanh","registered_name":"function"}`: "tanh"} {
+		l := Layer{Class: "Dense", Name: "d", Config: map[string]json.RawMessage{"activation": json.RawMessage(raw)}}
+		if got, err := l.activation(); err != nil || got != want {
+			t.Errorf("%s: %q %v, want %q", raw, got, err, want)
+		}
+	}
+	l := Layer{Class: "Dense", Name: "d", Config: map[string]json.RawMessage{"activation": json.RawMessage(`{"class_name":"MyAct","config":{}}`)}}
+	if _, err := l.activation(); !errors.Is(err, ErrUnsupportedLayer) {
+		t.Errorf("custom activation: %v", err)
 	}
 }
 
