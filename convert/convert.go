@@ -143,6 +143,13 @@ func Convert(opts Options, out string) (*modelfile.File, error) {
 	if out == "" {
 		return nil, errors.New("convert: no output path")
 	}
+	if st, err := os.Stat(out); err == nil {
+		for _, in := range []string{opts.Model, opts.Tokenizer, opts.Labels} {
+			if si, err := os.Stat(in); err == nil && os.SameFile(st, si) {
+				return nil, fmt.Errorf("convert: output %s is the input %s; choose another -o", out, in)
+			}
+		}
+	}
 	f32, err := Build(opts)
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
@@ -367,6 +368,17 @@ func TestPreprocessAndLabels(t *testing.T) {
 		}
 	}
 	assertNoFile(t, filepath.Join(dir, "m.safetensors"))
+	// The output must never replace an input.
+	src := filepath.Join(dir, "model.h5")
+	orig, _ := os.ReadFile(td("tiny_k24.h5"))
+	os.WriteFile(src, orig, 0o644)
+	if _, err := Convert(Options{Model: src, Tokenizer: td("tok.json")}, src); err == nil || !strings.Contains(err.Error(), "is the input") {
+		t.Errorf("output = input: %v", err)
+	}
+	if b, _ := os.ReadFile(src); !bytes.Equal(b, orig) {
+		t.Error("the input model was overwritten")
+	}
+	os.Remove(src)
 	lf := filepath.Join(t.TempDir(), "labels.json")
 	os.WriteFile(lf, []byte(`{"c": 2, "a": 0, "b": 1}`), 0o644)
 	out := filepath.Join(t.TempDir(), "m.safetensors")
