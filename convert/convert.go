@@ -54,6 +54,8 @@ func ReadModel(path string) (*Model, error) {
 		return ReadKeras(path)
 	case len(bytes.TrimSpace(head)) > 0 && bytes.TrimSpace(head)[0] == '{':
 		return ReadTFJS(path)
+	case len(head) == 8 && string(head[4:]) == "TFL3":
+		return nil, fmt.Errorf("convert: %s is a TFLite flatbuffer, which edgewatt does not read; convert the Keras model it was made from (.h5, .keras or TF.js)", path)
 	}
 	return nil, fmt.Errorf("convert: %s is not a Keras .h5 (HDF5), .keras (zip) or TF.js model.json; a SavedModel directory or .tflite file must be re-exported from Keras with model.save(\"model.keras\")", path)
 }
