@@ -178,19 +178,8 @@ func printInfo(w io.Writer, in modelInfo) {
 	p("  data sha256\t%s", in.DataSHA256)
 	if len(in.Report) > 0 {
 		p("")
-		p("report")
-		keys := make([]string, 0, len(in.Report))
-		for k := range in.Report {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			b, err := json.Marshal(in.Report[k])
-			if err != nil {
-				b = []byte(fmt.Sprint(in.Report[k]))
-			}
-			p("  %s\t%s", k, b)
-		}
+		p("quantization report")
+		printReport(p, in.Report)
 	}
 	tw.Flush()
 }
@@ -200,4 +189,76 @@ func idOrNone(id int, none string) string {
 		return none
 	}
 	return fmt.Sprint(id)
+}
+
+// printReport renders the accuracy report convert stores in the metadata: the known sections
+// readably, anything else as JSON so that no field is hidden.
+func printReport(p func(string, ...any), r modelfile.Report) {
+	get := func(m any, k string) any {
+		if mm, ok := m.(map[string]any); ok {
+			return mm[k]
+		}
+		return nil
+	}
+	num := func(v any) float64 { f, _ := v.(float64); return f }
+	done := map[string]bool{}
+	if sc, ok := r["scheme"].(map[string]any); ok {
+		done["scheme"] = true
+		line := fmt.Sprintf("embedding %v, dense %v (%v)", sc["embedding"], sc["dense"], sc["dense_compute"])
+		if b, _ := sc["padding_row_folded"].(bool); b {
+			line += "; padding row folded into dense.0's bias"
+		}
+		p("  scheme\t%s", line)
+	}
+	if tb, ok := r["tensor_bytes"].(map[string]any); ok {
+		done["tensor_bytes"] = true
+		p("  tensor bytes\t%.0f -> %.0f (%.1f%% of float32, scales included); vocabulary %.0f bytes",
+			num(tb["float32"]), num(tb["quantized"]), 100*num(tb["ratio"]), num(tb["vocab"]))
+	}
+	if ev, ok := r["eval"].(map[string]any); ok {
+		done["eval"] = true
+		p("  accuracy\tfloat32 %.2f%%, quantized %.2f%% (%+.2f points) on %.0f rows of %v",
+			100*num(ev["accuracy_float32"]), 100*num(ev["accuracy_quantized"]),
+			-num(ev["drop_points"]), num(ev["rows"]), ev["file"])
+		p("  agreement\t%.2f%% of decisions (%.0f differ); |score diff| max %.3g, mean %.3g",
+			100*num(ev["agreement"]), num(ev["disagreements"]), num(ev["max_abs_score_diff"]), num(ev["mean_abs_score_diff"]))
+		if fi := ev["full_integer_simulated"]; fi != nil {
+			p("  full-integer\t(simulated, not stored) accuracy %.2f%%, agreement %.2f%%, max |score diff| %.3g",
+				100*num(get(fi, "accuracy")), 100*num(get(fi, "agreement")), num(get(fi, "max_abs_score_diff")))
+		}
+	}
+	if ws, ok := r["weights"].([]any); ok {
+		done["weights"] = true
+		for _, w := range ws {
+			p("  weights\t%-18v %-13v SQNR %5.1f dB  max|err| %.3g  mean|err| %.3g",
+				get(w, "tensor"), get(w, "scheme"), num(get(w, "sqnr_db")), num(get(w, "max_abs_err")), num(get(w, "mean_abs_err")))
+		}
+	}
+	if ls, ok := r["layers"].([]any); ok {
+		done["layers"] = true
+		src := ""
+		if li := r["layer_inputs"]; li != nil {
+			done["layer_inputs"] = true
+			src = fmt.Sprintf(" (over %v %v)", get(li, "count"), get(li, "source"))
+		}
+		p("  layer outputs%s", src)
+		for _, l := range ls {
+			p("  \t%-28v SQNR %5.1f dB  max|err| %.3g  range [%.4g, %.4g]  saturated %.3g%%",
+				get(l, "layer"), num(get(l, "sqnr_db")), num(get(l, "max_abs_err")), num(get(l, "min")), num(get(l, "max")), 100*num(get(l, "saturation")))
+		}
+	}
+	keys := make([]string, 0, len(r))
+	for k := range r {
+		if !done[k] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		b, err := json.Marshal(r[k])
+		if err != nil {
+			b = []byte(fmt.Sprint(r[k]))
+		}
+		p("  %s\t%s", k, b)
+	}
 }
