@@ -19,8 +19,8 @@ type kernels struct {
 	// gatherI8I32: acc[j] += coef[k] * int32(table[ids[k]*len(acc)+j]), exact; the caller
 	// keeps sum_k |coef[k]| * 128 below 2^31.
 	gatherI8I32 func(acc []int32, table []int8, ids []int32, coef []int32)
-	// dense: out[o] = b[o] + sum_i w[o*len(x)+i] * x[i].
-	dense func(out, x, w, b []float32)
+	// dense: out[o] = b[o] + sum_i w[o*len(x)+i] * x[i], then max(out[o], 0) when relu.
+	dense func(out, x, w, b []float32, relu bool)
 	// zeroPrefix: the number of leading zeros of ids.
 	zeroPrefix func(ids []int32) int
 }

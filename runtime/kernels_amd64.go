@@ -91,16 +91,21 @@ func gatherI8I32AVX2Go(acc []int32, table []int8, ids []int32, coef []int32) {
 	gatherI8I32AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
 }
 
-func denseAVX2Go(out, x, w, b []float32) {
+func denseAVX2Go(out, x, w, b []float32, relu bool) {
 	n := len(x)
 	if n%8 != 0 || n == 0 || len(out) == 0 {
-		denseUnrolled(out, x, w, b)
+		denseUnrolled(out, x, w, b, relu)
 		return
 	}
 	if len(w) < len(out)*n || len(b) < len(out) {
 		panic("runtime: dense: w or b too short")
 	}
 	denseAVX2(&out[0], len(out), &x[0], n, &w[0], &b[0])
+	if relu {
+		for i, v := range out {
+			out[i] = max(v, 0)
+		}
+	}
 }
 
 func zeroPrefixAVX2Go(ids []int32) int {

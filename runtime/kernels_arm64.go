@@ -36,6 +36,10 @@ var neonSDOT = kernels{
 	zeroPrefix:  zeroPrefixNEONGo,
 }
 
+// The assembly checks every id against the table's rows before reading (two instructions
+// per id instead of a Go loop) and reports a bad one.
+var errGatherID = "runtime: gather: id out of range"
+
 func archKernels() kernels {
 	if hasSDOT {
 		return neonSDOT
@@ -51,22 +55,22 @@ func archVariants() []kernelVariant {
 }
 
 //go:noescape
-func gatherF32NEON(acc *float32, d int, table *float32, ids *int32, coef *float32, n int)
+func gatherF32NEON(acc *float32, d int, table *float32, ids *int32, coef *float32, n int, rows int) bool
 
 //go:noescape
-func gatherF16NEON(acc *float32, d int, table *uint16, ids *int32, coef *float32, n int)
+func gatherF16NEON(acc *float32, d int, table *uint16, ids *int32, coef *float32, n int, rows int) bool
 
 //go:noescape
-func gatherI8NEON(acc *float32, d int, table *int8, ids *int32, coef *float32, n int)
+func gatherI8NEON(acc *float32, d int, table *int8, ids *int32, coef *float32, n int, rows int) bool
 
 //go:noescape
-func gatherI8I32NEON(acc *int32, d int, table *int8, ids *int32, coef *int32, n int)
+func gatherI8I32NEON(acc *int32, d int, table *int8, ids *int32, coef *int32, n int, rows int) bool
 
 //go:noescape
-func gatherI8I32SDOT(acc *int32, d int, table *int8, ids *int32, coef *int32, n int)
+func gatherI8I32SDOT(acc *int32, d int, table *int8, ids *int32, coef *int32, n int, rows int) bool
 
 //go:noescape
-func denseNEON(out *float32, nout int, x *float32, nin int, w *float32, b *float32)
+func denseNEON(out *float32, nout int, x *float32, nin int, w *float32, b *float32, relu int)
 
 //go:noescape
 func zeroPrefixNEON(ids *int32, n int) int
@@ -77,8 +81,12 @@ func gatherF32NEONGo(acc, table []float32, ids []int32, coef []float32) {
 		gatherF32Unrolled(acc, table, ids, coef)
 		return
 	}
-	checkGather(d, len(table)/d, ids, len(coef))
-	gatherF32NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+	if len(coef) != len(ids) {
+		panic("runtime: gather: len(ids) != len(coef)")
+	}
+	if !gatherF32NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
+		panic(errGatherID)
+	}
 }
 
 func gatherF16NEONGo(acc []float32, table []uint16, ids []int32, coef []float32) {
@@ -87,8 +95,12 @@ func gatherF16NEONGo(acc []float32, table []uint16, ids []int32, coef []float32)
 		gatherF16Unrolled(acc, table, ids, coef)
 		return
 	}
-	checkGather(d, len(table)/d, ids, len(coef))
-	gatherF16NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+	if len(coef) != len(ids) {
+		panic("runtime: gather: len(ids) != len(coef)")
+	}
+	if !gatherF16NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
+		panic(errGatherID)
+	}
 }
 
 func gatherI8NEONGo(acc []float32, table []int8, ids []int32, coef []float32) {
@@ -97,8 +109,12 @@ func gatherI8NEONGo(acc []float32, table []int8, ids []int32, coef []float32) {
 		gatherI8Unrolled(acc, table, ids, coef)
 		return
 	}
-	checkGather(d, len(table)/d, ids, len(coef))
-	gatherI8NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+	if len(coef) != len(ids) {
+		panic("runtime: gather: len(ids) != len(coef)")
+	}
+	if !gatherI8NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
+		panic(errGatherID)
+	}
 }
 
 func gatherI8I32NEONGo(acc []int32, table []int8, ids []int32, coef []int32) {
@@ -107,8 +123,12 @@ func gatherI8I32NEONGo(acc []int32, table []int8, ids []int32, coef []int32) {
 		gatherI8I32Unrolled(acc, table, ids, coef)
 		return
 	}
-	checkGather(d, len(table)/d, ids, len(coef))
-	gatherI8I32NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+	if len(coef) != len(ids) {
+		panic("runtime: gather: len(ids) != len(coef)")
+	}
+	if !gatherI8I32NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
+		panic(errGatherID)
+	}
 }
 
 func gatherI8I32SDOTGo(acc []int32, table []int8, ids []int32, coef []int32) {
@@ -117,26 +137,36 @@ func gatherI8I32SDOTGo(acc []int32, table []int8, ids []int32, coef []int32) {
 		gatherI8I32Unrolled(acc, table, ids, coef)
 		return
 	}
-	checkGather(d, len(table)/d, ids, len(coef))
+	if len(coef) != len(ids) {
+		panic("runtime: gather: len(ids) != len(coef)")
+	}
 	for _, c := range coef {
 		if c != int32(int8(c)) {
-			gatherI8I32NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+			if !gatherI8I32NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
+				panic(errGatherID)
+			}
 			return
 		}
 	}
-	gatherI8I32SDOT(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+	if !gatherI8I32SDOT(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
+		panic(errGatherID)
+	}
 }
 
-func denseNEONGo(out, x, w, b []float32) {
+func denseNEONGo(out, x, w, b []float32, relu bool) {
 	n := len(x)
 	if n%4 != 0 || n == 0 || len(out) == 0 {
-		denseUnrolled(out, x, w, b)
+		denseUnrolled(out, x, w, b, relu)
 		return
 	}
 	if len(w) < len(out)*n || len(b) < len(out) {
 		panic("runtime: dense: w or b too short")
 	}
-	denseNEON(&out[0], len(out), &x[0], n, &w[0], &b[0])
+	r := 0
+	if relu {
+		r = 1
+	}
+	denseNEON(&out[0], len(out), &x[0], n, &w[0], &b[0], r)
 }
 
 func zeroPrefixNEONGo(ids []int32) int {

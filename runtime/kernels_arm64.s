@@ -7,17 +7,19 @@
 // in kernels_arm64.go check lengths and ids before calling them. Instructions Go's assembler
 // lacks are encoded with WORD, the instruction beside each in a comment.
 //
-// Each gather takes (acc, d, table, ids, coef, n), n >= 1, d a multiple of 16: it walks the
-// row in blocks of 16 columns (four 4-lane accumulators), adding every id's scaled block.
+// Each gather takes (acc, d, table, ids, coef, n, rows), n >= 1, d a multiple of 16: it walks
+// the row in blocks of 16 columns (four 4-lane accumulators), adding every id's scaled block.
+// It checks each id against rows before reading its row and returns false on a bad one.
 
-// func gatherF32NEON(acc *float32, d int, table *float32, ids *int32, coef *float32, n int)
-TEXT ·gatherF32NEON(SB), NOSPLIT, $0-48
+// func gatherF32NEON(acc *float32, d int, table *float32, ids *int32, coef *float32, n int, rows int) bool
+TEXT ·gatherF32NEON(SB), NOSPLIT, $0-57
 	MOVD acc+0(FP), R0
 	MOVD d+8(FP), R1
 	MOVD table+16(FP), R2
 	MOVD ids+24(FP), R3
 	MOVD coef+32(FP), R4
 	MOVD n+40(FP), R5
+	MOVD rows+48(FP), R11
 	LSL  $2, R1, R9 // row stride in bytes
 	MOVD R2, R8     // table + block offset
 
@@ -29,6 +31,8 @@ f32block:
 
 f32id:
 	MOVW.P  4(R12), R6
+	CMP     R11, R6
+	BHS     f32bad
 	VLD1R.P 4(R13), [V16.S4]
 	MUL     R9, R6, R7
 	ADD     R8, R7, R7
@@ -43,16 +47,23 @@ f32id:
 	ADD     $64, R8, R8
 	SUBS    $16, R1, R1
 	BNE     f32block
+	MOVD $1, R0
+	MOVB R0, ret+56(FP)
 	RET
 
-// func gatherF16NEON(acc *float32, d int, table *uint16, ids *int32, coef *float32, n int)
-TEXT ·gatherF16NEON(SB), NOSPLIT, $0-48
+f32bad:
+	MOVB ZR, ret+56(FP)
+	RET
+
+// func gatherF16NEON(acc *float32, d int, table *uint16, ids *int32, coef *float32, n int, rows int) bool
+TEXT ·gatherF16NEON(SB), NOSPLIT, $0-57
 	MOVD acc+0(FP), R0
 	MOVD d+8(FP), R1
 	MOVD table+16(FP), R2
 	MOVD ids+24(FP), R3
 	MOVD coef+32(FP), R4
 	MOVD n+40(FP), R5
+	MOVD rows+48(FP), R11
 	LSL  $1, R1, R9
 	MOVD R2, R8
 
@@ -64,6 +75,8 @@ f16block:
 
 f16id:
 	MOVW.P  4(R12), R6
+	CMP     R11, R6
+	BHS     f16bad
 	VLD1R.P 4(R13), [V16.S4]
 	MUL     R9, R6, R7
 	ADD     R8, R7, R7
@@ -82,16 +95,23 @@ f16id:
 	ADD     $32, R8, R8
 	SUBS    $16, R1, R1
 	BNE     f16block
+	MOVD $1, R0
+	MOVB R0, ret+56(FP)
 	RET
 
-// func gatherI8NEON(acc *float32, d int, table *int8, ids *int32, coef *float32, n int)
-TEXT ·gatherI8NEON(SB), NOSPLIT, $0-48
+f16bad:
+	MOVB ZR, ret+56(FP)
+	RET
+
+// func gatherI8NEON(acc *float32, d int, table *int8, ids *int32, coef *float32, n int, rows int) bool
+TEXT ·gatherI8NEON(SB), NOSPLIT, $0-57
 	MOVD acc+0(FP), R0
 	MOVD d+8(FP), R1
 	MOVD table+16(FP), R2
 	MOVD ids+24(FP), R3
 	MOVD coef+32(FP), R4
 	MOVD n+40(FP), R5
+	MOVD rows+48(FP), R11
 	MOVD R1, R9
 	MOVD R2, R8
 
@@ -103,6 +123,8 @@ i8block:
 
 i8id:
 	MOVW.P  4(R12), R6
+	CMP     R11, R6
+	BHS     i8bad
 	VLD1R.P 4(R13), [V16.S4]
 	MUL     R9, R6, R7
 	ADD     R8, R7, R7
@@ -127,16 +149,23 @@ i8id:
 	ADD     $16, R8, R8
 	SUBS    $16, R1, R1
 	BNE     i8block
+	MOVD $1, R0
+	MOVB R0, ret+56(FP)
 	RET
 
-// func gatherI8I32NEON(acc *int32, d int, table *int8, ids *int32, coef *int32, n int)
-TEXT ·gatherI8I32NEON(SB), NOSPLIT, $0-48
+i8bad:
+	MOVB ZR, ret+56(FP)
+	RET
+
+// func gatherI8I32NEON(acc *int32, d int, table *int8, ids *int32, coef *int32, n int, rows int) bool
+TEXT ·gatherI8I32NEON(SB), NOSPLIT, $0-57
 	MOVD acc+0(FP), R0
 	MOVD d+8(FP), R1
 	MOVD table+16(FP), R2
 	MOVD ids+24(FP), R3
 	MOVD coef+32(FP), R4
 	MOVD n+40(FP), R5
+	MOVD rows+48(FP), R11
 	MOVD R1, R9
 	MOVD R2, R8
 
@@ -148,6 +177,8 @@ i32block:
 
 i32id:
 	MOVW.P  4(R12), R6
+	CMP     R11, R6
+	BHS     i32bad
 	VLD1R.P 4(R13), [V16.S4]
 	MUL     R9, R6, R7
 	ADD     R8, R7, R7
@@ -168,20 +199,27 @@ i32id:
 	ADD     $16, R8, R8
 	SUBS    $16, R1, R1
 	BNE     i32block
+	MOVD $1, R0
+	MOVB R0, ret+56(FP)
 	RET
 
-// func gatherI8I32SDOT(acc *int32, d int, table *int8, ids *int32, coef *int32, n int)
+i32bad:
+	MOVB ZR, ret+56(FP)
+	RET
+
+// func gatherI8I32SDOT(acc *int32, d int, table *int8, ids *int32, coef *int32, n int, rows int) bool
 // Every coef must fit in int8. Four ids at a time: their rows are interleaved byte by byte
 // (two rounds of ZIP) so that each 32-bit lane holds one column of the four rows, and one
 // SDOT by element multiplies it with the four coefficients and adds to the column's sum.
 // The n%4 remaining ids take the widening multiply-add of gatherI8I32NEON.
-TEXT ·gatherI8I32SDOT(SB), NOSPLIT, $0-48
+TEXT ·gatherI8I32SDOT(SB), NOSPLIT, $0-57
 	MOVD acc+0(FP), R0
 	MOVD d+8(FP), R1
 	MOVD table+16(FP), R2
 	MOVD ids+24(FP), R3
 	MOVD coef+32(FP), R4
 	MOVD n+40(FP), R5
+	MOVD rows+48(FP), R11
 	MOVD R1, R9
 	MOVD R2, R8
 
@@ -195,18 +233,26 @@ sdblock:
 
 sdgroup:
 	MOVW.P 4(R12), R6
+	CMP     R11, R6
+	BHS     sdbad
 	MUL    R9, R6, R7
 	ADD    R8, R7, R7
 	VLD1   (R7), [V20.B16]
 	MOVW.P 4(R12), R6
+	CMP     R11, R6
+	BHS     sdbad
 	MUL    R9, R6, R7
 	ADD    R8, R7, R7
 	VLD1   (R7), [V21.B16]
 	MOVW.P 4(R12), R6
+	CMP     R11, R6
+	BHS     sdbad
 	MUL    R9, R6, R7
 	ADD    R8, R7, R7
 	VLD1   (R7), [V22.B16]
 	MOVW.P 4(R12), R6
+	CMP     R11, R6
+	BHS     sdbad
 	MUL    R9, R6, R7
 	ADD    R8, R7, R7
 	VLD1   (R7), [V23.B16]
@@ -233,6 +279,8 @@ sdtail:
 
 sdid:
 	MOVW.P  4(R12), R6
+	CMP     R11, R6
+	BHS     sdbad
 	VLD1R.P 4(R13), [V16.S4]
 	MUL     R9, R6, R7
 	ADD     R8, R7, R7
@@ -255,18 +303,27 @@ sdstore:
 	ADD    $16, R8, R8
 	SUBS   $16, R1, R1
 	BNE    sdblock
+	MOVD $1, R0
+	MOVB R0, ret+56(FP)
 	RET
 
-// func denseNEON(out *float32, nout int, x *float32, nin int, w *float32, b *float32)
+sdbad:
+	MOVB ZR, ret+56(FP)
+	RET
+
+// func denseNEON(out *float32, nout int, x *float32, nin int, w *float32, b *float32, relu int)
 // nin is a multiple of 4; w is [nout][nin]. Four outputs at a time: four accumulators, each
-// reduced by three pairwise adds to one vector of the four dot products.
-TEXT ·denseNEON(SB), NOSPLIT, $0-48
+// reduced by three pairwise adds to one vector of the four dot products; relu != 0 clamps
+// the outputs at 0 with FMAX.
+TEXT ·denseNEON(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
 	MOVD nout+8(FP), R1
 	MOVD x+16(FP), R2
 	MOVD nin+24(FP), R3
 	MOVD w+32(FP), R4
 	MOVD b+40(FP), R5
+	MOVD relu+48(FP), R6
+	VEOR V8.B16, V8.B16, V8.B16
 	LSL  $2, R3, R9 // row stride in bytes
 	MOVD R4, R10    // row o
 	LSR  $2, R1, R16 // groups of four outputs
@@ -331,6 +388,10 @@ dgsum:
 	WORD $0x6e25d486 // faddp v6.4s, v4.4s, v5.4s
 	VLD1.P 16(R5), [V7.S4]
 	WORD $0x4e27d4c6 // fadd v6.4s, v6.4s, v7.4s
+	CBZ    R6, dgstore
+	WORD $0x4e28f4c6 // fmax v6.4s, v6.4s, v8.4s
+
+dgstore:
 	VST1.P [V6.S4], 16(R0)
 	MOVD   R13, R10 // row o+4
 	SUBS   $1, R16, R16
@@ -375,6 +436,10 @@ dssum:
 	WORD $0x7e30d800 // faddp s0, v0.2s
 	FMOVS.P 4(R5), F1
 	FADDS   F1, F0, F0
+	CBZ     R6, dsstore
+	WORD $0x1e284800 // fmax s0, s0, s8
+
+dsstore:
 	FMOVS.P F0, 4(R0)
 	SUBS    $1, R17, R17
 	BNE     dsone

@@ -52,14 +52,18 @@ func gatherI8I32Generic(acc []int32, table []int8, ids []int32, coef []int32) {
 	}
 }
 
-// denseGeneric: out[o] = b[o] + sum_i w[o*len(x)+i] * x[i], summed in order of i.
-func denseGeneric(out, x, w, b []float32) {
+// denseGeneric: out[o] = b[o] + sum_i w[o*len(x)+i] * x[i], summed in order of i; with
+// relu, negative outputs become 0 (a NaN stays NaN; the fast kernels may turn -0 into +0).
+func denseGeneric(out, x, w, b []float32, relu bool) {
 	n := len(x)
 	for o := range out {
 		s := b[o]
 		wo := w[o*n : o*n+n]
 		for i, v := range x {
 			s += wo[i] * v
+		}
+		if relu && s < 0 {
+			s = 0
 		}
 		out[o] = s
 	}

@@ -230,10 +230,11 @@ func TestDenseMatchesTwin(t *testing.T) {
 					for i := range b {
 						b[i] = float32(r.NormFloat64())
 					}
+					relu := off%2 == 1
 					want := make([]float32, nout)
-					denseGeneric(want, x, w, b)
+					denseGeneric(want, x, w, b, relu)
 					got, check := withGuards(t, nout, off, float32(guard))
-					k.dense(got, x, w, b)
+					k.dense(got, x, w, b, relu)
 					check()
 					mag := make([]float64, nout)
 					for o := range mag {
@@ -349,8 +350,9 @@ func FuzzKernels(f *testing.F) {
 				w[i] = float32(r.NormFloat64())
 			}
 			b := w[:len(out)]
-			denseGeneric(want, x, w, b)
-			v.k.dense(out, x, w, b)
+			relu := seed%2 == 0
+			denseGeneric(want, x, w, b, relu)
+			v.k.dense(out, x, w, b, relu)
 			mag := make([]float64, len(out))
 			for o := range mag {
 				mag[o] = math.Abs(float64(b[o]))
@@ -361,4 +363,39 @@ func FuzzKernels(f *testing.F) {
 			checkClose(t, v.k.name+" dense", out, want, mag)
 		}
 	})
+}
+
+// TestGatherBadIDPanics: an id outside the table is a programmer error; every kernel panics
+// before reading memory it does not own.
+func TestGatherBadIDPanics(t *testing.T) {
+	for _, v := range append(testTables(), kernelVariant{k: &generic, ok: true}) {
+		if !v.ok {
+			continue
+		}
+		for _, d := range []int{7, 16, 32} {
+			for _, bad := range []int32{4, 1 << 30, -1} {
+				table := make([]float32, 4*d)
+				i8 := make([]int8, 4*d)
+				f16 := make([]uint16, 4*d)
+				ids := []int32{0, 1, bad, 2, 3}
+				cf := make([]float32, len(ids))
+				ci := make([]int32, len(ids))
+				for name, f := range map[string]func(){
+					"gatherF32":   func() { v.k.gatherF32(make([]float32, d), table, ids, cf) },
+					"gatherF16":   func() { v.k.gatherF16(make([]float32, d), f16, ids, cf) },
+					"gatherI8":    func() { v.k.gatherI8(make([]float32, d), i8, ids, cf) },
+					"gatherI8I32": func() { v.k.gatherI8I32(make([]int32, d), i8, ids, ci) },
+				} {
+					func() {
+						defer func() {
+							if recover() == nil {
+								t.Errorf("%s %s: id %d of 4 rows (d=%d) did not panic", v.k.name, name, bad, d)
+							}
+						}()
+						f()
+					}()
+				}
+			}
+		}
+	}
 }

@@ -110,7 +110,7 @@ func gatherI8I32Unrolled(acc []int32, table []int8, ids []int32, coef []int32) {
 }
 
 // denseUnrolled: out[o] = b[o] + sum_i w[o*len(x)+i] * x[i], with four partial sums per output.
-func denseUnrolled(out, x, w, b []float32) {
+func denseUnrolled(out, x, w, b []float32, relu bool) {
 	n := len(x)
 	b = b[:len(out)]
 	for o := range out {
@@ -127,7 +127,11 @@ func denseUnrolled(out, x, w, b []float32) {
 		for ; i < n; i++ {
 			s0 += wo[i] * x[i]
 		}
-		out[o] = b[o] + ((s0 + s1) + (s2 + s3))
+		s := b[o] + ((s0 + s1) + (s2 + s3))
+		if relu && s < 0 {
+			s = 0
+		}
+		out[o] = s
 	}
 }
 

@@ -80,7 +80,6 @@ func (p *Predictor) PredictIDs(seq []int32) Result {
 	}
 	// Count each id once: padding and zeros in a local counter (the leading and trailing runs
 	// of a padded row without a per-id loop), the other ids in counts, listed once in uniq.
-	rows := uint32(m.emb.rows)
 	oov := int32(m.Meta.Tokenizer.OOVID)
 	zeros := maxlen - len(seq)
 	n := p.k.zeroPrefix(seq)
@@ -92,9 +91,12 @@ func (p *Predictor) PredictIDs(seq []int32) Result {
 	}
 	counts, uniq := p.counts, p.uniq[:0]
 	for _, id := range seq {
-		if uint32(id) >= rows {
+		if uint32(id) >= uint32(len(counts)) {
 			// Keras rejects such ids; they become the OOV id, or padding without one.
 			id = max(oov, 0)
+			if int(id) >= len(counts) {
+				id = 0
+			}
 		}
 		if id == 0 {
 			zeros++
@@ -117,8 +119,10 @@ func (p *Predictor) PredictIDs(seq []int32) Result {
 			out = p.bufB
 		}
 		out = out[:l.out]
-		p.k.dense(out, x, l.w, l.b)
-		activate(out, l.act)
+		p.k.dense(out, x, l.w, l.b, l.act == actRelu)
+		if l.act != actRelu {
+			activate(out, l.act)
+		}
 		x = out
 	}
 	r := Result{Scores: x}
@@ -189,9 +193,10 @@ func (p *Predictor) pool(uniq []int32, zeros, maxlen int) {
 	}
 	inv := 1 / float32(n)
 	coef := p.coef[:len(ids)]
+	counts := p.counts
 	for i, id := range uniq {
-		coef[i] = float32(p.counts[id]) * inv
-		p.counts[id] = 0
+		coef[i] = float32(counts[id]) * inv
+		counts[id] = 0
 	}
 	if zeros > 0 {
 		coef[len(uniq)] = float32(zeros) * inv
