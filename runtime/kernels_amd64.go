@@ -46,7 +46,7 @@ func gatherI8AVX2(acc *float32, d int, table *int8, ids *int32, coef *float32, n
 func gatherI8I32AVX2(acc *int32, d int, table *int8, ids *int32, coef *int32, n int)
 
 //go:noescape
-func denseAVX2(out *float32, nout int, x *float32, nin int, w *float32, b *float32)
+func denseAVX2(out *float32, nout int, x *float32, nin int, w *float32, b *float32, relu int)
 
 //go:noescape
 func zeroPrefixAVX2(ids *int32, n int) int
@@ -100,12 +100,11 @@ func denseAVX2Go(out, x, w, b []float32, relu bool) {
 	if len(w) < len(out)*n || len(b) < len(out) {
 		panic("runtime: dense: w or b too short")
 	}
-	denseAVX2(&out[0], len(out), &x[0], n, &w[0], &b[0])
+	r := 0
 	if relu {
-		for i, v := range out {
-			out[i] = max(v, 0)
-		}
+		r = 1
 	}
+	denseAVX2(&out[0], len(out), &x[0], n, &w[0], &b[0], r)
 }
 
 func zeroPrefixAVX2Go(ids []int32) int {

@@ -365,15 +365,17 @@ i32colstore:
 	VZEROUPPER
 	RET
 
-// func denseAVX2(out *float32, nout int, x *float32, nin int, w *float32, b *float32)
-// nin is a multiple of 8; w is [nout][nin].
-TEXT ·denseAVX2(SB), NOSPLIT, $0-48
+// func denseAVX2(out *float32, nout int, x *float32, nin int, w *float32, b *float32, relu int)
+// nin is a multiple of 8; w is [nout][nin]; relu != 0 clamps the outputs at 0.
+TEXT ·denseAVX2(SB), NOSPLIT, $0-56
 	MOVQ out+0(FP), DI
 	MOVQ nout+8(FP), CX
 	MOVQ x+16(FP), SI
 	MOVQ nin+24(FP), DX
 	MOVQ w+32(FP), R8
 	MOVQ b+40(FP), R9
+	MOVQ relu+48(FP), R12
+	VXORPS X14, X14, X14
 	SHLQ $2, DX // row bytes
 	XORQ BX, BX
 
@@ -409,6 +411,11 @@ dsum:
 	VPERMILPS    $0xb1, X0, X1
 	VADDPS       X1, X0, X0
 	VADDSS       (R9)(BX*4), X0, X0
+	TESTQ        R12, R12
+	JZ           dstore
+	VMAXSS       X14, X0, X0
+
+dstore:
 	VMOVSS       X0, (DI)(BX*4)
 	ADDQ         DX, R8
 	INCQ         BX
