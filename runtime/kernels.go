@@ -55,20 +55,6 @@ var kern = archKernels()
 // "neon+sdot", "neon", "go" (pure Go, unrolled) or "go (noasm)".
 func Kernels() string { return kern.name }
 
-// checkGather panics unless every id selects a whole row of table (a programmer error: the
-// predictor only passes ids it has range-checked). Assembly kernels rely on it.
-func checkGather(d, rows int, ids []int32, ncoef int) {
-	if len(ids) != ncoef {
-		panic("runtime: gather: len(ids) != len(coef)")
-	}
-	for _, id := range ids {
-		if uint(id) >= uint(rows) {
-			panic("runtime: gather: id out of range")
-		}
-	}
-	_ = d
-}
-
 // kernelVariant is an assembly table and whether this CPU can run it.
 type kernelVariant struct {
 	k   *kernels

@@ -34,16 +34,16 @@ func archVariants() []kernelVariant {
 }
 
 //go:noescape
-func gatherF32AVX2(acc *float32, d int, table *float32, ids *int32, coef *float32, n int)
+func gatherF32AVX2(acc *float32, d int, table *float32, ids *int32, coef *float32, n int, rows int) bool
 
 //go:noescape
-func gatherF16AVX2(acc *float32, d int, table *uint16, ids *int32, coef *float32, n int)
+func gatherF16AVX2(acc *float32, d int, table *uint16, ids *int32, coef *float32, n int, rows int) bool
 
 //go:noescape
-func gatherI8AVX2(acc *float32, d int, table *int8, ids *int32, coef *float32, n int)
+func gatherI8AVX2(acc *float32, d int, table *int8, ids *int32, coef *float32, n int, rows int) bool
 
 //go:noescape
-func gatherI8I32AVX2(acc *int32, d int, table *int8, ids *int32, coef *int32, n int)
+func gatherI8I32AVX2(acc *int32, d int, table *int8, ids *int32, coef *int32, n int, rows int) bool
 
 //go:noescape
 func denseAVX2(out *float32, nout int, x *float32, nin int, w *float32, b *float32, relu int)
@@ -57,8 +57,12 @@ func gatherF32AVX2Go(acc, table []float32, ids []int32, coef []float32) {
 		gatherF32Unrolled(acc, table, ids, coef)
 		return
 	}
-	checkGather(d, len(table)/d, ids, len(coef))
-	gatherF32AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+	if len(coef) != len(ids) {
+		panic("runtime: gather: len(ids) != len(coef)")
+	}
+	if !gatherF32AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
+		panic("runtime: gather: id out of range")
+	}
 }
 
 func gatherF16AVX2Go(acc []float32, table []uint16, ids []int32, coef []float32) {
@@ -67,8 +71,12 @@ func gatherF16AVX2Go(acc []float32, table []uint16, ids []int32, coef []float32)
 		gatherF16Unrolled(acc, table, ids, coef)
 		return
 	}
-	checkGather(d, len(table)/d, ids, len(coef))
-	gatherF16AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+	if len(coef) != len(ids) {
+		panic("runtime: gather: len(ids) != len(coef)")
+	}
+	if !gatherF16AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
+		panic("runtime: gather: id out of range")
+	}
 }
 
 func gatherI8AVX2Go(acc []float32, table []int8, ids []int32, coef []float32) {
@@ -77,8 +85,12 @@ func gatherI8AVX2Go(acc []float32, table []int8, ids []int32, coef []float32) {
 		gatherI8Unrolled(acc, table, ids, coef)
 		return
 	}
-	checkGather(d, len(table)/d, ids, len(coef))
-	gatherI8AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+	if len(coef) != len(ids) {
+		panic("runtime: gather: len(ids) != len(coef)")
+	}
+	if !gatherI8AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
+		panic("runtime: gather: id out of range")
+	}
 }
 
 func gatherI8I32AVX2Go(acc []int32, table []int8, ids []int32, coef []int32) {
@@ -87,8 +99,12 @@ func gatherI8I32AVX2Go(acc []int32, table []int8, ids []int32, coef []int32) {
 		gatherI8I32Unrolled(acc, table, ids, coef)
 		return
 	}
-	checkGather(d, len(table)/d, ids, len(coef))
-	gatherI8I32AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids))
+	if len(coef) != len(ids) {
+		panic("runtime: gather: len(ids) != len(coef)")
+	}
+	if !gatherI8I32AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
+		panic("runtime: gather: id out of range")
+	}
 }
 
 func denseAVX2Go(out, x, w, b []float32, relu bool) {

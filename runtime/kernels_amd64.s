@@ -5,11 +5,12 @@
 // AVX2 + FMA + F16C kernels; contracts in kernels_generic.go. The Go wrappers in
 // kernels_amd64.go check lengths and ids before calling them.
 
-// Each gather takes (acc, d, table, ids, coef, n): acc[0:d] += sum_k coef[k]*row(ids[k]),
-// d a multiple of 8. d == 16 (two YMM) runs with the ids split over two accumulator pairs.
+// Each gather takes (acc, d, table, ids, coef, n, rows): acc[0:d] += sum_k coef[k]*row(ids[k]),
+// d a multiple of 8; it checks each id against rows before reading its row and returns false
+// on a bad one. d == 16 (two YMM) runs with the ids split over two accumulator pairs.
 
-// func gatherF32AVX2(acc *float32, d int, table *float32, ids *int32, coef *float32, n int)
-TEXT ·gatherF32AVX2(SB), NOSPLIT, $0-48
+// func gatherF32AVX2(acc *float32, d int, table *float32, ids *int32, coef *float32, n int, rows int) bool
+TEXT ·gatherF32AVX2(SB), NOSPLIT, $0-57
 	MOVQ acc+0(FP), DI
 	MOVQ d+8(FP), DX
 	MOVQ table+16(FP), SI
@@ -29,6 +30,8 @@ TEXT ·gatherF32AVX2(SB), NOSPLIT, $0-48
 
 f32loop16:
 	MOVLQSX      (R8)(BX*4), AX
+	CMPQ         AX, rows+48(FP)
+	JAE          f32bad
 	MOVLQSX      4(R8)(BX*4), R11
 	SHLQ         $6, AX
 	SHLQ         $6, R11
@@ -46,6 +49,8 @@ f32tail16:
 	CMPQ         BX, CX
 	JGE          f32done16
 	MOVLQSX      (R8)(BX*4), AX
+	CMPQ         AX, rows+48(FP)
+	JAE          f32bad
 	SHLQ         $6, AX
 	VBROADCASTSS (R9)(BX*4), Y4
 	VFMADD231PS  (SI)(AX*1), Y4, Y0
@@ -57,6 +62,7 @@ f32done16:
 	VMOVUPS Y0, (DI)
 	VMOVUPS Y1, 32(DI)
 	VZEROUPPER
+	MOVB $1, ret+56(FP)
 	RET
 
 f32general:
@@ -72,6 +78,8 @@ f32col:
 
 f32id:
 	MOVLQSX      (R8)(BX*4), AX
+	CMPQ         AX, rows+48(FP)
+	JAE          f32bad
 	IMULQ        R11, AX
 	ADDQ         R12, AX
 	VBROADCASTSS (R9)(BX*4), Y4
@@ -86,10 +94,16 @@ f32colstore:
 	CMPQ    R12, R11
 	JLT     f32col
 	VZEROUPPER
+	MOVB $1, ret+56(FP)
 	RET
 
-// func gatherF16AVX2(acc *float32, d int, table *uint16, ids *int32, coef *float32, n int)
-TEXT ·gatherF16AVX2(SB), NOSPLIT, $0-48
+f32bad:
+	VZEROUPPER
+	MOVB $0, ret+56(FP)
+	RET
+
+// func gatherF16AVX2(acc *float32, d int, table *uint16, ids *int32, coef *float32, n int, rows int) bool
+TEXT ·gatherF16AVX2(SB), NOSPLIT, $0-57
 	MOVQ acc+0(FP), DI
 	MOVQ d+8(FP), DX
 	MOVQ table+16(FP), SI
@@ -109,6 +123,8 @@ TEXT ·gatherF16AVX2(SB), NOSPLIT, $0-48
 
 f16loop16:
 	MOVLQSX      (R8)(BX*4), AX
+	CMPQ         AX, rows+48(FP)
+	JAE          f16bad
 	MOVLQSX      4(R8)(BX*4), R11
 	SHLQ         $5, AX
 	SHLQ         $5, R11
@@ -130,6 +146,8 @@ f16tail16:
 	CMPQ         BX, CX
 	JGE          f16done16
 	MOVLQSX      (R8)(BX*4), AX
+	CMPQ         AX, rows+48(FP)
+	JAE          f16bad
 	SHLQ         $5, AX
 	VBROADCASTSS (R9)(BX*4), Y4
 	VCVTPH2PS    (SI)(AX*1), Y6
@@ -143,6 +161,7 @@ f16done16:
 	VMOVUPS Y0, (DI)
 	VMOVUPS Y1, 32(DI)
 	VZEROUPPER
+	MOVB $1, ret+56(FP)
 	RET
 
 f16general:
@@ -159,6 +178,8 @@ f16col:
 
 f16id:
 	MOVLQSX      (R8)(BX*4), AX
+	CMPQ         AX, rows+48(FP)
+	JAE          f16bad
 	IMULQ        R11, AX
 	ADDQ         R12, AX
 	VBROADCASTSS (R9)(BX*4), Y4
@@ -175,10 +196,16 @@ f16colstore:
 	CMPQ    R12, R11
 	JLT     f16col
 	VZEROUPPER
+	MOVB $1, ret+56(FP)
 	RET
 
-// func gatherI8AVX2(acc *float32, d int, table *int8, ids *int32, coef *float32, n int)
-TEXT ·gatherI8AVX2(SB), NOSPLIT, $0-48
+f16bad:
+	VZEROUPPER
+	MOVB $0, ret+56(FP)
+	RET
+
+// func gatherI8AVX2(acc *float32, d int, table *int8, ids *int32, coef *float32, n int, rows int) bool
+TEXT ·gatherI8AVX2(SB), NOSPLIT, $0-57
 	MOVQ acc+0(FP), DI
 	MOVQ d+8(FP), DX
 	MOVQ table+16(FP), SI
@@ -198,6 +225,8 @@ TEXT ·gatherI8AVX2(SB), NOSPLIT, $0-48
 
 i8loop16:
 	MOVLQSX      (R8)(BX*4), AX
+	CMPQ         AX, rows+48(FP)
+	JAE          i8bad
 	MOVLQSX      4(R8)(BX*4), R11
 	SHLQ         $4, AX
 	SHLQ         $4, R11
@@ -223,6 +252,8 @@ i8tail16:
 	CMPQ         BX, CX
 	JGE          i8done16
 	MOVLQSX      (R8)(BX*4), AX
+	CMPQ         AX, rows+48(FP)
+	JAE          i8bad
 	SHLQ         $4, AX
 	VBROADCASTSS (R9)(BX*4), Y4
 	VPMOVSXBD    (SI)(AX*1), Y6
@@ -238,6 +269,7 @@ i8done16:
 	VMOVUPS Y0, (DI)
 	VMOVUPS Y1, 32(DI)
 	VZEROUPPER
+	MOVB $1, ret+56(FP)
 	RET
 
 i8general:
@@ -252,6 +284,8 @@ i8col:
 
 i8id:
 	MOVLQSX      (R8)(BX*4), AX
+	CMPQ         AX, rows+48(FP)
+	JAE          i8bad
 	IMULQ        DX, AX
 	ADDQ         R12, AX
 	VBROADCASTSS (R9)(BX*4), Y4
@@ -269,10 +303,16 @@ i8colstore:
 	CMPQ    R12, DX
 	JLT     i8col
 	VZEROUPPER
+	MOVB $1, ret+56(FP)
 	RET
 
-// func gatherI8I32AVX2(acc *int32, d int, table *int8, ids *int32, coef *int32, n int)
-TEXT ·gatherI8I32AVX2(SB), NOSPLIT, $0-48
+i8bad:
+	VZEROUPPER
+	MOVB $0, ret+56(FP)
+	RET
+
+// func gatherI8I32AVX2(acc *int32, d int, table *int8, ids *int32, coef *int32, n int, rows int) bool
+TEXT ·gatherI8I32AVX2(SB), NOSPLIT, $0-57
 	MOVQ acc+0(FP), DI
 	MOVQ d+8(FP), DX
 	MOVQ table+16(FP), SI
@@ -292,6 +332,8 @@ TEXT ·gatherI8I32AVX2(SB), NOSPLIT, $0-48
 
 i32loop16:
 	MOVLQSX      (R8)(BX*4), AX
+	CMPQ         AX, rows+48(FP)
+	JAE          i32bad
 	MOVLQSX      4(R8)(BX*4), R11
 	SHLQ         $4, AX
 	SHLQ         $4, R11
@@ -317,6 +359,8 @@ i32tail16:
 	CMPQ         BX, CX
 	JGE          i32done16
 	MOVLQSX      (R8)(BX*4), AX
+	CMPQ         AX, rows+48(FP)
+	JAE          i32bad
 	SHLQ         $4, AX
 	VPBROADCASTD (R9)(BX*4), Y4
 	VPMOVSXBD    (SI)(AX*1), Y6
@@ -332,6 +376,7 @@ i32done16:
 	VMOVDQU Y0, (DI)
 	VMOVDQU Y1, 32(DI)
 	VZEROUPPER
+	MOVB $1, ret+56(FP)
 	RET
 
 i32general:
@@ -346,6 +391,8 @@ i32col:
 
 i32id:
 	MOVLQSX      (R8)(BX*4), AX
+	CMPQ         AX, rows+48(FP)
+	JAE          i32bad
 	IMULQ        DX, AX
 	ADDQ         R12, AX
 	VPBROADCASTD (R9)(BX*4), Y4
@@ -363,6 +410,12 @@ i32colstore:
 	CMPQ    R12, DX
 	JLT     i32col
 	VZEROUPPER
+	MOVB $1, ret+56(FP)
+	RET
+
+i32bad:
+	VZEROUPPER
+	MOVB $0, ret+56(FP)
 	RET
 
 // func denseAVX2(out *float32, nout int, x *float32, nin int, w *float32, b *float32, relu int)
