@@ -535,10 +535,27 @@ ddone:
 	RET
 
 // func zeroPrefixAVX2(ids *int32, n int) int
+// 32 ids per step while they are all zero, then 8, then the first nonzero lane by its mask.
 TEXT ·zeroPrefixAVX2(SB), NOSPLIT, $0-24
 	MOVQ ids+0(FP), SI
 	MOVQ n+8(FP), CX
 	XORQ AX, AX
+	MOVQ CX, DX
+	ANDQ $-32, DX
+
+z32:
+	CMPQ    AX, DX
+	JGE     z8
+	VMOVDQU (SI)(AX*4), Y0
+	VPOR    32(SI)(AX*4), Y0, Y0
+	VPOR    64(SI)(AX*4), Y0, Y0
+	VPOR    96(SI)(AX*4), Y0, Y0
+	VPTEST  Y0, Y0
+	JNZ     z8
+	ADDQ    $32, AX
+	JMP     z32
+
+z8:
 	MOVQ CX, DX
 	ANDQ $-8, DX
 
