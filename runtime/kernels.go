@@ -23,6 +23,9 @@ type kernels struct {
 	dense func(out, x, w, b []float32, relu bool)
 	// zeroPrefix: the number of leading zeros of ids.
 	zeroPrefix func(ids []int32) int
+	// countIDs: counts[id]++ for each nonzero id of seq (ids outside counts count as bad),
+	// appending first occurrences to uniq; returns uniq and the number of zeros.
+	countIDs func(counts []uint16, uniq, seq []int32, bad int32) ([]int32, int)
 }
 
 // generic is the table of reference twins.
@@ -34,6 +37,7 @@ var generic = kernels{
 	gatherI8I32: gatherI8I32Generic,
 	dense:       denseGeneric,
 	zeroPrefix:  zeroPrefixGeneric,
+	countIDs:    countIDsGeneric,
 }
 
 // unrolled is the table of SIMD-friendly pure-Go kernels: the fallback on arm (GOARM 6/7),
@@ -46,6 +50,7 @@ var unrolled = kernels{
 	gatherI8I32: gatherI8I32Unrolled,
 	dense:       denseUnrolled,
 	zeroPrefix:  zeroPrefixUnrolled,
+	countIDs:    countIDsGeneric, // a scalar loop: the twin is already the pure-Go fast version
 }
 
 // kern is the table in use, chosen once at init (archKernels is per architecture).

@@ -18,6 +18,7 @@ var avx2 = kernels{
 	gatherI8I32: gatherI8I32AVX2Go,
 	dense:       denseAVX2Go,
 	zeroPrefix:  zeroPrefixAVX2Go,
+	countIDs:    countIDsGeneric,
 }
 
 func archKernels() kernels {

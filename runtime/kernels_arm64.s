@@ -448,11 +448,33 @@ ddone:
 	RET
 
 // func zeroPrefixNEON(ids *int32, n int) int
-// Sixteen ids per step while they are all zero, then four, then one.
+// 32 ids per step while they are all zero, then 16, then four, then one.
 TEXT ·zeroPrefixNEON(SB), NOSPLIT, $0-24
 	MOVD ids+0(FP), R0
 	MOVD n+8(FP), R1
 	MOVD $0, R2
+
+z32:
+	SUB  R2, R1, R3
+	CMP  $32, R3
+	BLT  z16
+	VLD1 (R0), [V0.B16, V1.B16, V2.B16, V3.B16]
+	ADD  $64, R0, R6
+	VLD1 (R6), [V4.B16, V5.B16, V6.B16, V7.B16]
+	VORR V0.B16, V1.B16, V0.B16
+	VORR V2.B16, V3.B16, V2.B16
+	VORR V4.B16, V5.B16, V4.B16
+	VORR V6.B16, V7.B16, V6.B16
+	VORR V0.B16, V2.B16, V0.B16
+	VORR V4.B16, V6.B16, V4.B16
+	VORR V0.B16, V4.B16, V0.B16
+	VMOV V0.D[0], R4
+	VMOV V0.D[1], R5
+	ORR  R4, R5, R4
+	CBNZ R4, z16
+	ADD  $128, R0, R0
+	ADD  $32, R2, R2
+	B    z32
 
 z16:
 	SUB  R2, R1, R3
@@ -491,4 +513,52 @@ z1:
 
 zdone:
 	MOVD R2, ret+16(FP)
+	RET
+
+// func countIDsARM64(counts *uint16, n int, uniq *int32, seq *int32, m int, bad int) (nuniq, zeros int)
+// The id loop of countIDsGeneric: ids are read zero-extended, so a negative one is >= n and
+// becomes bad like an id past the table; uniq has room for m ids.
+TEXT ·countIDsARM64(SB), NOSPLIT, $0-64
+	MOVD counts+0(FP), R0
+	MOVD n+8(FP), R1
+	MOVD uniq+16(FP), R2
+	MOVD seq+24(FP), R3
+	MOVD m+32(FP), R4
+	MOVD bad+40(FP), R5
+	MOVD R2, R6 // next free uniq slot
+	MOVD $0, R7 // zeros
+
+cloop:
+	MOVWU.P 4(R3), R8
+	CMP     R1, R8
+	BHS     cbad
+
+cid:
+	CBZ   R8, czero
+	MOVHU (R0)(R8<<1), R9
+	CBNZ  R9, cseen
+	MOVW.P R8, 4(R6)
+
+cseen:
+	ADD  $1, R9, R9
+	MOVH R9, (R0)(R8<<1)
+	SUBS $1, R4, R4
+	BNE  cloop
+	B    cdone
+
+czero:
+	ADD  $1, R7, R7
+	SUBS $1, R4, R4
+	BNE  cloop
+	B    cdone
+
+cbad:
+	MOVD R5, R8
+	B    cid
+
+cdone:
+	SUB  R2, R6, R6
+	LSR  $2, R6, R6
+	MOVD R6, nuniq+48(FP)
+	MOVD R7, zeros+56(FP)
 	RET

@@ -78,3 +78,28 @@ func zeroPrefixGeneric(ids []int32) int {
 	}
 	return len(ids)
 }
+
+// countIDsGeneric adds one to counts[id] for each id of seq, appending to uniq the ids seen for the
+// first time, and returns uniq and the number of zeros (padding), which it does not count in
+// counts. Ids outside counts (Keras rejects them) count as bad, 0 <= bad < len(counts): the
+// OOV id, or padding without one.
+func countIDsGeneric(counts []uint16, uniq, seq []int32, bad int32) ([]int32, int) {
+	zeros := 0
+	n := uint(len(counts))
+	for _, id := range seq {
+		u := uint(uint32(id))
+		if u >= n {
+			u = uint(bad)
+		}
+		if u == 0 {
+			zeros++
+			continue
+		}
+		c := counts[u]
+		if c == 0 {
+			uniq = append(uniq, int32(u))
+		}
+		counts[u] = c + 1
+	}
+	return uniq, zeros
+}

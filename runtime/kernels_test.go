@@ -3,6 +3,7 @@ package runtime
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/x448/float16"
@@ -338,6 +339,7 @@ func FuzzKernels(f *testing.F) {
 				continue
 			}
 			runGatherCase(t, v.k, c, int(seed%4), v.k.name)
+			checkCountIDs(t, v.k, rand.New(rand.NewPCG(seed, uint64(len(idb)))), 1+int(d%50), len(idb)+int(seed%7), int(seed%3))
 			if got, want := v.k.zeroPrefix(ids), zeroPrefixGeneric(ids); got != want {
 				t.Fatalf("%s zeroPrefix(%v) = %d, twin %d", v.k.name, ids, got, want)
 			}
@@ -399,5 +401,44 @@ func TestGatherBadIDPanics(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestCountIDsMatchesTwin: the id loop is exact: same uniq list, zero count and counts.
+func TestCountIDsMatchesTwin(t *testing.T) {
+	forTables(t, func(t *testing.T, k *kernels) {
+		r := rand.New(rand.NewPCG(7, 8))
+		for trial := 0; trial < 3000; trial++ {
+			checkCountIDs(t, k, r, 1+r.IntN(40), r.IntN(150), r.IntN(3))
+		}
+	})
+}
+
+func checkCountIDs(t *testing.T, k *kernels, r *rand.Rand, rows, n, pre int) {
+	t.Helper()
+	seq := make([]int32, n)
+	for i := range seq {
+		switch r.IntN(8) {
+		case 0:
+			seq[i] = 0
+		case 1:
+			seq[i] = int32(rows + r.IntN(3)) // past the table
+		case 2:
+			seq[i] = -1 - int32(r.IntN(1<<31-1))
+		default:
+			seq[i] = int32(r.IntN(rows))
+		}
+	}
+	bad := int32(r.IntN(rows))
+	want, got := make([]uint16, rows), make([]uint16, rows)
+	// uniq may already hold ids; the room after them is exact (cap) or short (fallback).
+	room := n + r.IntN(2)*r.IntN(3) - r.IntN(2)*min(n, 1)
+	u0 := make([]int32, pre, pre+max(room, 0))
+	u1 := make([]int32, pre, pre+max(room, 0))
+	wu, wz := countIDsGeneric(want, u0, seq, bad)
+	gu, gz := k.countIDs(got, u1, seq, bad)
+	if wz != gz || !slices.Equal(wu, gu) || !slices.Equal(want, got) {
+		t.Fatalf("%s countIDs(rows %d, seq %v, bad %d): uniq %v zeros %d, twin %v %d (counts %v, twin %v)",
+			k.name, rows, seq, bad, gu, gz, wu, wz, got, want)
 	}
 }

@@ -89,25 +89,12 @@ func (p *Predictor) PredictIDs(seq []int32) Result {
 		zeros++
 		seq = seq[:len(seq)-1]
 	}
-	counts, uniq := p.counts, p.uniq[:0]
-	for _, id := range seq {
-		if uint32(id) >= uint32(len(counts)) {
-			// Keras rejects such ids; they become the OOV id, or padding without one.
-			id = max(oov, 0)
-			if int(id) >= len(counts) {
-				id = 0
-			}
-		}
-		if id == 0 {
-			zeros++
-			continue
-		}
-		c := counts[id]
-		if c == 0 {
-			uniq = append(uniq, id)
-		}
-		counts[id] = c + 1
+	bad := max(oov, 0) // where an id outside the embedding goes
+	if int(bad) >= len(p.counts) {
+		bad = 0
 	}
+	uniq, z := p.k.countIDs(p.counts, p.uniq[:0], seq, bad)
+	zeros += z
 	p.uniq = uniq
 	p.pool(uniq, zeros, maxlen)
 	x := p.acc
@@ -155,7 +142,6 @@ func (p *Predictor) PredictIDs(seq []int32) Result {
 func (p *Predictor) pool(uniq []int32, zeros, maxlen int) {
 	e := &p.m.emb
 	acc := p.acc
-	clear(acc)
 	n := maxlen
 	if e.maskZero {
 		n = maxlen - zeros
@@ -164,6 +150,7 @@ func (p *Predictor) pool(uniq []int32, zeros, maxlen int) {
 	if n <= 0 {
 		// Keras divides 0 by 0 here (an all-padding input to a mask_zero model gives NaN);
 		// edgewatt returns the zero vector instead.
+		clear(acc)
 		for _, id := range uniq {
 			p.counts[id] = 0
 		}
@@ -175,31 +162,49 @@ func (p *Predictor) pool(uniq []int32, zeros, maxlen int) {
 	}
 	if e.kind == embI8Tensor {
 		coef := p.coefI[:len(ids)]
+		counts := p.counts
 		for i, id := range uniq {
-			coef[i] = int32(p.counts[id])
-			p.counts[id] = 0
+			coef[i] = int32(counts[id])
+			counts[id] = 0
 		}
 		if zeros > 0 {
 			coef[len(uniq)] = int32(zeros)
 		}
-		a32 := p.acc32
+		a32 := p.acc32[:len(acc)]
 		clear(a32)
 		p.k.gatherI8I32(a32, e.i8, ids, coef)
 		s := e.scale[0] / float32(n)
-		for j := range acc {
+		j := 0
+		for ; j+4 <= len(a32); j += 4 {
+			a, v := (*[4]float32)(acc[j:]), (*[4]int32)(a32[j:])
+			a[0], a[1], a[2], a[3] = float32(v[0])*s, float32(v[1])*s, float32(v[2])*s, float32(v[3])*s
+		}
+		for ; j < len(a32); j++ {
 			acc[j] = float32(a32[j]) * s
 		}
 		return
 	}
+	clear(acc)
 	inv := 1 / float32(n)
 	coef := p.coef[:len(ids)]
 	counts := p.counts
-	for i, id := range uniq {
-		coef[i] = float32(counts[id]) * inv
-		counts[id] = 0
-	}
-	if zeros > 0 {
-		coef[len(uniq)] = float32(zeros) * inv
+	if e.kind == embI8Row {
+		scale := e.scale
+		for i, id := range uniq {
+			coef[i] = float32(counts[id]) * inv * scale[id]
+			counts[id] = 0
+		}
+		if zeros > 0 {
+			coef[len(uniq)] = float32(zeros) * inv * scale[0]
+		}
+	} else {
+		for i, id := range uniq {
+			coef[i] = float32(counts[id]) * inv
+			counts[id] = 0
+		}
+		if zeros > 0 {
+			coef[len(uniq)] = float32(zeros) * inv
+		}
 	}
 	switch e.kind {
 	case embF32:
@@ -207,9 +212,6 @@ func (p *Predictor) pool(uniq []int32, zeros, maxlen int) {
 	case embF16:
 		p.k.gatherF16(acc, e.f16, ids, coef)
 	case embI8Row:
-		for i, id := range ids {
-			coef[i] *= e.scale[id]
-		}
 		p.k.gatherI8(acc, e.i8, ids, coef)
 	}
 }
