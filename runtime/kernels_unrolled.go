@@ -109,22 +109,23 @@ func gatherI8I32Unrolled(acc []int32, table []int8, ids []int32, coef []int32) {
 	}
 }
 
-// denseUnrolled: out[o] = b[o] + sum_i w[o*len(x)+i] * x[i], with four partial sums per output.
+// denseUnrolled: out[o] = b[o] + sum_i w[o*len(x)+i] * x[i], with four partial sums per
+// output; relu clamps at 0.
 func denseUnrolled(out, x, w, b []float32, relu bool) {
 	n := len(x)
 	b = b[:len(out)]
 	for o := range out {
 		wo := w[o*n : o*n+n]
+		wo = wo[:len(x)]
 		var s0, s1, s2, s3 float32
 		i := 0
-		for ; i+4 <= n; i += 4 {
-			wv, xv := (*[4]float32)(wo[i:]), (*[4]float32)(x[i:])
-			s0 += wv[0] * xv[0]
-			s1 += wv[1] * xv[1]
-			s2 += wv[2] * xv[2]
-			s3 += wv[3] * xv[3]
+		for ; i <= len(x)-4; i += 4 {
+			s0 += wo[i] * x[i]
+			s1 += wo[i+1] * x[i+1]
+			s2 += wo[i+2] * x[i+2]
+			s3 += wo[i+3] * x[i+3]
 		}
-		for ; i < n; i++ {
+		for ; i < len(x); i++ {
 			s0 += wo[i] * x[i]
 		}
 		s := b[o] + ((s0 + s1) + (s2 + s3))
