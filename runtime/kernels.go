@@ -60,6 +60,17 @@ var kern = archKernels()
 // "neon+sdot", "neon", "go" (pure Go, unrolled) or "go (noasm)".
 func Kernels() string { return kern.name }
 
+// errGatherID is the panic of a gather given an id outside its table.
+const errGatherID = "runtime: gather: id out of range"
+
+// checkID panics unless row id of a table of n elements in rows of d exists. Without it a
+// huge id would wrap int(id)*d on 32-bit arm and read another row instead of panicking.
+func checkID(id int32, n, d int) {
+	if uint(id) >= uint(n/max(d, 1)) {
+		panic(errGatherID)
+	}
+}
+
 // kernelVariant is an assembly table and whether this CPU can run it.
 type kernelVariant struct {
 	k   *kernels

@@ -62,7 +62,7 @@ func gatherF32AVX2Go(acc, table []float32, ids []int32, coef []float32) {
 		panic("runtime: gather: len(ids) != len(coef)")
 	}
 	if !gatherF32AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
-		panic("runtime: gather: id out of range")
+		panic(errGatherID)
 	}
 }
 
@@ -76,7 +76,7 @@ func gatherF16AVX2Go(acc []float32, table []uint16, ids []int32, coef []float32)
 		panic("runtime: gather: len(ids) != len(coef)")
 	}
 	if !gatherF16AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
-		panic("runtime: gather: id out of range")
+		panic(errGatherID)
 	}
 }
 
@@ -90,7 +90,7 @@ func gatherI8AVX2Go(acc []float32, table []int8, ids []int32, coef []float32) {
 		panic("runtime: gather: len(ids) != len(coef)")
 	}
 	if !gatherI8AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
-		panic("runtime: gather: id out of range")
+		panic(errGatherID)
 	}
 }
 
@@ -104,7 +104,7 @@ func gatherI8I32AVX2Go(acc []int32, table []int8, ids []int32, coef []int32) {
 		panic("runtime: gather: len(ids) != len(coef)")
 	}
 	if !gatherI8I32AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
-		panic("runtime: gather: id out of range")
+		panic(errGatherID)
 	}
 }
 

@@ -39,9 +39,7 @@ var neonSDOT = kernels{
 }
 
 // The assembly checks every id against the table's rows before reading (two instructions
-// per id instead of a Go loop) and reports a bad one.
-var errGatherID = "runtime: gather: id out of range"
-
+// per id instead of a Go loop) and reports a bad one (errGatherID).
 func archKernels() kernels {
 	if hasSDOT {
 		return neonSDOT

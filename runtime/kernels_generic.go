@@ -11,6 +11,7 @@ import "github.com/x448/float16"
 func gatherF32Generic(acc, table []float32, ids []int32, coef []float32) {
 	d := len(acc)
 	for k, id := range ids {
+		checkID(id, len(table), d)
 		row := table[int(id)*d : int(id)*d+d]
 		for j := range acc {
 			acc[j] += coef[k] * row[j]
@@ -22,6 +23,7 @@ func gatherF32Generic(acc, table []float32, ids []int32, coef []float32) {
 func gatherF16Generic(acc []float32, table []uint16, ids []int32, coef []float32) {
 	d := len(acc)
 	for k, id := range ids {
+		checkID(id, len(table), d)
 		row := table[int(id)*d : int(id)*d+d]
 		for j := range acc {
 			acc[j] += coef[k] * float16.Frombits(row[j]).Float32()
@@ -33,6 +35,7 @@ func gatherF16Generic(acc []float32, table []uint16, ids []int32, coef []float32
 func gatherI8Generic(acc []float32, table []int8, ids []int32, coef []float32) {
 	d := len(acc)
 	for k, id := range ids {
+		checkID(id, len(table), d)
 		row := table[int(id)*d : int(id)*d+d]
 		for j := range acc {
 			acc[j] += coef[k] * float32(row[j])
@@ -45,6 +48,7 @@ func gatherI8Generic(acc []float32, table []int8, ids []int32, coef []float32) {
 func gatherI8I32Generic(acc []int32, table []int8, ids []int32, coef []int32) {
 	d := len(acc)
 	for k, id := range ids {
+		checkID(id, len(table), d)
 		row := table[int(id)*d : int(id)*d+d]
 		for j := range acc {
 			acc[j] += coef[k] * int32(row[j])

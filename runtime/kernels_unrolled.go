@@ -18,6 +18,7 @@ func gatherF32Unrolled(acc, table []float32, ids []int32, coef []float32) {
 	d := len(acc)
 	coef = coef[:len(ids)]
 	for k, id := range ids {
+		checkID(id, len(table), d)
 		row := table[int(id)*d : int(id)*d+d]
 		c := coef[k]
 		j := 0
@@ -43,6 +44,7 @@ func gatherF16Unrolled(acc []float32, table []uint16, ids []int32, coef []float3
 	d := len(acc)
 	coef = coef[:len(ids)]
 	for k, id := range ids {
+		checkID(id, len(table), d)
 		row := table[int(id)*d : int(id)*d+d]
 		c := coef[k]
 		j := 0
@@ -68,6 +70,7 @@ func gatherI8Unrolled(acc []float32, table []int8, ids []int32, coef []float32) 
 	d := len(acc)
 	coef = coef[:len(ids)]
 	for k, id := range ids {
+		checkID(id, len(table), d)
 		row := table[int(id)*d : int(id)*d+d]
 		c := coef[k]
 		j := 0
@@ -93,6 +96,7 @@ func gatherI8I32Unrolled(acc []int32, table []int8, ids []int32, coef []int32) {
 	d := len(acc)
 	coef = coef[:len(ids)]
 	for k, id := range ids {
+		checkID(id, len(table), d)
 		row := table[int(id)*d : int(id)*d+d]
 		c := coef[k]
 		j := 0
@@ -176,6 +180,7 @@ func gatherF32Unrolled16(acc []float32, table []float32, ids []int32, coef []flo
 	a8, a9, a10, a11, a12, a13, a14, a15 := a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]
 	coef = coef[:len(ids)]
 	for k, id := range ids {
+		checkID(id, len(table), 16)
 		r := (*[16]float32)(table[int(id)*16:])
 		c := coef[k]
 		a0 += c * r[0]
@@ -205,6 +210,7 @@ func gatherF16Unrolled16(acc []float32, table []uint16, ids []int32, coef []floa
 	a8, a9, a10, a11, a12, a13, a14, a15 := a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]
 	coef = coef[:len(ids)]
 	for k, id := range ids {
+		checkID(id, len(table), 16)
 		r := (*[16]uint16)(table[int(id)*16:])
 		c := coef[k]
 		a0 += c * halfToFloat(r[0])
@@ -234,6 +240,7 @@ func gatherI8Unrolled16(acc []float32, table []int8, ids []int32, coef []float32
 	a8, a9, a10, a11, a12, a13, a14, a15 := a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]
 	coef = coef[:len(ids)]
 	for k, id := range ids {
+		checkID(id, len(table), 16)
 		r := (*[16]int8)(table[int(id)*16:])
 		c := coef[k]
 		a0 += c * float32(r[0])
@@ -263,6 +270,7 @@ func gatherI8I32Unrolled16(acc []int32, table []int8, ids []int32, coef []int32)
 	a8, a9, a10, a11, a12, a13, a14, a15 := a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15]
 	coef = coef[:len(ids)]
 	for k, id := range ids {
+		checkID(id, len(table), 16)
 		r := (*[16]int8)(table[int(id)*16:])
 		c := coef[k]
 		a0 += c * int32(r[0])
