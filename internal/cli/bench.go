@@ -57,7 +57,7 @@ func runBench(env *Env) error {
 	fs.StringVar(&o.ids, "ids", "", "file with one input per line as comma-separated token ids (e.g. 0,0,12,5)")
 	fs.IntVar(&o.threads, "threads", goruntime.NumCPU(), "goroutines for the batch throughput")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object instead of a table")
-	fs.DurationVar(&o.duration, "duration", 3*time.Second, "time per input kind (ids, text), split between single-sample latency and batch throughput")
+	fs.DurationVar(&o.duration, "duration", 3*time.Second, "total measuring time: half for ids, half for text, each half split between single-sample latency and batch throughput")
 	fs.BoolVar(&o.energy, "energy", false, "measure energy per inference with the board's power sensors")
 	fs.StringVar(&o.power, "power", "auto", "power source for --energy (see 'edgewatt power')")
 	fs.IntVar(&o.windows, "windows", 5, "measurement windows per model for --energy")
