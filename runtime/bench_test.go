@@ -98,6 +98,17 @@ func BenchmarkKernels(b *testing.B) {
 				k.zeroPrefix(ids)
 			}
 		})
+		counts := make([]uint16, 10000)
+		uniq := make([]int32, 0, 101)
+		tail := ids[zeroPrefixGeneric(ids):]
+		b.Run(k.name+"/countIDs-"+fmt.Sprint(len(tail)), func(b *testing.B) {
+			for b.Loop() {
+				u, _ := k.countIDs(counts, uniq, tail, 0)
+				for _, id := range u {
+					counts[id] = 0
+				}
+			}
+		})
 	}
 }
 
