@@ -18,7 +18,7 @@ var avx2 = kernels{
 	gatherI8I32: gatherI8I32AVX2Go,
 	dense:       denseAVX2Go,
 	zeroPrefix:  zeroPrefixAVX2Go,
-	countIDs:    countIDsGeneric,
+	countIDs:    countIDsAMD64Go,
 }
 
 func archKernels() kernels {
@@ -129,4 +129,17 @@ func zeroPrefixAVX2Go(ids []int32) int {
 		return 0
 	}
 	return zeroPrefixAVX2(&ids[0], len(ids))
+}
+
+//go:noescape
+func countIDsAMD64(counts *uint16, n int, uniq *int32, seq *int32, m int, bad int) (nuniq, zeros int)
+
+// countIDsAMD64Go runs the id loop in assembly when uniq has room for every id of seq.
+func countIDsAMD64Go(counts []uint16, uniq, seq []int32, bad int32) ([]int32, int) {
+	if len(seq) == 0 || len(counts) == 0 || cap(uniq)-len(uniq) < len(seq) || uint(bad) >= uint(len(counts)) {
+		return countIDsGeneric(counts, uniq, seq, bad)
+	}
+	u := uniq[len(uniq):cap(uniq)]
+	nu, z := countIDsAMD64(&counts[0], len(counts), &u[0], &seq[0], len(seq), int(bad))
+	return uniq[:len(uniq)+nu], z
 }

@@ -590,3 +590,57 @@ zdone:
 	VZEROUPPER
 	MOVQ AX, ret+16(FP)
 	RET
+
+// func countIDsAMD64(counts *uint16, n int, uniq *int32, seq *int32, m int, bad int) (nuniq, zeros int)
+// The id loop of countIDsGeneric: ids are read zero-extended, so a negative one is >= n and
+// becomes bad like an id past the table; uniq has room for m ids.
+TEXT ·countIDsAMD64(SB), NOSPLIT, $0-64
+	MOVQ counts+0(FP), DI
+	MOVQ n+8(FP), DX
+	MOVQ uniq+16(FP), R10
+	MOVQ seq+24(FP), SI
+	MOVQ m+32(FP), CX
+	MOVQ bad+40(FP), R9
+	MOVQ R10, R11 // next free uniq slot
+	XORQ R8, R8   // zeros
+	XORQ BX, BX
+
+cloop:
+	MOVL (SI)(BX*4), AX
+	CMPQ AX, DX
+	JAE  cbad
+
+cid:
+	TESTQ   AX, AX
+	JZ      czero
+	MOVWLZX (DI)(AX*2), R12
+	TESTL   R12, R12
+	JNZ     cseen
+	MOVL    AX, (R11)
+	ADDQ    $4, R11
+
+cseen:
+	INCL R12
+	MOVW R12, (DI)(AX*2)
+	INCQ BX
+	CMPQ BX, CX
+	JLT  cloop
+	JMP  cdone
+
+czero:
+	INCQ R8
+	INCQ BX
+	CMPQ BX, CX
+	JLT  cloop
+	JMP  cdone
+
+cbad:
+	MOVQ R9, AX
+	JMP  cid
+
+cdone:
+	SUBQ R10, R11
+	SHRQ $2, R11
+	MOVQ R11, nuniq+48(FP)
+	MOVQ R8, zeros+56(FP)
+	RET
