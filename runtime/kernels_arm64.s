@@ -4,8 +4,10 @@
 
 // NEON kernels (ARMv8.0 Advanced SIMD: every 64-bit Pi) and an SDOT variant of the int8 to
 // int32 gather (ARMv8.2 dot product: Pi 5); contracts in kernels_generic.go. The Go wrappers
-// in kernels_arm64.go check lengths and ids before calling them. Instructions Go's assembler
-// lacks are encoded with WORD, the instruction beside each in a comment.
+// in kernels_arm64.go check lengths before calling them. Instructions Go's assembler lacks are
+// encoded with WORD, the instruction beside each in a comment; the encodings come from
+// `echo 'sdot v0.4s, v28.16b, v16.4b[0]' | llvm-mc -triple=aarch64 -mattr=+dotprod -show-encoding`
+// (bytes little-endian: [0x80,0xe3,0x90,0x4f] is WORD $0x4f90e380).
 //
 // Each gather takes (acc, d, table, ids, coef, n, rows), n >= 1, d a multiple of 16: it walks
 // the row in blocks of 16 columns (four 4-lane accumulators), adding every id's scaled block.

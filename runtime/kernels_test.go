@@ -442,3 +442,21 @@ func checkCountIDs(t *testing.T, k *kernels, r *rand.Rand, rows, n, pre int) {
 			k.name, rows, seq, bad, gu, gz, wu, wz, got, want)
 	}
 }
+
+// TestKernelsChoice: the table in use is the best one this CPU runs (the last runnable
+// assembly table, else the unrolled pure Go), and Kernels names it.
+func TestKernelsChoice(t *testing.T) {
+	want := unrolled.name
+	for _, v := range archVariants() {
+		if v.ok {
+			want = v.k.name
+		}
+	}
+	if kern.name == "go (noasm)" && len(archVariants()) == 0 {
+		want = kern.name
+	}
+	if got := Kernels(); got != want {
+		t.Fatalf("Kernels() = %q, want %q", got, want)
+	}
+	t.Logf("kernels in use: %s", Kernels())
+}
