@@ -200,19 +200,31 @@ func TestGatherI8I32Bound(t *testing.T) {
 				rest -= coef[i]
 			}
 			coef[0] += rest
-			acc := make([]int32, d)
-			k.gatherI8I32(acc, table, ids, coef)
-			for j := range acc {
-				var want int64
-				for i, id := range ids {
-					want += int64(coef[i]) * int64(table[int(id)*d+j])
-				}
-				if int64(acc[j]) != want {
-					t.Fatalf("d=%d element %d = %d, want %d", d, j, acc[j], want)
-				}
+			checkI8I32Exact(t, k, d, table, ids, coef)
+			// int8 extremes (the SDOT path takes coefficients that fit in int8): 101 ids.
+			ids, coef = ids[:0], coef[:0]
+			for i := 0; i < 101; i++ {
+				ids = append(ids, int32(i%rows))
+				coef = append(coef, []int32{127, -128}[i%2])
 			}
+			checkI8I32Exact(t, k, d, table, ids, coef)
 		}
 	})
+}
+
+func checkI8I32Exact(t *testing.T, k *kernels, d int, table []int8, ids, coef []int32) {
+	t.Helper()
+	acc := make([]int32, d)
+	k.gatherI8I32(acc, table, ids, coef)
+	for j := range acc {
+		var want int64
+		for i, id := range ids {
+			want += int64(coef[i]) * int64(table[int(id)*d+j])
+		}
+		if int64(acc[j]) != want {
+			t.Fatalf("%s d=%d element %d = %d, want %d", k.name, d, j, acc[j], want)
+		}
+	}
 }
 
 func TestDenseMatchesTwin(t *testing.T) {
