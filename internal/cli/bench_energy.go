@@ -240,7 +240,11 @@ func openPowerChain(env *Env, spec string) (board.Source, error) {
 		}
 		errs = append(errs, fmt.Errorf("--power %s: %w", alt, err))
 		if i < len(alts)-1 {
-			fmt.Fprintf(env.Stderr, "bench: --power %s: %v\n", alt, firstLine(err.Error()))
+			msg := firstLine(err.Error())
+			if errors.Is(err, board.ErrNoSource) {
+				msg = "no power sensor on this machine ('edgewatt power' lists what was tried and how to add one)"
+			}
+			fmt.Fprintf(env.Stderr, "bench: --power %s: %s\n", alt, msg)
 		}
 	}
 	if len(errs) == 1 {
