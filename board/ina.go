@@ -211,14 +211,7 @@ func NewINA(kind string, bus i2c.BusCloser, o INAOptions, opt OpenOptions) (Sour
 			if err != nil {
 				return Reading{}, err
 			}
-			r := Reading{Voltage: pm.Voltage, Current: pm.Current, Power: pm.Power}
-			if pm.Overflow {
-				r.Flags |= Saturated
-			}
-			if !pm.Ready {
-				r.Flags |= Stale
-			}
-			return r, nil
+			return inaReading(pm.Voltage, pm.Current, pm.Power, pm.Overflow, pm.Ready), nil
 		}
 	case "ina260":
 		d, err := ina260.New(bus, o.Addr)
@@ -231,14 +224,7 @@ func NewINA(kind string, bus i2c.BusCloser, o INAOptions, opt OpenOptions) (Sour
 			if err != nil {
 				return Reading{}, err
 			}
-			r := Reading{Voltage: pm.Voltage, Current: pm.Current, Power: pm.Power}
-			if pm.Overflow {
-				r.Flags |= Saturated
-			}
-			if !pm.Ready {
-				r.Flags |= Stale
-			}
-			return r, nil
+			return inaReading(pm.Voltage, pm.Current, pm.Power, pm.Overflow, pm.Ready), nil
 		}
 	default:
 		return nil, fmt.Errorf("board: NewINA: unknown kind %q, want ina219, ina226 or ina260", kind)
@@ -285,4 +271,17 @@ func ProbeINA(bus i2c.Bus, addr uint16) (string, error) {
 	}
 	return "", fmt.Errorf("device at %#x is not a known INA2xx (config %04xh, id %04xh); if it is an INA219 "+
 		"set up by another program, select it explicitly: --power ina219:bus=N,addr=%#x", addr, cfg, mfr, addr)
+}
+
+// inaReading turns an INA226/INA260 measurement into a Reading: an ADC overflow is
+// Saturated, a conversion not yet ready is Stale.
+func inaReading(v physic.ElectricPotential, c physic.ElectricCurrent, p physic.Power, overflow, ready bool) Reading {
+	r := Reading{Voltage: v, Current: c, Power: p}
+	if overflow {
+		r.Flags |= Saturated
+	}
+	if !ready {
+		r.Flags |= Stale
+	}
+	return r
 }
