@@ -17,6 +17,7 @@ build:
 test: test-host test-cross fuzz
 
 test-host:
+	@[ -d ../shared/fixtures ] || [ -n "$$EDGEWATT_FIXTURES" ] || echo "NOTE: ../shared/fixtures not found beside the repository: the real-model tests (convert, quant, e2e, train, bench) skip; run 'go test -v ./... | grep SKIP' to list them"
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
