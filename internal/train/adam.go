@@ -18,10 +18,11 @@ const minParallelElems = 16384
 //	lr_t = lr·√(1-b2^t) / (1-b1^t)
 //
 // The embedding gradient is sparse (IndexedSlices); Keras sums duplicate rows and applies
-// _resource_apply_sparse, which still decays m and v of every row and moves every row,
-// with ε̂ = ε·√(1-b2^t) in place of ε. Rows never touched keep m = v = 0 and so never
-// move, so updating only rows touched at least once is exactly the dense rule, and much
-// cheaper for a 10000-row table of which a small data set uses a few hundred rows.
+// _resource_apply_sparse, which still decays m and v of every row and moves every row by
+// the same rule with the same lr_t and ε (TensorFlow's ε is already the paper's ε̂; both
+// paths use it unscaled). Rows never touched keep m = v = 0 and so never move, so
+// updating only rows touched at least once is exactly the dense rule, and much cheaper
+// for a 10000-row table of which a small data set uses a few hundred rows.
 type Adam struct {
 	LR, Beta1, Beta2, Eps float64
 	t                     int
@@ -60,7 +61,7 @@ func (a *Adam) step(mod *Model, g *grads, l2 float32) {
 		}
 	}
 	d := mod.D
-	epsHat := float32(a.Eps * c2)
+	eps := float32(a.Eps)
 	m, v, w := a.m[0], a.v[0], mod.Emb
 	update := func(rows []int32) {
 		for _, r := range rows {
@@ -72,7 +73,7 @@ func (a *Adam) step(mod *Model, g *grads, l2 float32) {
 				mj := b1*mr[j] + (1-b1)*gj
 				vj := b2*vr[j] + (1-b2)*gj*gj
 				mr[j], vr[j] = mj, vj
-				wr[j] -= lr * mj / (float32(math.Sqrt(float64(vj))) + epsHat)
+				wr[j] -= lr * mj / (float32(math.Sqrt(float64(vj))) + eps)
 			}
 		}
 	}
@@ -94,7 +95,6 @@ func (a *Adam) step(mod *Model, g *grads, l2 float32) {
 		}
 		wg.Wait()
 	}
-	eps := float32(a.Eps)
 	dense := func(i int, w, gr []float32, decay float32) {
 		m, v := a.m[i], a.v[i]
 		for j := range w {

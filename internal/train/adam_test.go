@@ -7,16 +7,16 @@ import (
 )
 
 // denseAdamEmbedding is TensorFlow's _resource_apply_sparse for Adam written densely: every
-// row's m and v decay every step and every row moves.
+// row's m and v decay every step and every row moves; ε is the plain epsilon hyper-parameter.
 func denseAdamEmbedding(w, m, v, g []float32, t int, lr, b1, b2, eps float64) {
 	c2 := math.Sqrt(1 - math.Pow(b2, float64(t)))
 	lrt := float32(lr * c2 / (1 - math.Pow(b1, float64(t))))
-	epsHat := float32(eps * c2)
+	epsf := float32(eps)
 	b1f, b2f := float32(b1), float32(b2)
 	for i := range w {
 		m[i] = b1f*m[i] + (1-b1f)*g[i]
 		v[i] = b2f*v[i] + (1-b2f)*g[i]*g[i]
-		w[i] -= lrt * m[i] / (float32(math.Sqrt(float64(v[i]))) + epsHat)
+		w[i] -= lrt * m[i] / (float32(math.Sqrt(float64(v[i]))) + epsf)
 	}
 }
 
@@ -77,5 +77,31 @@ func TestAdamFirstStep(t *testing.T) {
 	}
 	if a.Iterations() != 1 {
 		t.Errorf("iterations %d", a.Iterations())
+	}
+}
+
+// TestAdamSparseSameEpsilonAsDense: TensorFlow's sparse and dense Adam use the same ε
+// (coefficients['epsilon'], unscaled), so an embedding row and a bias fed the same
+// gradients move alike. Gradients of 1e-8 make √v comparable to ε, where an ε scaled by
+// √(1-β2^t) would move the row about 30 times farther on the first step.
+func TestAdamSparseSameEpsilonAsDense(t *testing.T) {
+	m := NewModel(4, 2, 2, 1, 2, rand.New(rand.NewPCG(5, 6)))
+	a := NewAdam(0.001, m)
+	g := newGrads(m)
+	emb0 := append([]float32(nil), m.Emb[2:4]...)
+	for step := 1; step <= 5; step++ {
+		g.reset(m.D)
+		g.rowSeen[1], g.rows = true, append(g.rows, 1)
+		for j := 0; j < m.D; j++ {
+			g.emb[m.D+j] = 1e-8
+			g.b1[j] = 1e-8
+		}
+		a.step(m, g, 0)
+		for j := 0; j < m.D; j++ {
+			moved, want := float64(m.Emb[m.D+j]-emb0[j]), float64(m.B1[j])
+			if math.Abs(moved-want) > 1e-3*math.Abs(want) {
+				t.Fatalf("step %d: embedding moved %g, bias %g: the sparse update's ε differs from the dense one's", step, moved, want)
+			}
+		}
 	}
 }
