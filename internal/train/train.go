@@ -36,6 +36,15 @@ func DefaultConfig() Config {
 		OOV: "<OOV>", Epochs: 10, Batch: 32, LR: 0.001, Patience: 2, Restore: true, Seed: 1}
 }
 
+// maxEmbedding bounds Vocab x Dim (256 MiB of float32; Adam's m and v and the gradient
+// take three times more), and maxTokens the padded token ids of one data set (1 GiB of
+// int32), so that flags and data sizes fail with an error instead of overflowing int on
+// 32-bit ARM or exhausting memory.
+const (
+	maxEmbedding = 1 << 26
+	maxTokens    = 1 << 28
+)
+
 // Check reports the first invalid setting, saying how to fix it.
 func (c *Config) Check() error {
 	switch {
@@ -43,6 +52,9 @@ func (c *Config) Check() error {
 		return fmt.Errorf("vocabulary %d: want 2..16777216", c.Vocab)
 	case c.Dim < 1 || c.Dim > 4096:
 		return fmt.Errorf("embedding width %d: want 1..4096", c.Dim)
+	case int64(c.Vocab)*int64(c.Dim) > maxEmbedding:
+		return fmt.Errorf("vocabulary %d x embedding width %d = %d weights: want at most %d; lower the vocabulary or the width",
+			c.Vocab, c.Dim, int64(c.Vocab)*int64(c.Dim), maxEmbedding)
 	case c.Hidden < 1 || c.Hidden > 4096:
 		return fmt.Errorf("hidden units %d: want 1..4096", c.Hidden)
 	case c.MaxLen < 1 || c.MaxLen > 1<<16:
@@ -79,6 +91,10 @@ func (d *Dataset) Len() int { return len(d.Y) }
 
 // Encode tokenizes, pads and labels examples.
 func Encode(ex []Example, tok *Tokenizer, labels *Labels, c *Config, what string) (*Dataset, error) {
+	if n := int64(len(ex)) * int64(c.MaxLen); n > maxTokens {
+		return nil, fmt.Errorf("train: %s data: %d examples x maxlen %d = %d token ids: want at most %d; lower maxlen or use fewer rows",
+			what, len(ex), c.MaxLen, n, maxTokens)
+	}
 	ds := &Dataset{X: make([]int32, len(ex)*c.MaxLen), Y: make([]int, len(ex)), L: c.MaxLen}
 	for i, e := range ex {
 		y, err := labels.Index(e.Label)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -237,6 +238,7 @@ func TestConfigCheck(t *testing.T) {
 		func(c *Config) { c.LR = 0 },
 		func(c *Config) { c.LR = math.NaN() },
 		func(c *Config) { c.Batch = 0 },
+		func(c *Config) { c.Vocab, c.Dim = 1<<24, 4096 }, // 2^36 weights: int overflow on 32-bit ARM
 	} {
 		c := DefaultConfig()
 		mut(&c)
@@ -247,6 +249,25 @@ func TestConfigCheck(t *testing.T) {
 	c := DefaultConfig()
 	if err := c.Check(); err != nil {
 		t.Errorf("default config rejected: %v", err)
+	}
+}
+
+// TestEncodeTooLarge: examples x maxlen beyond maxTokens is an error, not an allocation
+// whose size overflows int on 32-bit ARM.
+func TestEncodeTooLarge(t *testing.T) {
+	c := DefaultConfig()
+	c.MaxLen = 1 << 16
+	ex := make([]Example, maxTokens/c.MaxLen+1)
+	for i := range ex {
+		ex[i] = Example{Label: strconv.Itoa(i % 2), Text: "a b"}
+	}
+	labels, err := NewLabels(ex)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := NewTokenizer(c.Vocab, c.OOV)
+	if _, err := Encode(ex, tok, labels, &c, "training"); err == nil || !strings.Contains(err.Error(), "lower maxlen") {
+		t.Errorf("Encode of %d x %d ids: %v, want an error saying to lower maxlen", len(ex), c.MaxLen, err)
 	}
 }
 
