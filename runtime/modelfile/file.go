@@ -71,15 +71,21 @@ func (f *File) Words() ([]string, error) {
 	if t == nil {
 		return nil, errors.New("modelfile: no tokenizer.vocab tensor")
 	}
-	words := make([]string, 1, f.Meta.Tokenizer.VocabWords+1)
+	// Count the lines before allocating: VocabWords is a header field, not yet known to
+	// match the tensor.
 	data := t.Data
+	n := 0
 	if len(data) > 0 {
+		n = bytes.Count(data, []byte{'\n'}) + 1
+	}
+	if n != f.Meta.Tokenizer.VocabWords {
+		return nil, fmt.Errorf("modelfile: tokenizer.vocab has %d words, metadata says %d", n, f.Meta.Tokenizer.VocabWords)
+	}
+	words := make([]string, 1, n+1)
+	if n > 0 {
 		for _, line := range bytes.Split(data, []byte{'\n'}) {
 			words = append(words, string(line))
 		}
-	}
-	if len(words)-1 != f.Meta.Tokenizer.VocabWords {
-		return nil, fmt.Errorf("modelfile: tokenizer.vocab has %d words, metadata says %d", len(words)-1, f.Meta.Tokenizer.VocabWords)
 	}
 	return words, nil
 }

@@ -137,3 +137,20 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Fatal("EncodeVocab accepted a word with a newline")
 	}
 }
+
+// TestWordsHugeVocabWords: vocab_words is a header field; a corrupt one (which Validate lets
+// through when num_words bounds the ids) is an error from Words, not a huge allocation.
+func TestWordsHugeVocabWords(t *testing.T) {
+	for _, n := range []int{1<<31 - 1, -2, 4} {
+		f := tinyFile()
+		f.Meta.Tokenizer.NumWords = 3
+		f.Meta.Tokenizer.VocabWords = n
+		pf, err := Parse(encode(t, f))
+		if err != nil {
+			continue // rejected by Validate: fine too
+		}
+		if _, err := pf.Words(); err == nil || !strings.Contains(err.Error(), "metadata says") {
+			t.Errorf("vocab_words %d: Words err = %v, want a count mismatch", n, err)
+		}
+	}
+}
