@@ -166,8 +166,14 @@ func Validate(m *Model) (*Network, error) {
 			for j := range l.Weights {
 				switch l.Weights[j].Name {
 				case "kernel":
+					if kernel != nil {
+						return nil, bad("stores two kernel weights; the file is inconsistent")
+					}
 					kernel = &l.Weights[j]
 				case "bias":
+					if bias != nil {
+						return nil, bad("stores two bias weights; the file is inconsistent")
+					}
 					bias = &l.Weights[j]
 				default:
 					return nil, bad("unexpected weight %q (only kernel and bias are supported; LoRA or quantized Dense layers are not)", l.Weights[j].Name)

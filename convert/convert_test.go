@@ -452,3 +452,31 @@ func TestFunctionalChain(t *testing.T) {
 		}
 	}
 }
+
+func TestDenseDuplicateWeights(t *testing.T) {
+	emb := Weight{Name: "embeddings", Shape: []int{3, 2}, Data: make([]float32, 6)}
+	kernel := func(v float32) Weight {
+		return Weight{Name: "kernel", Shape: []int{2, 1}, Data: []float32{v, v}}
+	}
+	bias := Weight{Name: "bias", Shape: []int{1}, Data: []float32{0}}
+	model := func(dense ...Weight) *Model {
+		return &Model{Layers: []Layer{
+			{Class: "Embedding", Name: "e", Config: map[string]json.RawMessage{"input_dim": json.RawMessage("3"), "output_dim": json.RawMessage("2")}, Weights: []Weight{emb}},
+			{Class: "GlobalAveragePooling1D", Name: "p", Config: map[string]json.RawMessage{}},
+			{Class: "Dense", Name: "d", Config: map[string]json.RawMessage{"units": json.RawMessage("1")}, Weights: dense},
+		}}
+	}
+	if _, err := Validate(model(kernel(1), bias)); err != nil {
+		t.Fatalf("valid model refused: %v", err)
+	}
+	// A weight listed twice (a corrupt weight_names, a TF.js manifest naming dense/kernel
+	// twice) used to be resolved silently to the last copy.
+	for name, ws := range map[string][]Weight{
+		"kernel": {kernel(1), bias, kernel(2)},
+		"bias":   {kernel(1), bias, bias},
+	} {
+		if _, err := Validate(model(ws...)); err == nil || !strings.Contains(err.Error(), "two "+name) {
+			t.Errorf("two %ss: err = %v, want a refusal", name, err)
+		}
+	}
+}
