@@ -108,7 +108,7 @@ func Detect(opts DetectOptions) *Info {
 			in.Pi = &r
 			in.SoC = r.Processor
 		}
-	} else if rev != "" && isPiModel {
+	} else if rev == "" && isPiModel {
 		in.note("revision code missing from /proc/cpuinfo")
 	}
 	if in.SoC == "" {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"periph.io/x/conn/v3/physic"
 )
@@ -152,6 +153,19 @@ func TestThrottleDecode(t *testing.T) {
 		if _, err := ParseThrottled([]byte(bad)); err == nil {
 			t.Errorf("ParseThrottled(%q) succeeded", bad)
 		}
+	}
+}
+
+// TestDetectPiWithoutRevision: a Pi whose /proc/cpuinfo has no Revision line (some
+// containers and 64-bit kernels filter it) gets a note saying so.
+func TestDetectPiWithoutRevision(t *testing.T) {
+	fsys := fstest.MapFS{
+		"proc/device-tree/model": {Data: []byte("Raspberry Pi 4 Model B Rev 1.4\x00")},
+		"proc/cpuinfo":           {Data: []byte("processor\t: 0\nCPU part\t: 0xd08\n")},
+	}
+	in := Detect(DetectOptions{FS: fsys, Run: func(string, ...string) ([]byte, error) { return []byte("throttled=0x0\n"), nil }})
+	if in.Pi != nil || !slices.Contains(in.Notes, "revision code missing from /proc/cpuinfo") {
+		t.Errorf("Pi %+v, notes %q; want no revision and a note saying it is missing", in.Pi, in.Notes)
 	}
 }
 
