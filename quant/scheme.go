@@ -105,7 +105,7 @@ type Tensor struct {
 // Quantize stores w (rows x cols, row-major) with scheme s. It refuses non-finite weights,
 // and values or scales beyond the scheme's range, with an error that says what to do.
 func (s *Scheme) Quantize(w []float32, rows, cols int) (*Tensor, error) {
-	if rows < 0 || cols < 0 || len(w) != rows*cols {
+	if n, ok := elems(rows, cols); !ok || len(w) != n {
 		return nil, fmt.Errorf("quant: %d weights for a %d x %d matrix", len(w), rows, cols)
 	}
 	if err := CheckFinite("weights", w); err != nil {
@@ -261,24 +261,20 @@ func (t *Tensor) Bytes() int { return len(t.WeightBytes()) + len(t.ScaleBytes())
 // FromStored rebuilds a Tensor from stored bytes (as in a model file) for dequantization.
 // scales is nil for unscaled schemes. It checks the lengths and refuses non-finite scales.
 func FromStored(s *Scheme, rows, cols int, weights, scales []byte) (*Tensor, error) {
-	n := rows * cols
+	size := map[string]int{"F32": 4, "F16": 2, "I8": 1}[s.WeightDType]
+	// Compare by division: rows*cols*size can wrap around a 32-bit int (GOARCH=arm) and
+	// match a short buffer.
+	if n, ok := elems(rows, cols); !ok || len(weights)%size != 0 || len(weights)/size != n {
+		return nil, fmt.Errorf("quant: %s: %d weight bytes for %d x %d", s.Name, len(weights), rows, cols)
+	}
 	t := &Tensor{Scheme: s, Rows: rows, Cols: cols}
 	switch s.WeightDType {
 	case "F32":
-		if len(weights) != 4*n {
-			return nil, fmt.Errorf("quant: %s: %d weight bytes for %d x %d", s.Name, len(weights), rows, cols)
-		}
 		t.F32 = GetF32(weights)
 		return t, nil
 	case "F16":
-		if len(weights) != 2*n {
-			return nil, fmt.Errorf("quant: %s: %d weight bytes for %d x %d", s.Name, len(weights), rows, cols)
-		}
 		t.F16 = GetF16(weights)
 		return t, nil
-	}
-	if len(weights) != n {
-		return nil, fmt.Errorf("quant: %s: %d weight bytes for %d x %d", s.Name, len(weights), rows, cols)
 	}
 	t.Q = GetI8(weights)
 	ns := rows
@@ -303,4 +299,13 @@ func FromStored(s *Scheme, rows, cols int, weights, scales []byte) (*Tensor, err
 		return nil, err
 	}
 	return t, nil
+}
+
+// elems returns rows*cols, and false when a dimension is negative or the product does not
+// fit in an int (32 bits on GOARCH=arm).
+func elems(rows, cols int) (int, bool) {
+	if rows < 0 || cols < 0 || (cols > 0 && rows > math.MaxInt/cols) {
+		return 0, false
+	}
+	return rows * cols, true
 }

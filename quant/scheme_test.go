@@ -233,3 +233,26 @@ func FuzzInt8Row(f *testing.F) {
 		}
 	})
 }
+
+// On a 32-bit int (GOARCH=arm), rows*cols and 4*rows*cols wrap around: 65536 x 65536 is 0
+// elements and 32768 x 32768 float32s are 0 bytes. Such shapes used to match an empty
+// buffer, and Dequantize then allocated or indexed far past it.
+func TestShapeOverflowRefused(t *testing.T) {
+	for _, c := range []struct {
+		s          *Scheme
+		rows, cols int
+	}{
+		{F32, 1 << 15, 1 << 15}, {F16, 1 << 15, 1 << 16}, {Int8Tensor, 1 << 16, 1 << 16},
+		{F32, -1, -4}, {F32, 2, -1},
+	} {
+		if _, err := FromStored(c.s, c.rows, c.cols, nil, make([]byte, 4)); err == nil {
+			t.Errorf("FromStored(%s, %d, %d) accepted no weight bytes", c.s.Name, c.rows, c.cols)
+		}
+		if _, err := c.s.Quantize(nil, c.rows, c.cols); err == nil {
+			t.Errorf("%s.Quantize(nil, %d, %d) accepted no weights", c.s.Name, c.rows, c.cols)
+		}
+	}
+	if _, err := FromStored(F32, 1, 2, make([]byte, 9), nil); err == nil {
+		t.Error("FromStored accepted 9 bytes for 2 float32s")
+	}
+}
