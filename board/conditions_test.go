@@ -51,4 +51,9 @@ func TestConditionsProbe(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "video group") || !c.HasTemp || c.HasThrottled {
 		t.Errorf("denied: %+v %v", c, err)
 	}
+	// The same through ConditionsReader, the form bench --energy polls: the failure must
+	// reach the caller, not pass for "not throttled".
+	if _, th, err := ConditionsReader(OpenOptions{FS: os.DirFS("testdata/sys/pi4-armv7"), Run: denied})(); err == nil || th != 0 {
+		t.Errorf("ConditionsReader with vcgencmd denied: throttle %v, err %v; want an error", th, err)
+	}
 }

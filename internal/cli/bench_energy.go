@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 	"github.com/edgewatt/edgewatt/board"
 	"github.com/edgewatt/edgewatt/internal/energy"
 	"github.com/edgewatt/edgewatt/runtime"
-	"periph.io/x/conn/v3/physic"
 )
 
 // runBenchEnergy implements 'edgewatt bench --energy' (and --models): an idle baseline,
@@ -64,16 +62,12 @@ func runBenchEnergy(env *Env, o benchOptions) error {
 		Windows: o.windows, Window: o.window, GridIntensity: o.gridIntensity,
 		Progress: func(msg string) { fmt.Fprintf(env.Stderr, "bench: %s\n", msg) },
 	}
-	_, replay := src.(interface{ Trace() *board.Trace })
-	if !replay {
-		opt.Conditions = boardConditions(os.DirFS("/"), board.ExecRunner)
+	if _, replay := src.(interface{ Trace() *board.Trace }); !replay {
+		opt.Conditions = board.ConditionsReader(board.OpenOptions{})
 	}
 	res, err := energy.Run(ctx, src, work, opt)
 	if err != nil {
 		return usagef("bench: %v", err)
-	}
-	if !replay && opt.Conditions == nil {
-		res.Notes = append(res.Notes, "no CPU temperature (/sys/class/thermal) and no vcgencmd get_throttled on this machine: throttling cannot be detected")
 	}
 	return writeEnergy(env, o, res, paths)
 }
@@ -191,36 +185,6 @@ func energyWorkload(o benchOptions, path string, m *runtime.Model) (energy.Workl
 			i++
 		}
 	}}, nil
-}
-
-// boardConditions returns a reader of the CPU temperature (sysfs thermal zones) and the
-// throttle bits (vcgencmd get_throttled), each only if it works now; nil if neither does.
-func boardConditions(root fs.FS, run board.Runner) func() (physic.Temperature, board.Throttle, error) {
-	throttled := func() (board.Throttle, error) {
-		out, err := run("vcgencmd", "get_throttled")
-		if err != nil {
-			return 0, err
-		}
-		return board.ParseThrottled(out)
-	}
-	_, _, tempErr := board.ReadTemperature(root)
-	_, thErr := throttled()
-	if tempErr != nil && thErr != nil {
-		return nil
-	}
-	return func() (temp physic.Temperature, th board.Throttle, err error) {
-		if tempErr == nil {
-			if temp, _, err = board.ReadTemperature(root); err != nil {
-				return 0, 0, err
-			}
-		}
-		if thErr == nil {
-			if th, err = throttled(); err != nil {
-				return 0, 0, err
-			}
-		}
-		return temp, th, nil
-	}
 }
 
 // openPowerChain opens the first source of a '|'-separated list that works, e.g.

@@ -5,14 +5,11 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
 
-	"github.com/edgewatt/edgewatt/board"
 	"github.com/edgewatt/edgewatt/internal/fixtures"
 )
 
@@ -125,36 +122,5 @@ func TestBenchEnergyBadSource(t *testing.T) {
 	err := Run([]string{"bench", "-m", models[0], "--energy", "--power", "replay:no-such-trace.csv"}, nil, &so, &se)
 	if err == nil || !strings.Contains(err.Error(), "no-such-trace.csv") {
 		t.Errorf("error %v, want one naming the missing trace", err)
-	}
-}
-
-func TestBoardConditions(t *testing.T) {
-	pi := fstest.MapFS{
-		"sys/class/thermal/thermal_zone0/type": {Data: []byte("cpu-thermal\n")},
-		"sys/class/thermal/thermal_zone0/temp": {Data: []byte("61250\n")},
-	}
-	vcgencmd := func(out string, err error) board.Runner {
-		return func(name string, args ...string) ([]byte, error) {
-			if name != "vcgencmd" || strings.Join(args, " ") != "get_throttled" {
-				t.Errorf("ran %s %q", name, args)
-			}
-			return []byte(out), err
-		}
-	}
-	read := boardConditions(pi, vcgencmd("throttled=0x50005\n", nil))
-	if read == nil {
-		t.Fatal("no conditions reader on a Pi")
-	}
-	temp, th, err := read()
-	if err != nil || math.Abs(temp.Celsius()-61.25) > 1e-9 || th != 0x50005 {
-		t.Errorf("read = %v, %v, %v; want 61.25°C, 0x50005", temp, th, err)
-	}
-	// Only a thermal zone (x86): temperature without throttle bits.
-	read = boardConditions(pi, vcgencmd("", errors.New("exec: vcgencmd: not found")))
-	if temp, th, err := read(); err != nil || th != 0 || temp == 0 {
-		t.Errorf("read without vcgencmd = %v, %v, %v; want the temperature", temp, th, err)
-	}
-	if boardConditions(fstest.MapFS{}, vcgencmd("", errors.New("not found"))) != nil {
-		t.Error("a conditions reader on a machine with neither")
 	}
 }

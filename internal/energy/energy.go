@@ -264,7 +264,7 @@ func Run(ctx context.Context, src board.Source, work []Workload, opt Options) (*
 		var condErr error
 		conds, condErr = c.stop()
 		if condErr != nil {
-			res.Notes = append(res.Notes, fmt.Sprintf("board temperature/throttling unavailable: %v", condErr))
+			res.Notes = append(res.Notes, fmt.Sprintf("board temperature/throttling unavailable, throttled windows cannot be detected: %v", condErr))
 		}
 	}
 	if err := ctx.Err(); err != nil {
