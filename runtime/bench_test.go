@@ -98,7 +98,7 @@ func BenchmarkKernels(b *testing.B) {
 				k.zeroPrefix(ids)
 			}
 		})
-		counts := make([]uint16, 10000)
+		counts := make([]uint32, 10000)
 		uniq := make([]int32, 0, 101)
 		tail := ids[zeroPrefixGeneric(ids):]
 		b.Run(k.name+"/countIDs-"+fmt.Sprint(len(tail)), func(b *testing.B) {

@@ -25,7 +25,7 @@ type kernels struct {
 	zeroPrefix func(ids []int32) int
 	// countIDs: counts[id]++ for each nonzero id of seq (ids outside counts count as bad),
 	// appending first occurrences to uniq; returns uniq and the number of zeros.
-	countIDs func(counts []uint16, uniq, seq []int32, bad int32) ([]int32, int)
+	countIDs func(counts []uint32, uniq, seq []int32, bad int32) ([]int32, int)
 }
 
 // generic is the table of reference twins.

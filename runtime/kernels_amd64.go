@@ -132,10 +132,10 @@ func zeroPrefixAVX2Go(ids []int32) int {
 }
 
 //go:noescape
-func countIDsAMD64(counts *uint16, n int, uniq *int32, seq *int32, m int, bad int) (nuniq, zeros int)
+func countIDsAMD64(counts *uint32, n int, uniq *int32, seq *int32, m int, bad int) (nuniq, zeros int)
 
 // countIDsAMD64Go runs the id loop in assembly when uniq has room for every id of seq.
-func countIDsAMD64Go(counts []uint16, uniq, seq []int32, bad int32) ([]int32, int) {
+func countIDsAMD64Go(counts []uint32, uniq, seq []int32, bad int32) ([]int32, int) {
 	if len(seq) == 0 || len(counts) == 0 || cap(uniq)-len(uniq) < len(seq) || uint(bad) >= uint(len(counts)) {
 		return countIDsGeneric(counts, uniq, seq, bad)
 	}

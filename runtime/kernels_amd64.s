@@ -591,7 +591,7 @@ zdone:
 	MOVQ AX, ret+16(FP)
 	RET
 
-// func countIDsAMD64(counts *uint16, n int, uniq *int32, seq *int32, m int, bad int) (nuniq, zeros int)
+// func countIDsAMD64(counts *uint32, n int, uniq *int32, seq *int32, m int, bad int) (nuniq, zeros int)
 // The id loop of countIDsGeneric: ids are read zero-extended, so a negative one is >= n and
 // becomes bad like an id past the table; uniq has room for m ids.
 TEXT ·countIDsAMD64(SB), NOSPLIT, $0-64
@@ -613,7 +613,7 @@ cloop:
 cid:
 	TESTQ   AX, AX
 	JZ      czero
-	MOVWLZX (DI)(AX*2), R12
+	MOVL    (DI)(AX*4), R12
 	TESTL   R12, R12
 	JNZ     cseen
 	MOVL    AX, (R11)
@@ -621,7 +621,7 @@ cid:
 
 cseen:
 	INCL R12
-	MOVW R12, (DI)(AX*2)
+	MOVL R12, (DI)(AX*4)
 	INCQ BX
 	CMPQ BX, CX
 	JLT  cloop

@@ -177,11 +177,11 @@ func zeroPrefixNEONGo(ids []int32) int {
 }
 
 //go:noescape
-func countIDsARM64(counts *uint16, n int, uniq *int32, seq *int32, m int, bad int) (nuniq, zeros int)
+func countIDsARM64(counts *uint32, n int, uniq *int32, seq *int32, m int, bad int) (nuniq, zeros int)
 
 // countIDsARM64Go runs the id loop in assembly (scalar: nine instructions per id where the
 // compiled Go takes about twenty) when uniq has room for every id of seq.
-func countIDsARM64Go(counts []uint16, uniq, seq []int32, bad int32) ([]int32, int) {
+func countIDsARM64Go(counts []uint32, uniq, seq []int32, bad int32) ([]int32, int) {
 	if len(seq) == 0 || len(counts) == 0 || cap(uniq)-len(uniq) < len(seq) || uint(bad) >= uint(len(counts)) {
 		return countIDsGeneric(counts, uniq, seq, bad)
 	}

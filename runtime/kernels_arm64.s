@@ -517,7 +517,7 @@ zdone:
 	MOVD R2, ret+16(FP)
 	RET
 
-// func countIDsARM64(counts *uint16, n int, uniq *int32, seq *int32, m int, bad int) (nuniq, zeros int)
+// func countIDsARM64(counts *uint32, n int, uniq *int32, seq *int32, m int, bad int) (nuniq, zeros int)
 // The id loop of countIDsGeneric: ids are read zero-extended, so a negative one is >= n and
 // becomes bad like an id past the table; uniq has room for m ids.
 TEXT ·countIDsARM64(SB), NOSPLIT, $0-64
@@ -537,13 +537,13 @@ cloop:
 
 cid:
 	CBZ   R8, czero
-	MOVHU (R0)(R8<<1), R9
+	MOVWU (R0)(R8<<2), R9
 	CBNZ  R9, cseen
 	MOVW.P R8, 4(R6)
 
 cseen:
 	ADD  $1, R9, R9
-	MOVH R9, (R0)(R8<<1)
+	MOVW R9, (R0)(R8<<2)
 	SUBS $1, R4, R4
 	BNE  cloop
 	B    cdone

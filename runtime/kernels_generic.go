@@ -87,7 +87,7 @@ func zeroPrefixGeneric(ids []int32) int {
 // first time, and returns uniq and the number of zeros (padding), which it does not count in
 // counts. Ids outside counts (Keras rejects them) count as bad, 0 <= bad < len(counts): the
 // OOV id, or padding without one.
-func countIDsGeneric(counts []uint16, uniq, seq []int32, bad int32) ([]int32, int) {
+func countIDsGeneric(counts []uint32, uniq, seq []int32, bad int32) ([]int32, int) {
 	zeros := 0
 	n := uint(len(counts))
 	for _, id := range seq {

@@ -442,7 +442,7 @@ func checkCountIDs(t *testing.T, k *kernels, r *rand.Rand, rows, n, pre int) {
 		}
 	}
 	bad := int32(r.IntN(rows))
-	want, got := make([]uint16, rows), make([]uint16, rows)
+	want, got := make([]uint32, rows), make([]uint32, rows)
 	// uniq may already hold ids; the room after them is exact (cap) or short (fallback).
 	room := n + r.IntN(2)*r.IntN(3) - r.IntN(2)*min(n, 1)
 	u0 := make([]int32, pre, pre+max(room, 0))

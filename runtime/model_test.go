@@ -573,3 +573,33 @@ func FuzzLoadModel(f *testing.F) {
 		p.PredictText("w1 w2 hello")
 	})
 }
+
+// TestLongInputRepeatedID: the model file allows maxlen up to 2^20, so one id can occur more
+// than 65535 times in an input; its count must not wrap (it did with 16-bit counts).
+func TestLongInputRepeatedID(t *testing.T) {
+	for _, s := range []testSpec{testSpecs[0], testSpecs[6]} {
+		s.maxlen = 70000
+		f, ref := buildModel(t, s, 3)
+		m, err := New(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []*kernels{&kern, &generic, &unrolled} {
+			p := m.newPredictorKernels(k)
+			for _, n := range []int{65535, 65536, 65537, 70000} {
+				seq := make([]int32, n)
+				for i := range seq {
+					seq[i] = 3
+				}
+				seq[n/2] = 5
+				want := ref.forward(padRef(seq, s.maxlen, s.padding, s.truncating))
+				got := p.PredictIDs(seq).Scores
+				for i := range want {
+					if d := math.Abs(float64(got[i]) - want[i]); d > 1e-5 {
+						t.Fatalf("%s, maxlen %d, id 3 %d times: score %d = %v, reference %v", k.name, s.maxlen, n-1, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

@@ -18,7 +18,7 @@ type Predictor struct {
 	m      *Model
 	k      *kernels // kernel table, fixed at creation (tests pass others)
 	ids    []int32  // raw token ids of the current text (grows once to the longest text)
-	counts []uint16 // per vocabulary row: occurrences in the current input (0 between calls)
+	counts []uint32 // per vocabulary row: occurrences in the current input (0 between calls)
 	uniq   []int32  // distinct ids of the current input
 	coef   []float32
 	coefI  []int32
@@ -38,7 +38,7 @@ func (m *Model) newPredictorKernels(k *kernels) *Predictor {
 		m:      m,
 		k:      k,
 		ids:    make([]int32, 0, 64+maxlen),
-		counts: make([]uint16, m.emb.rows),
+		counts: make([]uint32, m.emb.rows),
 		uniq:   make([]int32, 0, maxlen+1),
 		coef:   make([]float32, maxlen+1),
 		coefI:  make([]int32, maxlen+1),
