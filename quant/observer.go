@@ -133,6 +133,11 @@ func ActivationParams(lo, hi float32) (ActParams, error) {
 		return ActParams{Scale: 1, ZeroPoint: 0}, nil
 	}
 	s := float32((h - l) / 255)
+	if s == 0 {
+		// A range narrower than 255 float32 subnormals: a zero scale would make the zero
+		// point and every quantized value NaN.
+		s = math.SmallestNonzeroFloat32
+	}
 	zp := math.Round(-128 - l/float64(s))
 	zp = math.Max(-128, math.Min(127, zp))
 	return ActParams{Scale: s, ZeroPoint: int32(zp)}, nil

@@ -137,3 +137,22 @@ func TestActivationParams(t *testing.T) {
 		t.Fatal("empty range accepted")
 	}
 }
+
+func TestActivationParamsTinyRange(t *testing.T) {
+	// (hi - lo) / 255 underflows float32 to 0; the scale used to be 0 and the zero point NaN.
+	for _, rg := range [][2]float32{{0, 1e-44}, {-1e-44, 0}, {-3e-45, 3e-45}} {
+		p, err := ActivationParams(rg[0], rg[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !(p.Scale > 0) || p.ZeroPoint < -128 || p.ZeroPoint > 127 {
+			t.Fatalf("range %v: params %+v", rg, p)
+		}
+		for _, x := range []float32{rg[0], 0, rg[1]} {
+			q, sat := p.Quantize(x)
+			if sat || math.Abs(float64(p.Dequantize(q)-x)) > float64(p.Scale) {
+				t.Errorf("range %v: %g -> %d (sat %v) -> %g", rg, x, q, sat, p.Dequantize(q))
+			}
+		}
+	}
+}
