@@ -156,45 +156,37 @@ func watchPower(ctx context.Context, src board.Source, out *powerPrinter, stderr
 }
 
 // conditions reads temperature and throttling beside the power: from the trace for a
-// replay, else through board.ConditionsReader at most once a second.
+// replay, else through a board.ConditionsProbe at most once a second.
 type conditions struct {
-	replay   *board.Replay
-	read     func() (temp, th string, ok bool)
-	last     time.Time
-	temp, th string
+	replay *board.Replay
+	probe  *board.ConditionsProbe
+	last   time.Time
+	c      board.Conditions
 }
 
 func newConditions(src board.Source) *conditions {
 	if r, ok := src.(*board.Replay); ok {
 		return &conditions{replay: r}
 	}
-	probe := board.NewConditionsProbe(board.OpenOptions{})
-	return &conditions{read: func() (temp, th string, ok bool) {
-		c, _ := probe.Read() // what could not be read stays blank
-		if c.HasTemp {
-			temp = fmt.Sprintf("%.1f", c.Temp.Celsius())
-		}
-		if c.HasThrottled {
-			th = fmt.Sprintf("0x%x", uint32(c.Throttled))
-		}
-		return temp, th, true
-	}}
+	return &conditions{probe: board.NewConditionsProbe(board.OpenOptions{})}
 }
 
 // get returns the temperature in °C and the throttle bits as text ("" when unknown).
 func (c *conditions) get() (temp, th string) {
 	if c.replay != nil {
 		t, bits, ok := c.replay.Conditions()
-		if ok {
-			temp = fmt.Sprintf("%.1f", t.Celsius())
-		}
-		return temp, fmt.Sprintf("0x%x", uint32(bits))
-	}
-	if time.Since(c.last) >= time.Second {
+		c.c = board.Conditions{Temp: t, HasTemp: ok, Throttled: bits, HasThrottled: true}
+	} else if time.Since(c.last) >= time.Second {
 		c.last = time.Now()
-		c.temp, c.th, _ = c.read()
+		c.c, _ = c.probe.Read() // what could not be read stays blank
 	}
-	return c.temp, c.th
+	if c.c.HasTemp {
+		temp = fmt.Sprintf("%.1f", c.c.Temp.Celsius())
+	}
+	if c.c.HasThrottled {
+		th = fmt.Sprintf("0x%x", uint32(c.c.Throttled))
+	}
+	return temp, th
 }
 
 type powerPrinter struct {
