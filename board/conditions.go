@@ -40,24 +40,23 @@ func (p *ConditionsProbe) Read() (Conditions, error) {
 	if terr == nil {
 		c.Temp, c.HasTemp = t, true
 	}
-	if !p.vcgencmd {
-		if terr != nil {
-			return c, fmt.Errorf("board: conditions: temperature: %v; throttling: no vcgencmd", terr)
+	if p.vcgencmd {
+		out, err := p.run("vcgencmd", "get_throttled")
+		if !errors.Is(err, exec.ErrNotFound) {
+			if err == nil {
+				c.Throttled, err = ParseThrottled(out)
+			}
+			if err != nil {
+				return c, fmt.Errorf("board: conditions: throttling unknown: %w (%s)", err, vcgencmdHint(err))
+			}
+			c.HasThrottled = true
+			return c, nil
 		}
-		return c, nil
-	}
-	out, err := p.run("vcgencmd", "get_throttled")
-	if errors.Is(err, exec.ErrNotFound) {
 		p.vcgencmd = false // not a Pi (or raspi-utils missing): stop asking
-		return p.Read()
 	}
-	if err == nil {
-		c.Throttled, err = ParseThrottled(out)
+	if terr != nil {
+		return c, fmt.Errorf("board: conditions: temperature: %v; throttling: no vcgencmd", terr)
 	}
-	if err != nil {
-		return c, fmt.Errorf("board: conditions: throttling unknown: %w (%s)", err, vcgencmdHint(err))
-	}
-	c.HasThrottled = true
 	return c, nil
 }
 
