@@ -86,6 +86,9 @@ func New(f *modelfile.File) (*Model, error) {
 	case modelfile.SchemeF16:
 		e.kind = embF16
 		e.f16 = viewU16(et.Data)
+		if err := checkFiniteF16("embedding", e.f16); err != nil {
+			return nil, err
+		}
 	case modelfile.SchemeInt8Row:
 		e.kind = embI8Row
 		e.i8 = viewI8(et.Data)
@@ -155,10 +158,24 @@ func New(f *modelfile.File) (*Model, error) {
 func checkFinite(what string, v []float32) error {
 	for i, x := range v {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return fmt.Errorf("runtime: %s has a non-finite value (%v) at element %d: the model file is corrupt; re-convert it", what, x, i)
+			return errNonFinite(what, x, i)
 		}
 	}
 	return nil
+}
+
+// checkFiniteF16 is checkFinite for half floats (all exponent bits set: Inf or NaN).
+func checkFiniteF16(what string, v []uint16) error {
+	for i, h := range v {
+		if h&0x7c00 == 0x7c00 {
+			return errNonFinite(what, float16.Frombits(h).Float32(), i)
+		}
+	}
+	return nil
+}
+
+func errNonFinite(what string, x float32, i int) error {
+	return fmt.Errorf("runtime: %s has a non-finite value (%v) at element %d: the model file is corrupt; re-convert it", what, x, i)
 }
 
 // Close releases the mapping of a model opened with Load. The model must not be used after.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -599,6 +600,39 @@ func TestLongInputRepeatedID(t *testing.T) {
 						t.Fatalf("%s, maxlen %d, id 3 %d times: score %d = %v, reference %v", k.name, s.maxlen, n-1, i, got[i], want[i])
 					}
 				}
+			}
+		}
+	}
+}
+
+// TestNonFiniteWeightsRejected: a NaN or Inf anywhere in the weights is a corrupt file, for
+// every storage type (the f16 embedding was not checked).
+func TestNonFiniteWeightsRejected(t *testing.T) {
+	for _, si := range []int{0, 4, 5, 6} {
+		for _, bits := range []uint32{0x7f800000, 0x7fc00000} { // +Inf, NaN as float32
+			x := math.Float32frombits(bits)
+			f, _ := buildModel(t, testSpecs[si], 1)
+			// The embedding table, or for int8 the scale that carries it.
+			et := f.Tensor(modelfile.TensorEmbedding)
+			if et.DType == modelfile.I8 {
+				et = f.Tensor(modelfile.TensorEmbeddingScale)
+			}
+			val := f32bytes([]float32{x})
+			if et.DType == modelfile.F16 {
+				val = u16bytes([]uint16{float16.Fromfloat32(x).Bits()})
+			}
+			et.Data = bytes.Clone(et.Data)
+			copy(et.Data[len(et.Data)-len(val):], val) // the last element
+			var buf bytes.Buffer
+			if err := modelfile.Encode(&buf, f); err != nil {
+				t.Fatal(err)
+			}
+			pf, err := modelfile.Parse(buf.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := New(pf); err == nil || !strings.Contains(err.Error(), "non-finite") {
+				t.Errorf("spec %d (%s), %s = %v: New err = %v, want a non-finite error", si, testSpecs[si].emb, et.Name, x, err)
 			}
 		}
 	}
