@@ -186,7 +186,11 @@ func Run(ctx context.Context, src board.Source, work []Workload, opt Options) (*
 			return nil, fmt.Errorf("energy: workload %d (%q) has no Run function", i, w.Name)
 		}
 	}
-	res := &Result{Source: src.Name(), Interval: src.Interval(), WindowLen: opt.Window, Rounds: opt.Windows, GridIntensity: opt.GridIntensity}
+	iv := src.Interval()
+	if iv <= 0 {
+		iv = defaultInterval
+	}
+	res := &Result{Source: src.Name(), Interval: iv, WindowLen: opt.Window, Rounds: opt.Windows, GridIntensity: opt.GridIntensity}
 	progress := opt.Progress
 	if progress == nil {
 		progress = func(string) {}
@@ -234,7 +238,7 @@ func Run(ctx context.Context, src board.Source, work []Workload, opt Options) (*
 			}
 		}
 	} else {
-		s := startSampler(src)
+		s := startSampler(src, iv)
 		c := startConditions(opt.Conditions, opt.ConditionsEvery)
 		origin = time.Now()
 		progress(fmt.Sprintf("idle baseline %v (nothing running)", opt.Idle))
@@ -346,7 +350,10 @@ func sleep(ctx context.Context, d time.Duration) {
 // maxReadErrors is how many reads in a row may fail before a live source counts as lost.
 const maxReadErrors = 3
 
-// sampler reads a live source on its own goroutine, one reading per Interval.
+// defaultInterval is the sampling period of a source whose Interval is not positive.
+const defaultInterval = 100 * time.Millisecond
+
+// sampler reads a live source on its own goroutine, one reading per interval.
 type sampler struct {
 	quit         chan struct{}
 	done         chan struct{}
@@ -357,12 +364,8 @@ type sampler struct {
 	firstSkipped error // the first of them
 }
 
-func startSampler(src board.Source) *sampler {
+func startSampler(src board.Source, iv time.Duration) *sampler {
 	s := &sampler{quit: make(chan struct{}), done: make(chan struct{})}
-	iv := src.Interval()
-	if iv <= 0 {
-		iv = 100 * time.Millisecond
-	}
 	cond, _ := src.(conditioner)
 	go func() {
 		defer close(s.done)

@@ -425,3 +425,25 @@ func TestLiveSourceGlitchSkipped(t *testing.T) {
 		}
 	})
 }
+
+// unpaced is a live source that states no sampling interval.
+type unpaced struct{ *live }
+
+func (unpaced) Interval() time.Duration { return 0 }
+
+// TestLiveSourceWithoutInterval: a source whose Interval is 0 is sampled every 100 ms, and
+// the engine waits past the last window by that same interval, so the last window is
+// covered like the others.
+func TestLiveSourceWithoutInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		busy := new(atomic.Bool)
+		res, err := Run(context.Background(), unpaced{&live{busy: busy}}, []Workload{busyWorkload(busy, 2*time.Millisecond)},
+			Options{Warmup: -1, Windows: 2, Window: 450 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Partial || res.Interval != 100*time.Millisecond {
+			t.Errorf("partial=%v interval=%v notes=%q; want every window covered, sampled every 100ms", res.Partial, res.Interval, res.Notes)
+		}
+	})
+}
