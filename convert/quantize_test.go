@@ -539,3 +539,19 @@ func TestInt8SameOnEveryArch(t *testing.T) {
 		}
 	}
 }
+
+func TestBiasInt32Clamps(t *testing.T) {
+	for _, c := range []struct {
+		b, m float64
+		want int32
+	}{
+		{0.5, 0.25, 2}, {-0.5, 0.25, -2}, {1, 0, 0},
+		// An activation range of ~1e-30 over a bias of 0.1: the conversion used to give
+		// -2147483648 on amd64 for a positive bias.
+		{0.1, 1e-32, math.MaxInt32}, {-0.1, 1e-32, math.MinInt32},
+	} {
+		if got := biasInt32(c.b, c.m); got != c.want {
+			t.Errorf("biasInt32(%g, %g) = %d, want %d", c.b, c.m, got, c.want)
+		}
+	}
+}

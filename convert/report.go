@@ -223,11 +223,7 @@ func (s *fullInt) forward(padded []int32, outs [][]float64) {
 		}
 		for o := 0; o < l.out; o++ {
 			m := float64(l.s[o]) * float64(p.Scale)
-			var bias int32
-			if m > 0 {
-				bias = int32(math.Round(float64(l.b[o]) / m))
-			}
-			acc := bias
+			acc := biasInt32(float64(l.b[o]), m)
 			for k, w := range l.q[o*l.in : o*l.in+l.in] {
 				acc += int32(w) * (int32(s.xq[k]) - p.ZeroPoint)
 			}
@@ -240,6 +236,16 @@ func (s *fullInt) forward(padded []int32, outs [][]float64) {
 			}
 		}
 	}
+}
+
+// biasInt32 quantizes a bias to the int32 grid of step m (0 when m is 0), clamped to the
+// int32 range as TFLite does. A tiny activation scale makes b/m overflow int32, and Go's
+// float-to-int32 conversion of such a value differs between amd64 and arm.
+func biasInt32(b, m float64) int32 {
+	if !(m > 0) {
+		return 0
+	}
+	return int32(math.Max(math.MinInt32, math.Min(math.MaxInt32, math.Round(b/m))))
 }
 
 // measure compares the quantized model q with the float32 model f.
