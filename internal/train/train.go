@@ -64,9 +64,9 @@ func (c *Config) Check() error {
 	case c.Truncating != "pre" && c.Truncating != "post":
 		return fmt.Errorf("truncating %q: want pre or post", c.Truncating)
 	case c.Epochs < 1 || c.Epochs > 100000:
-		return fmt.Errorf("epochs %d: want at least 1", c.Epochs)
+		return fmt.Errorf("epochs %d: want 1..100000", c.Epochs)
 	case c.Batch < 1 || c.Batch > 1<<20:
-		return fmt.Errorf("batch %d: want at least 1", c.Batch)
+		return fmt.Errorf("batch %d: want 1..1048576", c.Batch)
 	case !(c.LR > 0 && c.LR < 10):
 		return fmt.Errorf("learning rate %g: want a positive number below 10", c.LR)
 	case !(c.L2 >= 0 && c.L2 < 10):

@@ -238,6 +238,8 @@ func TestConfigCheck(t *testing.T) {
 		func(c *Config) { c.LR = 0 },
 		func(c *Config) { c.LR = math.NaN() },
 		func(c *Config) { c.Batch = 0 },
+		func(c *Config) { c.Batch = 1<<20 + 1 },
+		func(c *Config) { c.Epochs = 100001 },
 		func(c *Config) { c.Vocab, c.Dim = 1<<24, 4096 }, // 2^36 weights: int overflow on 32-bit ARM
 	} {
 		c := DefaultConfig()
