@@ -18,7 +18,8 @@ type Model struct {
 	words  int
 	emb    embedding
 	dense  []dense
-	maxOut int // widest layer, for scratch
+	maxOut int   // widest layer, for scratch
+	badID  int32 // the row an id outside the embedding counts as: the OOV id, else padding 0
 	unmap  func() error
 	bytes  int // size of the model file
 }
@@ -75,6 +76,9 @@ func New(f *modelfile.File) (*Model, error) {
 	a := f.Meta.Arch
 	e := &m.emb
 	e.rows, e.dim, e.maskZero = a.Embedding.InputDim, a.Embedding.OutputDim, a.Embedding.MaskZero
+	if oov := m.tok.oovID; oov >= 0 && int(oov) < e.rows { // Validate checked the bound
+		m.badID = oov
+	}
 	et := f.Tensor(modelfile.TensorEmbedding)
 	switch f.Meta.Quant.Embedding {
 	case modelfile.SchemeF32:

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -633,6 +634,39 @@ func TestNonFiniteWeightsRejected(t *testing.T) {
 			}
 			if _, err := New(pf); err == nil || !strings.Contains(err.Error(), "non-finite") {
 				t.Errorf("spec %d (%s), %s = %v: New err = %v, want a non-finite error", si, testSpecs[si].emb, et.Name, x, err)
+			}
+		}
+	}
+}
+
+// TestIDsOutsideEmbedding: an id outside the embedding counts as the OOV id, or as padding
+// without one, whatever oov_id the file holds (a negative one that wrapped to a valid row as
+// an int32 was used as the OOV id by the predictor though the tokenizer had none).
+func TestIDsOutsideEmbedding(t *testing.T) {
+	wrapped := int64(-1<<32 + 5) // int32(wrapped) == 5
+	for _, c := range []struct {
+		spec  int
+		oov   int64
+		asID  int32
+		label string
+	}{{0, 1, 1, "oov 1"}, {2, -1, 0, "no oov"}, {0, wrapped, 0, "oov_id wrapping to 5"}} {
+		if int64(int(c.oov)) != c.oov {
+			t.Logf("%s: skipped: does not fit a %d-bit int", c.label, strconv.IntSize)
+			continue
+		}
+		f, _ := buildModel(t, testSpecs[c.spec], 4)
+		f.Meta.Tokenizer.OOVID = int(c.oov)
+		m, err := New(f)
+		if err != nil {
+			t.Fatalf("%s: %v", c.label, err)
+		}
+		p := m.NewPredictor()
+		V := int32(testSpecs[c.spec].V)
+		for _, bad := range []int32{V, V + 100, -1, -1 << 31} {
+			got := slices.Clone(p.PredictIDs([]int32{3, bad, 4}).Scores)
+			want := p.PredictIDs([]int32{3, c.asID, 4}).Scores
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: id %d scores %v, want those of id %d: %v", c.label, bad, got, c.asID, want)
 			}
 		}
 	}

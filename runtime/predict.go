@@ -3,6 +3,8 @@ package runtime
 import (
 	"math"
 	"sync"
+
+	"github.com/edgewatt/edgewatt/runtime/modelfile"
 )
 
 // Result is one prediction. Scores aliases the predictor's scratch: it is valid until the
@@ -64,15 +66,16 @@ func (p *Predictor) Tokens() []int32 { return p.ids }
 
 // PredictIDs predicts from a token-id sequence of any length: it is padded or truncated to
 // maxlen as pad_sequences would (so an already padded row of maxlen ids is used as is).
-// Ids outside the embedding are treated as the padding id 0 would not be: they are clamped
-// to the OOV id when the tokenizer has one, else dropped. Use ValidIDs to check input first.
+// Ids outside the embedding (negative, or past its rows: Keras would fail on them) count as
+// the tokenizer's OOV id when it has one, else as padding (id 0); callers that must reject
+// them check them against Meta.Arch.Embedding.InputDim first.
 func (p *Predictor) PredictIDs(seq []int32) Result {
 	m := p.m
 	pre := m.Meta.Preprocess
 	maxlen := pre.MaxLen
 	// Keep the ids pad_sequences keeps.
 	if len(seq) > maxlen {
-		if pre.Truncating == "pre" {
+		if pre.Truncating == modelfile.Pre {
 			seq = seq[len(seq)-maxlen:]
 		} else {
 			seq = seq[:maxlen]
@@ -80,7 +83,6 @@ func (p *Predictor) PredictIDs(seq []int32) Result {
 	}
 	// Count each id once: padding and zeros in a local counter (the leading and trailing runs
 	// of a padded row without a per-id loop), the other ids in counts, listed once in uniq.
-	oov := int32(m.Meta.Tokenizer.OOVID)
 	zeros := maxlen - len(seq)
 	n := p.k.zeroPrefix(seq)
 	zeros += n
@@ -89,11 +91,7 @@ func (p *Predictor) PredictIDs(seq []int32) Result {
 		zeros++
 		seq = seq[:len(seq)-1]
 	}
-	bad := max(oov, 0) // where an id outside the embedding goes
-	if int(bad) >= len(p.counts) {
-		bad = 0
-	}
-	uniq, z := p.k.countIDs(p.counts, p.uniq[:0], seq, bad)
+	uniq, z := p.k.countIDs(p.counts, p.uniq[:0], seq, m.badID)
 	zeros += z
 	p.uniq = uniq
 	p.pool(uniq, zeros, maxlen)
