@@ -252,6 +252,7 @@ func readLabelsFile(path string) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("convert: %v", err)
 	}
+	b = trimBOM(b)
 	t := bytes.TrimSpace(b)
 	if len(t) > 0 && t[0] == '[' {
 		var l []string

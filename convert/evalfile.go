@@ -39,49 +39,69 @@ func ReadEvalFile(path string, labels []string) ([]EvalRow, error) {
 	return rows, nil
 }
 
-// ParseEval parses the contents of an --eval file (see ReadEvalFile). nclasses is
-// len(labels), at least 2.
+// ParseEval parses the contents of an --eval file (see ReadEvalFile). A label is checked
+// against labels, or against 0 and 1 when there are fewer than two.
 func ParseEval(data []byte, labels []string) ([]EvalRow, error) {
 	n := max(len(labels), 2)
-	r := csv.NewReader(bytes.NewReader(data))
-	r.FieldsPerRecord = -1
-	r.ReuseRecord = true
 	var rows []EvalRow
-	for rec := 0; ; rec++ {
-		f, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w (the file must be CSV label,text; quote texts that contain commas or quotes)", err)
-		}
-		line, _ := r.FieldPos(0)
-		if len(f) == 1 && strings.TrimSpace(f[0]) == "" {
-			continue
-		}
+	err := readCSV(data, func(rec, line int, f []string) error {
 		if len(f) != 2 {
-			return nil, fmt.Errorf("line %d: %d fields, want 2 (label,text); quote texts that contain commas", line, len(f))
+			return fmt.Errorf("line %d: %d fields, want 2 (label,text); quote texts that contain commas", line, len(f))
 		}
 		lab, ok := parseLabel(f[0], labels, n)
 		if !ok {
 			if _, numErr := strconv.ParseFloat(strings.TrimSpace(f[0]), 64); rec == 0 && numErr != nil {
-				continue // header: a first label that is not a number nor a label name
+				return nil // header: a first label that is not a number nor a label name
 			}
-			return nil, fmt.Errorf("line %d: label %q is neither a class index in [0, %d) nor one of the model's labels %q", line, f[0], n, labels)
+			return fmt.Errorf("line %d: label %q is neither a class index in [0, %d) nor one of the model's labels %q", line, f[0], n, labels)
 		}
 		if !utf8.ValidString(f[1]) {
-			return nil, fmt.Errorf("line %d: text is not valid UTF-8", line)
+			return fmt.Errorf("line %d: text is not valid UTF-8", line)
 		}
 		if len(rows) >= MaxEvalRows {
-			return nil, fmt.Errorf("more than %d rows", MaxEvalRows)
+			return fmt.Errorf("more than %d rows", MaxEvalRows)
 		}
 		rows = append(rows, EvalRow{Label: lab, Text: f[1]})
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(rows) == 0 {
 		return nil, errors.New("no labelled rows (want CSV label,text)")
 	}
 	return rows, nil
 }
+
+// readCSV calls fn for each record of RFC 4180 CSV data with its index among the
+// non-blank records (0 is the header, if there is one) and its line number. A UTF-8
+// byte-order mark (Excel, pandas' encoding="utf-8-sig") is skipped, and so are records
+// that are a single blank field.
+func readCSV(data []byte, fn func(rec, line int, f []string) error) error {
+	r := csv.NewReader(bytes.NewReader(trimBOM(data)))
+	r.FieldsPerRecord = -1
+	r.ReuseRecord = true
+	for rec := 0; ; {
+		f, err := r.Read()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%w (quote texts that contain commas or quotes)", err)
+		}
+		if len(f) == 1 && strings.TrimSpace(f[0]) == "" {
+			continue
+		}
+		line, _ := r.FieldPos(0)
+		if err := fn(rec, line, f); err != nil {
+			return err
+		}
+		rec++
+	}
+}
+
+// trimBOM drops a leading UTF-8 byte-order mark.
+func trimBOM(b []byte) []byte { return bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")) }
 
 func parseLabel(s string, labels []string, n int) (int, bool) {
 	s = strings.TrimSpace(s)
@@ -135,7 +155,7 @@ func ParseCalib(data []byte, isCSV bool) ([]string, error) {
 		return nil
 	}
 	if !isCSV {
-		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc := bufio.NewScanner(bytes.NewReader(trimBOM(data)))
 		sc.Buffer(nil, 1<<20)
 		for line := 1; sc.Scan(); line++ {
 			if err := add(strings.TrimSuffix(sc.Text(), "\r"), line); err != nil {
@@ -146,18 +166,8 @@ func ParseCalib(data []byte, isCSV bool) ([]string, error) {
 			return nil, err
 		}
 	} else {
-		r := csv.NewReader(bytes.NewReader(data))
-		r.FieldsPerRecord = -1
 		col := -1
-		for rec := 0; ; rec++ {
-			f, err := r.Read()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				return nil, fmt.Errorf("%w (quote texts that contain commas or quotes)", err)
-			}
-			line, _ := r.FieldPos(0)
+		err := readCSV(data, func(rec, line int, f []string) error {
 			if rec == 0 {
 				for i, h := range f {
 					for _, name := range textColumns {
@@ -167,7 +177,7 @@ func ParseCalib(data []byte, isCSV bool) ([]string, error) {
 					}
 				}
 				if col >= 0 {
-					continue // header
+					return nil // header
 				}
 			}
 			c := col
@@ -175,11 +185,12 @@ func ParseCalib(data []byte, isCSV bool) ([]string, error) {
 				c = len(f) - 1
 			}
 			if c >= len(f) {
-				return nil, fmt.Errorf("line %d: %d fields, no text column %d", line, len(f), c+1)
+				return fmt.Errorf("line %d: %d fields, no text column %d", line, len(f), c+1)
 			}
-			if err := add(f[c], line); err != nil {
-				return nil, err
-			}
+			return add(f[c], line)
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	if len(texts) == 0 {

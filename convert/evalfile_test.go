@@ -123,3 +123,32 @@ func FuzzParseCalib(f *testing.F) {
 		}
 	})
 }
+
+// Files saved by Excel or pandas' to_csv(encoding="utf-8-sig") start with a byte-order mark.
+// It used to stick to the first field: a headerless --eval file lost its first row (taken as
+// a header), a --calib header was not recognised, a labels file got "\ufeffham".
+func TestByteOrderMark(t *testing.T) {
+	const bom = "\xef\xbb\xbf"
+	rows, err := ParseEval([]byte(bom+"1,first\n0,second\n"), []string{"no", "yes"})
+	if err != nil || len(rows) != 2 || rows[0] != (EvalRow{1, "first"}) {
+		t.Errorf("eval with BOM: %+v %v", rows, err)
+	}
+	texts, err := ParseCalib([]byte(bom+"headline,is_sarcastic\nx,1\n"), true)
+	if err != nil || len(texts) != 1 || texts[0] != "x" {
+		t.Errorf("calib CSV with BOM: %q %v", texts, err)
+	}
+	texts, err = ParseCalib([]byte(bom+"first\nsecond\n"), false)
+	if err != nil || len(texts) != 2 || texts[0] != "first" {
+		t.Errorf("calib lines with BOM: %q %v", texts, err)
+	}
+	dir := t.TempDir()
+	for name, content := range map[string]string{"l.txt": bom + "ham\nspam\n", "l.json": bom + `["ham","spam"]`} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if l, err := readLabelsFile(p); err != nil || len(l) != 2 || l[0] != "ham" {
+			t.Errorf("%s with BOM: %q %v", name, l, err)
+		}
+	}
+}

@@ -69,7 +69,7 @@ func (c *kerasTokConfig) tokenizer(format string) (*Tokenizer, error) {
 // JSON string holding it (json.dumps(tokenizer.to_json())). Inside, word_index and the
 // other tables are JSON text again.
 func ReadTokenizerJSON(data []byte) (*Tokenizer, error) {
-	data = bytes.TrimPrefix(bytes.TrimSpace(data), []byte("\xef\xbb\xbf"))
+	data = bytes.TrimSpace(trimBOM(data))
 	if len(data) > 0 && data[0] == '"' {
 		var inner string
 		if err := json.Unmarshal(data, &inner); err != nil {
@@ -253,7 +253,7 @@ func ReadTokenizerFile(path, split string) (*Tokenizer, []byte, error) {
 		return nil, nil, fmt.Errorf("convert: %v", err)
 	}
 	var t *Tokenizer
-	trimmed := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
+	trimmed := bytes.TrimLeft(trimBOM(data), " \t\r\n")
 	switch {
 	case len(data) > 0 && data[0] == 0x80,
 		bytes.HasPrefix(data, []byte("c")) && bytes.Contains(data[:min(len(data), 128)], []byte("\nTokenizer\n")):
