@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 	"unsafe"
@@ -15,7 +14,6 @@ import (
 type Model struct {
 	Meta   modelfile.Meta
 	tok    *Tokenizer
-	words  int
 	emb    embedding
 	dense  []dense
 	maxOut int   // widest layer, for scratch
@@ -69,7 +67,6 @@ func New(f *modelfile.File) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.words = len(words) - 1
 	if m.tok, err = NewTokenizer(f.Meta.Tokenizer, words); err != nil {
 		return nil, err
 	}
@@ -250,5 +247,3 @@ func viewI8(b []byte) []int8 {
 	}
 	return unsafe.Slice((*int8)(unsafe.Pointer(&b[0])), len(b))
 }
-
-var errClosed = errors.New("runtime: model is closed")

@@ -11,7 +11,7 @@ import (
 // predictor's next call; copy it to keep it.
 type Result struct {
 	Scores []float32 // one per output unit (a probability for sigmoid/softmax outputs)
-	Label  int       // index into Model.Labels: argmax, or score >= 0.5 for one sigmoid unit
+	Label  int       // index into Model.Labels: argmax, or for one unit score > 0.5 (sigmoid) or > 0
 }
 
 // Predictor runs predictions with preallocated scratch. Make one per goroutine with
