@@ -157,12 +157,15 @@ func ParseCalib(data []byte, isCSV bool) ([]string, error) {
 	if !isCSV {
 		sc := bufio.NewScanner(bytes.NewReader(trimBOM(data)))
 		sc.Buffer(nil, 1<<20)
-		for line := 1; sc.Scan(); line++ {
+		line := 1
+		for ; sc.Scan(); line++ {
 			if err := add(strings.TrimSuffix(sc.Text(), "\r"), line); err != nil {
 				return nil, err
 			}
 		}
-		if err := sc.Err(); err != nil {
+		if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+			return nil, fmt.Errorf("line %d is longer than 1 MiB; give one text per line (or a .csv file)", line)
+		} else if err != nil {
 			return nil, err
 		}
 	} else {

@@ -152,3 +152,10 @@ func TestByteOrderMark(t *testing.T) {
 		}
 	}
 }
+
+func TestCalibLineTooLong(t *testing.T) {
+	_, err := ParseCalib([]byte("ok\n"+strings.Repeat("x", 2<<20)+"\n"), false)
+	if err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("err = %v, want one naming line 2", err)
+	}
+}
