@@ -10,6 +10,7 @@ import (
 	"github.com/edgewatt/edgewatt/board/ina226"
 	"github.com/edgewatt/edgewatt/board/ina260"
 	"periph.io/x/conn/v3/i2c"
+	"periph.io/x/conn/v3/mmr"
 	"periph.io/x/conn/v3/physic"
 	"periph.io/x/devices/v3/ina219"
 	"periph.io/x/host/v3/sysfs"
@@ -243,18 +244,14 @@ func mulVI(v physic.ElectricPotential, i physic.ElectricCurrent) physic.Power {
 // its configuration at the reset value 399Fh (or periph's 1FFFh). It returns "ina219",
 // "ina226" or "ina260", or an error that says what answered.
 func ProbeINA(bus i2c.Bus, addr uint16) (string, error) {
-	rd := func(reg byte) (uint16, error) {
-		var b [2]byte
-		err := bus.Tx(addr, []byte{reg}, b[:])
-		return binary.BigEndian.Uint16(b[:]), err
-	}
-	cfg, err := rd(0x00)
+	m := mmr.Dev8{Conn: &i2c.Dev{Bus: bus, Addr: addr}, Order: binary.BigEndian}
+	cfg, err := m.ReadUint16(0x00)
 	if err != nil {
 		return "", err
 	}
-	mfr, err := rd(0xFE)
+	mfr, err := m.ReadUint16(0xFE)
 	if err == nil && mfr == ina226.ManufacturerID {
-		die, err := rd(0xFF)
+		die, err := m.ReadUint16(0xFF)
 		if err != nil {
 			return "", err
 		}

@@ -18,7 +18,8 @@
 // CAL = 2560 (0A00h); a 10 A load at 12 V reads shunt 1F40h (20 mV), bus 2570h (11.98 V),
 // current 2710h (10 A) and power 12B8h (4792 x 25 mW = 119.8 W). The tests replay it.
 //
-// Like periph's ina219, the driver takes an i2c.Bus and never opens one itself.
+// Like periph's ina219, the driver takes an i2c.Bus and never opens one itself, and reads
+// its registers through periph's mmr.Dev8 (big-endian words).
 package ina226
 
 import (
@@ -28,6 +29,7 @@ import (
 	"time"
 
 	"periph.io/x/conn/v3/i2c"
+	"periph.io/x/conn/v3/mmr"
 	"periph.io/x/conn/v3/physic"
 )
 
@@ -76,8 +78,7 @@ type Opts struct {
 
 // Dev is an open INA226.
 type Dev struct {
-	bus        i2c.Bus
-	addr       uint16
+	m          mmr.Dev8
 	currentLSB physic.ElectricCurrent
 	cal        uint16
 }
@@ -141,22 +142,22 @@ func New(bus i2c.Bus, opts *Opts) (*Dev, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &Dev{bus: bus, addr: o.Address, currentLSB: lsb, cal: cal}
-	mfr, err := d.read(RegManufID)
+	d := &Dev{m: mmr.Dev8{Conn: &i2c.Dev{Bus: bus, Addr: o.Address}, Order: binary.BigEndian}, currentLSB: lsb, cal: cal}
+	mfr, err := d.m.ReadUint16(RegManufID)
 	if err != nil {
 		return nil, fmt.Errorf("ina226: read manufacturer id: %w", err)
 	}
-	die, err := d.read(RegDieID)
+	die, err := d.m.ReadUint16(RegDieID)
 	if err != nil {
 		return nil, fmt.Errorf("ina226: read die id: %w", err)
 	}
 	if mfr != ManufacturerID || die>>4 != DieID>>4 {
 		return nil, fmt.Errorf("%w: read %04xh/%04xh at %#x", ErrNotINA226, mfr, die, o.Address)
 	}
-	if err := d.write(RegConfig, Config); err != nil {
+	if err := d.m.WriteUint16(RegConfig, Config); err != nil {
 		return nil, fmt.Errorf("ina226: write configuration: %w", err)
 	}
-	if err := d.write(RegCalibration, cal); err != nil {
+	if err := d.m.WriteUint16(RegCalibration, cal); err != nil {
 		return nil, fmt.Errorf("ina226: write calibration: %w", err)
 	}
 	return d, nil
@@ -173,7 +174,7 @@ func (d *Dev) Sense() (PowerMonitor, error) {
 	var pm PowerMonitor
 	var regs [5]uint16
 	for i, r := range [...]uint8{RegMaskEnable, RegShunt, RegBus, RegCurrent, RegPower} {
-		v, err := d.read(r)
+		v, err := d.m.ReadUint16(r)
 		if err != nil {
 			return PowerMonitor{}, fmt.Errorf("ina226: read register %02xh: %w", r, err)
 		}
@@ -187,16 +188,4 @@ func (d *Dev) Sense() (PowerMonitor, error) {
 	pm.Current = physic.ElectricCurrent(int16(regs[3])) * d.currentLSB
 	pm.Power = physic.Power(regs[4]) * 25 * physic.Power(d.currentLSB)
 	return pm, nil
-}
-
-func (d *Dev) read(reg uint8) (uint16, error) {
-	var b [2]byte
-	if err := d.bus.Tx(d.addr, []byte{reg}, b[:]); err != nil {
-		return 0, err
-	}
-	return binary.BigEndian.Uint16(b[:]), nil
-}
-
-func (d *Dev) write(reg uint8, v uint16) error {
-	return d.bus.Tx(d.addr, []byte{reg, byte(v >> 8), byte(v)}, nil)
 }

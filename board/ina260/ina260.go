@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"periph.io/x/conn/v3/i2c"
+	"periph.io/x/conn/v3/mmr"
 	"periph.io/x/conn/v3/physic"
 )
 
@@ -64,8 +65,7 @@ var ErrNotINA260 = errors.New("ina260: the device's manufacturer/die ids are not
 
 // Dev is an open INA260.
 type Dev struct {
-	bus  i2c.Bus
-	addr uint16
+	m mmr.Dev8 // big-endian 16-bit registers
 }
 
 // PowerMonitor is one sample.
@@ -85,19 +85,19 @@ func New(bus i2c.Bus, addr uint16) (*Dev, error) {
 	if addr < 0x40 || addr > 0x4F {
 		return nil, fmt.Errorf("ina260: address %#x outside 0x40..0x4f", addr)
 	}
-	d := &Dev{bus: bus, addr: addr}
-	mfr, err := d.read(RegManufID)
+	d := &Dev{m: mmr.Dev8{Conn: &i2c.Dev{Bus: bus, Addr: addr}, Order: binary.BigEndian}}
+	mfr, err := d.m.ReadUint16(RegManufID)
 	if err != nil {
 		return nil, fmt.Errorf("ina260: read manufacturer id: %w", err)
 	}
-	die, err := d.read(RegDieID)
+	die, err := d.m.ReadUint16(RegDieID)
 	if err != nil {
 		return nil, fmt.Errorf("ina260: read die id: %w", err)
 	}
 	if mfr != ManufacturerID || die>>4 != DieID>>4 {
 		return nil, fmt.Errorf("%w: read %04xh/%04xh at %#x", ErrNotINA260, mfr, die, addr)
 	}
-	if err := d.bus.Tx(addr, []byte{RegConfig, Config >> 8, Config & 0xFF}, nil); err != nil {
+	if err := d.m.WriteUint16(RegConfig, Config); err != nil {
 		return nil, fmt.Errorf("ina260: write configuration: %w", err)
 	}
 	return d, nil
@@ -107,7 +107,7 @@ func New(bus i2c.Bus, addr uint16) (*Dev, error) {
 func (d *Dev) Sense() (PowerMonitor, error) {
 	var regs [4]uint16
 	for i, r := range [...]uint8{RegMaskEnable, RegCurrent, RegBus, RegPower} {
-		v, err := d.read(r)
+		v, err := d.m.ReadUint16(r)
 		if err != nil {
 			return PowerMonitor{}, fmt.Errorf("ina260: read register %02xh: %w", r, err)
 		}
@@ -120,12 +120,4 @@ func (d *Dev) Sense() (PowerMonitor, error) {
 		Voltage:  physic.ElectricPotential(regs[2]) * busLSB,
 		Power:    physic.Power(regs[3]) * powerLSB,
 	}, nil
-}
-
-func (d *Dev) read(reg uint8) (uint16, error) {
-	var b [2]byte
-	if err := d.bus.Tx(d.addr, []byte{reg}, b[:]); err != nil {
-		return 0, err
-	}
-	return binary.BigEndian.Uint16(b[:]), nil
 }
