@@ -128,3 +128,34 @@ func TestConvertUsage(t *testing.T) {
 		t.Error("usage error wrote x.safetensors")
 	}
 }
+
+// convert stores an exact SQNR as "inf" (JSON has no infinity); inspect used to print it as
+// "SQNR 0.0 dB", the worst possible value. Layer lines show the calibrated range (the one
+// the saturation is measured against) beside the range seen.
+func TestInspectReportExactAndRange(t *testing.T) {
+	f, err := convert.Build(convert.Options{Model: testdata("tiny_k3.h5"), Tokenizer: testdata("tok.json")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Meta.Report = modelfile.Report{
+		"weights": []any{map[string]any{"tensor": "embedding.weight", "scheme": "f16", "sqnr_db": "inf", "max_abs_err": 0.0, "mean_abs_err": 0.0}},
+		"layers": []any{map[string]any{"layer": "embedding+pooling", "sqnr_db": 41.5, "max_abs_err": 0.001, "mean_abs_err": 0.0001,
+			"min": -3.0, "max": 4.0, "range": []any{-2.5, 3.5}, "saturation": 0.01}},
+	}
+	out := filepath.Join(t.TempDir(), "r.safetensors")
+	if err := modelfile.WriteFile(out, f); err != nil {
+		t.Fatal(err)
+	}
+	text, _, err := run("inspect", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"SQNR exact", "SQNR 41.5 dB", "range [-2.5, 3.5] (seen [-3, 4], 1% outside)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("inspect output lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, "0.0 dB") {
+		t.Errorf("exact SQNR printed as 0 dB:\n%s", text)
+	}
+}

@@ -201,6 +201,16 @@ func printReport(p func(string, ...any), r modelfile.Report) {
 		return nil
 	}
 	num := func(v any) float64 { f, _ := v.(float64); return f }
+	// convert stores an exact SQNR (+Inf) as the string "inf".
+	sqnr := func(v any) string {
+		if s, ok := v.(string); ok {
+			if s == "inf" {
+				return "exact"
+			}
+			return s
+		}
+		return fmt.Sprintf("%.1f dB", num(v))
+	}
 	done := map[string]bool{}
 	if sc, ok := r["scheme"].(map[string]any); ok {
 		done["scheme"] = true
@@ -230,8 +240,8 @@ func printReport(p func(string, ...any), r modelfile.Report) {
 	if ws, ok := r["weights"].([]any); ok {
 		done["weights"] = true
 		for _, w := range ws {
-			p("  weights\t%-18v %-13v SQNR %5.1f dB  max|err| %.3g  mean|err| %.3g",
-				get(w, "tensor"), get(w, "scheme"), num(get(w, "sqnr_db")), num(get(w, "max_abs_err")), num(get(w, "mean_abs_err")))
+			p("  weights\t%-18v %-13v SQNR %-8s  max|err| %.3g  mean|err| %.3g",
+				get(w, "tensor"), get(w, "scheme"), sqnr(get(w, "sqnr_db")), num(get(w, "max_abs_err")), num(get(w, "mean_abs_err")))
 		}
 	}
 	if ls, ok := r["layers"].([]any); ok {
@@ -243,8 +253,13 @@ func printReport(p func(string, ...any), r modelfile.Report) {
 		}
 		p("  layer outputs%s", src)
 		for _, l := range ls {
-			p("  \t%-28v SQNR %5.1f dB  max|err| %.3g  range [%.4g, %.4g]  saturated %.3g%%",
-				get(l, "layer"), num(get(l, "sqnr_db")), num(get(l, "max_abs_err")), num(get(l, "min")), num(get(l, "max")), 100*num(get(l, "saturation")))
+			rg, _ := get(l, "range").([]any)
+			if len(rg) != 2 {
+				rg = []any{nil, nil}
+			}
+			p("  \t%-28v SQNR %-8s  max|err| %.3g  range [%.4g, %.4g] (seen [%.4g, %.4g], %.3g%% outside)",
+				get(l, "layer"), sqnr(get(l, "sqnr_db")), num(get(l, "max_abs_err")), num(rg[0]), num(rg[1]),
+				num(get(l, "min")), num(get(l, "max")), 100*num(get(l, "saturation")))
 		}
 	}
 	keys := make([]string, 0, len(r))
