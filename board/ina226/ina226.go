@@ -98,8 +98,10 @@ type PowerMonitor struct {
 // ErrNotINA226 is returned by New when the identification registers do not match.
 var ErrNotINA226 = errors.New("ina226: the device's manufacturer/die ids are not an INA226's (5449h/226xh)")
 
-// Calibration returns Current_LSB = maxCurrent / 2^15 (truncated to the nanoampere) and
-// CAL = trunc(0.00512 / (Current_LSB x shunt)).
+// Calibration returns CAL = trunc(0.00512 / (Current_LSB x shunt)) for Current_LSB =
+// maxCurrent / 2^15, and the current LSB the device then applies: the current register is
+// shunt x CAL / 2048, so its LSB is 0.00512 / (CAL x shunt) (rounded to the nanoampere),
+// which exceeds maxCurrent / 2^15 by up to 1/CAL because CAL is truncated.
 func Calibration(shunt physic.ElectricResistance, maxCurrent physic.ElectricCurrent) (physic.ElectricCurrent, uint16, error) {
 	if shunt <= 0 || shunt > 10*physic.Ohm {
 		return 0, 0, fmt.Errorf("ina226: shunt %s out of range (0, 10Ω]", shunt)
@@ -117,6 +119,8 @@ func Calibration(shunt physic.ElectricResistance, maxCurrent physic.ElectricCurr
 		return 0, 0, fmt.Errorf("ina226: calibration %d for shunt %s and max current %s is outside 1..32767: pick a max current closer to %s/%s",
 			cal, shunt, maxCurrent, ShuntFullScale, shunt)
 	}
+	den := cal * int64(shunt)
+	lsb = physic.ElectricCurrent((5_120_000_000_000_000 + den/2) / den)
 	return lsb, uint16(cal), nil
 }
 

@@ -66,6 +66,11 @@ func TestCalibration(t *testing.T) {
 		{100 * physic.MilliOhm, 819200 * physic.MicroAmpere, 25 * physic.MicroAmpere, 2048},
 		// 10 mΩ, 8.192 A: LSB 250 µA, CAL = 0.00512/(250e-6 x 0.01) = 2048.
 		{10 * physic.MilliOhm, 8192 * physic.MilliAmpere, 250 * physic.MicroAmpere, 2048},
+		// 0.1 Ω, 3.2 A: 0.00512/(97.656 µA x 0.1) = 524.3 is truncated to 524, so the
+		// register counts 0.00512/(524 x 0.1) = 97.710 µA, not max/2^15 = 97.656 µA.
+		{100 * physic.MilliOhm, 3200 * physic.MilliAmpere, 97710 * physic.NanoAmpere, 524},
+		// 0.1 Ω, 32 A: CAL 52.4 -> 52, LSB 984.6 µA instead of 976.6 µA (0.8% more).
+		{100 * physic.MilliOhm, 32 * physic.Ampere, 984615 * physic.NanoAmpere, 52},
 	} {
 		lsb, cal, err := Calibration(c.shunt, c.max)
 		if err != nil || lsb != c.lsb || cal != c.cal {
