@@ -10,15 +10,16 @@ import (
 // Bits 0-3 describe now, bits 16-19 the same conditions since boot.
 type Throttle uint32
 
+// The bits of Throttle (https://www.raspberrypi.com/documentation/computers/os.html#get_throttled).
 const (
-	UnderVoltageNow      Throttle = 1 << 0  // under-voltage detected (supply below ~4.63 V)
-	FreqCappedNow        Throttle = 1 << 1  // ARM frequency capped
-	ThrottledNow         Throttle = 1 << 2  // currently throttled
-	SoftTempLimitNow     Throttle = 1 << 3  // soft temperature limit active
-	UnderVoltageOccurred Throttle = 1 << 16 // under-voltage has occurred since boot
-	FreqCappedOccurred   Throttle = 1 << 17 // ARM frequency capping has occurred
-	ThrottledOccurred    Throttle = 1 << 18 // throttling has occurred
-	SoftTempLimitOccured Throttle = 1 << 19 // soft temperature limit has occurred
+	UnderVoltageNow       Throttle = 1 << 0  // under-voltage detected (supply below ~4.63 V)
+	FreqCappedNow         Throttle = 1 << 1  // ARM frequency capped
+	ThrottledNow          Throttle = 1 << 2  // currently throttled
+	SoftTempLimitNow      Throttle = 1 << 3  // soft temperature limit active
+	UnderVoltageOccurred  Throttle = 1 << 16 // under-voltage has occurred since boot
+	FreqCappedOccurred    Throttle = 1 << 17 // ARM frequency capping has occurred
+	ThrottledOccurred     Throttle = 1 << 18 // throttling has occurred
+	SoftTempLimitOccurred Throttle = 1 << 19 // soft temperature limit has occurred
 )
 
 var throttleNames = [...]string{"under-voltage", "arm-freq-capped", "throttled", "soft-temp-limit"}
