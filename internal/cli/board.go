@@ -21,13 +21,13 @@ func runBoard(env *Env) error {
 		return err
 	}
 	if len(args) > 0 {
-		return usagef("board: unexpected argument %q; usage: edgewatt board [--json]", args[0])
+		return usagef("board: unexpected argument %q; usage: edgewatt board [--json] [--root DIR]", args[0])
 	}
 	opts := board.DetectOptions{}
 	if *root != "" {
 		st, err := os.Stat(*root)
 		if err != nil || !st.IsDir() {
-			return usagef("board: --root %s: not a directory", *root)
+			return usagef("board: --root %s: not a directory; give one that holds proc/, sys/ and etc/ as copied from a board", *root)
 		}
 		opts.FS = os.DirFS(*root)
 	}
