@@ -480,3 +480,26 @@ func TestDenseDuplicateWeights(t *testing.T) {
 		}
 	}
 }
+
+// gopickle converts pickled integers to a Go int, which is 32 bits on GOARCH=arm: a word id
+// of 2^32+3 became 3 there (and was accepted) while amd64 refused it. Integers beyond 32
+// bits, which no Keras tokenizer pickle holds, are now refused on every architecture.
+func TestPickleIntBeyond32Bits(t *testing.T) {
+	tok := func(bigID string) []byte {
+		return []byte("\x80\x02ckeras_preprocessing.text\nTokenizer\n)\x81}(X\x0a\x00\x00\x00word_index}(" +
+			"X\x01\x00\x00\x00aK\x02X\x01\x00\x00\x00b" + bigID + "uub.")
+	}
+	if _, err := ReadPickle(tok("K\x03")); err != nil {
+		t.Fatalf("small ids refused: %v", err)
+	}
+	for name, id := range map[string]string{
+		"LONG1": "\x8a\x05\x03\x00\x00\x00\x01",
+		"LONG4": "\x8b\x05\x00\x00\x00\x03\x00\x00\x00\x01",
+		"INT":   "I4294967299\n",
+		"LONG":  "L4294967299L\n",
+	} {
+		if tk, err := ReadPickle(tok(id)); err == nil {
+			t.Errorf("%s id 2^32+3 accepted: %v", name, tk.Index)
+		}
+	}
+}

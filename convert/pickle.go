@@ -284,7 +284,7 @@ func opLen(b []byte, i int) int {
 		return 9
 	case 'U', 0x8c, 'C', 0x8a:
 		return 2 + int(b[i+1])
-	case 'T', 'X', 'B', 0x8b:
+	case 'T', 'X', 'B':
 		return 5 + int(binary.LittleEndian.Uint32(b[i+1:]))
 	case 0x8d, 0x8e:
 		return 9 + int(binary.LittleEndian.Uint64(b[i+1:]))
@@ -374,7 +374,22 @@ func scanOps(b []byte) error {
 			if err := need(n); err != nil {
 				return err
 			}
-		case 'U', 0x8c, 'C', 0x8a: // 1-byte length + data
+		case 0x8a: // LONG1: 1-byte length + two's-complement integer
+			if err := need(1); err != nil {
+				return err
+			}
+			n := int(b[i])
+			i++
+			if n > 4 {
+				return errInt32(at)
+			}
+			if err := need(uint64(n)); err != nil {
+				return err
+			}
+			i += n
+		case 0x8b: // LONG4: only for integers of 256 bytes or more
+			return errInt32(at)
+		case 'U', 0x8c, 'C': // 1-byte length + data
 			if err := need(1); err != nil {
 				return err
 			}
@@ -384,7 +399,7 @@ func scanOps(b []byte) error {
 				return err
 			}
 			i += int(n)
-		case 'T', 'X', 'B', 0x8b: // 4-byte length + data
+		case 'T', 'X', 'B': // 4-byte length + data
 			if err := need(4); err != nil {
 				return err
 			}
@@ -404,7 +419,15 @@ func scanOps(b []byte) error {
 				return err
 			}
 			i += int(n)
-		case 'I', 'L', 'S', 'V', 'F', 'g', 'p':
+		case 'I', 'L': // INT, LONG: decimal text (LONG may end in 'L')
+			if err := line(); err != nil {
+				return err
+			}
+			text := strings.TrimSuffix(string(b[at+1:i-1]), "L")
+			if _, err := strconv.ParseInt(text, 10, 32); err != nil {
+				return errInt32(at)
+			}
+		case 'S', 'V', 'F', 'g', 'p':
 			if err := line(); err != nil {
 				return err
 			}
@@ -420,4 +443,10 @@ func scanOps(b []byte) error {
 		}
 	}
 	return fmt.Errorf("truncated: no STOP opcode")
+}
+
+// errInt32 refuses an integer beyond 32 bits. A keras Tokenizer pickle holds none, and the
+// unpickler would truncate it to a 32-bit int on GOARCH=arm, turning a bad id into a valid one.
+func errInt32(at int) error {
+	return fmt.Errorf("integer at byte %d does not fit in 32 bits; a keras Tokenizer pickle holds no such number (is the file corrupt?)", at)
 }
