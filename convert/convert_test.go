@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -501,5 +502,16 @@ func TestPickleIntBeyond32Bits(t *testing.T) {
 		if tk, err := ReadPickle(tok(id)); err == nil {
 			t.Errorf("%s id 2^32+3 accepted: %v", name, tk.Index)
 		}
+	}
+}
+
+func TestConfigIntBound(t *testing.T) {
+	l := Layer{Class: "Dense", Name: "d", Config: map[string]json.RawMessage{"a": json.RawMessage("2147483647"), "b": json.RawMessage("2147483648")}}
+	if n, err := l.configInt("a", 0); err != nil || n != math.MaxInt32 {
+		t.Errorf("2^31-1: %d %v", n, err)
+	}
+	// 2^31 was accepted, and int(2^31) does not fit a 32-bit int (GOARCH=arm).
+	if n, err := l.configInt("b", 0); err == nil {
+		t.Errorf("2^31 accepted as %d", n)
 	}
 }

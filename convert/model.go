@@ -250,7 +250,7 @@ func (l *Layer) configInt(key string, def int) (int, error) {
 		return def, nil
 	}
 	var f float64
-	if err := json.Unmarshal(raw, &f); err != nil || f != math.Trunc(f) || f < 0 || f > 1<<31 {
+	if err := json.Unmarshal(raw, &f); err != nil || f != math.Trunc(f) || f < 0 || f > math.MaxInt32 {
 		return 0, fmt.Errorf("convert: layer %q (%s): %s is not a non-negative integer", l.Name, l.Class, key)
 	}
 	return int(f), nil
