@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"strings"
@@ -144,8 +145,7 @@ func watchPower(ctx context.Context, src board.Source, out *powerPrinter, stderr
 		}
 		prev = r
 		counted++
-		temp, th := cond.get()
-		if err := out.reading(src.Name(), first.Time, r, temp, th, energy); err != nil {
+		if err := out.reading(src.Name(), first.Time, r, cond.get(), energy); err != nil {
 			return err
 		}
 	}
@@ -171,8 +171,8 @@ func newConditions(src board.Source) *conditions {
 	return &conditions{probe: board.NewConditionsProbe(board.OpenOptions{})}
 }
 
-// get returns the temperature in °C and the throttle bits as text ("" when unknown).
-func (c *conditions) get() (temp, th string) {
+// get returns the conditions beside the current reading.
+func (c *conditions) get() board.Conditions {
 	if c.replay != nil {
 		t, bits, ok := c.replay.Conditions()
 		c.c = board.Conditions{Temp: t, HasTemp: ok, Throttled: bits, HasThrottled: true}
@@ -180,11 +180,17 @@ func (c *conditions) get() (temp, th string) {
 		c.last = time.Now()
 		c.c, _ = c.probe.Read() // what could not be read stays blank
 	}
-	if c.c.HasTemp {
-		temp = fmt.Sprintf("%.1f", c.c.Temp.Celsius())
+	return c.c
+}
+
+// conditionsText returns the temperature in °C to 0.1 and the throttle bits as text, ""
+// for what is unknown.
+func conditionsText(c board.Conditions) (temp, th string) {
+	if c.HasTemp {
+		temp = fmt.Sprintf("%.1f", c.Temp.Celsius())
 	}
-	if c.c.HasThrottled {
-		th = fmt.Sprintf("0x%x", uint32(c.c.Throttled))
+	if c.HasThrottled {
+		th = fmt.Sprintf("0x%x", uint32(c.Throttled))
 	}
 	return temp, th
 }
@@ -222,17 +228,17 @@ func optional(v float64) *float64 {
 	return &v
 }
 
-func (p *powerPrinter) reading(source string, t0 time.Time, r board.Reading, temp, th string, energy float64) error {
+func (p *powerPrinter) reading(source string, t0 time.Time, r board.Reading, c board.Conditions, energy float64) error {
 	ts := r.Time.Sub(t0).Seconds()
+	temp, th := conditionsText(c)
 	var err error
 	switch {
 	case p.json:
 		v := readingJSON{TimeS: ts, Time: r.Time.UTC().Format(time.RFC3339Nano), Source: source, Watts: r.Watts(),
 			Volts: optional(r.Volts()), Amps: optional(r.Amps()), Throttled: th, Flags: r.Flags.String(), EnergyJ: energy}
-		if temp != "" {
-			var c float64
-			fmt.Sscan(temp, &c)
-			v.TempC = &c
+		if c.HasTemp {
+			t := math.Round(c.Temp.Celsius()*10) / 10 // as in the text and CSV
+			v.TempC = &t
 		}
 		var b []byte
 		b, err = json.Marshal(v)
