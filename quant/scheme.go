@@ -180,14 +180,14 @@ func QuantizeSym(w, s float32) (q int8, sat bool) {
 	if s == 0 {
 		return 0, false
 	}
-	x := math.Round(float64(w) / float64(s))
+	v := float64(w) / float64(s)
 	switch {
-	case x > 127:
-		return 127, x > 128 || float64(w)/float64(s) > 127.5
-	case x < -127:
-		return -127, x < -128 || float64(w)/float64(s) < -127.5
+	case v >= 127.5:
+		return 127, v > 127.5
+	case v <= -127.5:
+		return -127, v < -127.5
 	}
-	return int8(x), false
+	return int8(math.Round(v)), false
 }
 
 // DequantizeSym is the reference inverse: float32(q) * s.
