@@ -68,8 +68,9 @@
 //
 // Pickled keras Tokenizer: read with github.com/nlpodyssey/gopickle behind a strict
 // allow-list. A first pass walks the opcodes, refuses persistent ids, the extension registry,
-// INST/OBJ/NEWOBJ_EX and out-of-band buffers, and checks every length field against the bytes
-// left, so a hostile length cannot allocate; then only the Tokenizer class of
+// INST/OBJ/NEWOBJ_EX, out-of-band buffers and integers beyond 32 bits (which the unpickler
+// would truncate on GOARCH=arm), and checks every length field against the bytes left, so a
+// hostile length cannot allocate; then only the Tokenizer class of
 // keras_preprocessing.text, keras.preprocessing.text, keras.src.preprocessing.text or
 // keras.src.legacy.preprocessing.text, collections.OrderedDict, collections.defaultdict
 // (with int) and builtins.int (__builtin__.int/long in protocol 0-2 pickles) resolve. Any

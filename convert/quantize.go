@@ -271,7 +271,7 @@ func quantizeFile(f *modelfile.File, embS, denseS *quant.Scheme) (*modelfile.Fil
 	return out, qi, nil
 }
 
-// sanitize turns values JSON cannot hold (±Inf, NaN) into strings.
+// num turns values JSON cannot hold (±Inf, NaN) into the strings "inf", "-inf" and "nan".
 func num(x float64) any {
 	switch {
 	case math.IsInf(x, 1):
