@@ -32,6 +32,8 @@ const (
 	hintNoAck   = "no device answered: check the wiring (VCC to 3.3 V, GND, SDA to GPIO2/pin 3, SCL to GPIO3/pin 5) " +
 		"and the address jumpers; sudo i2cdetect -y 1 lists the addresses that answer"
 	hintBusErr = "the I2C transfer failed: check the SDA/SCL wires and connectors (loose or long wires cause this); the next read retries"
+	hintOther  = "another chip answers at this address: --power auto tells an INA219, INA226 and INA260 apart; " +
+		"or select the right kind (ina219, ina226, ina260) and addr"
 )
 
 func i2cDevName(n int) string { return fmt.Sprintf("/dev/i2c-%d", n) }
@@ -164,8 +166,11 @@ func NewINA(kind string, bus i2c.BusCloser, o INAOptions, opt OpenOptions) (Sour
 	}
 	openErr := func(err error) error {
 		hint := hintBusErr
-		if noAck(err) {
+		switch {
+		case noAck(err):
 			hint = hintNoAck
+		case errors.Is(err, ina226.ErrNotINA226) || errors.Is(err, ina260.ErrNotINA260):
+			hint = hintOther
 		}
 		return &SourceError{Source: s.name, Op: "open", Err: err, Hint: hint}
 	}

@@ -160,6 +160,17 @@ func (permFS) Open(name string) (fs.File, error) {
 	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrPermission}
 }
 
+// TestINAWrongChip: an INA260 opened as an INA226 fails with a hint to detect the chip,
+// not one about loose wires.
+func TestINAWrongChip(t *testing.T) {
+	bus := &i2ctest.Playback{DontPanic: true, Ops: []i2ctest.IO{reg(0x40, 0xFE, 0x54, 0x49), reg(0x40, 0xFF, 0x22, 0x70)}}
+	_, err := Open("ina226", OpenOptions{OpenI2C: playbackOpener(bus)})
+	var se *SourceError
+	if !errors.As(err, &se) || se.Op != "open" || !strings.Contains(se.Hint, "--power auto") {
+		t.Errorf("error %v; want an open *SourceError whose hint says --power auto", err)
+	}
+}
+
 func TestI2COpenErrors(t *testing.T) {
 	for _, c := range []struct {
 		name string
