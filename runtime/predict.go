@@ -96,10 +96,9 @@ func (p *Predictor) PredictIDs(seq []int32) Result {
 	p.uniq = uniq
 	p.pool(uniq, zeros, maxlen)
 	x := p.acc
-	out := p.bufA
 	for i := range m.dense {
 		l := &m.dense[i]
-		out = p.bufA
+		out := p.bufA
 		if i%2 == 1 {
 			out = p.bufB
 		}
