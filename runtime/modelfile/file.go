@@ -235,7 +235,7 @@ func Parse(data []byte) (*File, error) {
 	body := data[8+n:]
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(hdrBytes, &raw); err != nil {
-		return nil, fmt.Errorf("modelfile: header is not valid JSON (%v); the file is corrupt", err)
+		return nil, fmt.Errorf("modelfile: header is not valid JSON (%w); the file is corrupt", err)
 	}
 	f := &File{}
 	mdRaw, ok := raw["__metadata__"]
@@ -244,7 +244,7 @@ func Parse(data []byte) (*File, error) {
 	}
 	var md map[string]string
 	if err := json.Unmarshal(mdRaw, &md); err != nil {
-		return nil, fmt.Errorf("modelfile: __metadata__ is not a string map: %v", err)
+		return nil, fmt.Errorf("modelfile: __metadata__ is not a string map: %w", err)
 	}
 	if err := f.Meta.decode(md); err != nil {
 		return nil, err
@@ -254,7 +254,7 @@ func Parse(data []byte) (*File, error) {
 	for name, r := range raw {
 		var th tensorHeader
 		if err := json.Unmarshal(r, &th); err != nil {
-			return nil, fmt.Errorf("modelfile: tensor %q: bad header entry: %v", name, err)
+			return nil, fmt.Errorf("modelfile: tensor %q: bad header entry: %w", name, err)
 		}
 		es := th.DType.Size()
 		if es == 0 {
@@ -380,7 +380,7 @@ func (m *Meta) decode(md map[string]string) error {
 			return nil
 		}
 		if err := json.Unmarshal([]byte(s), v); err != nil {
-			return fmt.Errorf("modelfile: metadata %q: %v", k, err)
+			return fmt.Errorf("modelfile: metadata %q: %w", k, err)
 		}
 		return nil
 	}
