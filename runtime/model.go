@@ -10,9 +10,11 @@ import (
 	"github.com/x448/float16"
 )
 
-// Model is a loaded, verified model. It is immutable and safe for concurrent use.
+// Model is a loaded, verified model. It is immutable and safe for concurrent use. Meta is
+// a copy of the file's metadata for callers to read; prediction does not use it.
 type Model struct {
 	Meta   modelfile.Meta
+	pre    modelfile.Preprocess
 	tok    *Tokenizer
 	emb    embedding
 	dense  []dense
@@ -62,7 +64,7 @@ func New(f *modelfile.File) (*Model, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
-	m := &Model{Meta: f.Meta}
+	m := &Model{Meta: f.Meta, pre: f.Meta.Preprocess}
 	words, err := f.Words()
 	if err != nil {
 		return nil, err
@@ -193,7 +195,7 @@ func (m *Model) Close() error {
 func (m *Model) Tokenizer() *Tokenizer { return m.tok }
 
 // Preprocess returns the pad_sequences settings.
-func (m *Model) Preprocess() modelfile.Preprocess { return m.Meta.Preprocess }
+func (m *Model) Preprocess() modelfile.Preprocess { return m.pre }
 
 // Outputs returns the number of output units.
 func (m *Model) Outputs() int { return m.dense[len(m.dense)-1].out }

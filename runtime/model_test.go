@@ -671,3 +671,22 @@ func TestIDsOutsideEmbedding(t *testing.T) {
 		}
 	}
 }
+
+// TestMetaIsNotUsedToPredict: Meta is exported; changing it after New must not change or
+// break what existing predictors do (a larger maxlen read per call overran their scratch).
+func TestMetaIsNotUsedToPredict(t *testing.T) {
+	f, _ := buildModel(t, testSpecs[0], 6)
+	m, err := New(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := m.NewPredictor()
+	seq := randSeq(rand.New(rand.NewPCG(6, 6)), testSpecs[0].V, 3*m.Preprocess().MaxLen)
+	want := slices.Clone(p.PredictIDs(seq).Scores)
+	m.Meta.Preprocess.MaxLen *= 2
+	m.Meta.Preprocess.Truncating = modelfile.Post
+	m.Meta.Tokenizer.OOVID = 7
+	if got := p.PredictIDs(seq).Scores; !slices.Equal(got, want) {
+		t.Fatalf("after changing Meta: scores %v, want %v", got, want)
+	}
+}

@@ -35,7 +35,7 @@ type Predictor struct {
 func (m *Model) NewPredictor() *Predictor { return m.newPredictorKernels(&kern) }
 
 func (m *Model) newPredictorKernels(k *kernels) *Predictor {
-	maxlen := m.Meta.Preprocess.MaxLen
+	maxlen := m.pre.MaxLen
 	return &Predictor{
 		m:      m,
 		k:      k,
@@ -71,7 +71,7 @@ func (p *Predictor) Tokens() []int32 { return p.ids }
 // them check them against Meta.Arch.Embedding.InputDim first.
 func (p *Predictor) PredictIDs(seq []int32) Result {
 	m := p.m
-	pre := m.Meta.Preprocess
+	pre := &m.pre
 	maxlen := pre.MaxLen
 	// Keep the ids pad_sequences keeps.
 	if len(seq) > maxlen {
@@ -251,7 +251,7 @@ func activate(x []float32, act int) {
 // PaddedIDs returns the padded ids of seq as pad_sequences would produce (valid until the
 // predictor's next call).
 func (p *Predictor) PaddedIDs(seq []int32) []int32 {
-	return Pad(p.padded, seq, p.m.Meta.Preprocess)
+	return Pad(p.padded, seq, p.m.pre)
 }
 
 // PredictBatch predicts every id sequence in inputs using up to threads goroutines, writing
