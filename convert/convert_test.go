@@ -515,3 +515,53 @@ func TestConfigIntBound(t *testing.T) {
 		t.Errorf("2^31 accepted as %d", n)
 	}
 }
+
+// A manifest that names its shard many times used to read and concatenate it every time
+// before comparing with what the weights need: a small hostile model.json could make the
+// converter read without bound. Shards are now read only up to what the weights need.
+func TestTFJSShardsBounded(t *testing.T) {
+	j, err := os.ReadFile(td("tfjs/model.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	shard, err := os.ReadFile(td("tfjs/group1-shard1of1.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(j, &doc); err != nil {
+		t.Fatal(err)
+	}
+	group := doc["weightsManifest"].([]any)[0].(map[string]any)
+	paths := make([]any, 1000)
+	for i := range paths {
+		paths[i] = "group1-shard1of1.bin"
+	}
+	group["paths"] = paths
+	many, _ := json.Marshal(doc)
+	reads := 0
+	_, err = parseTFJS(many, "model.json", func(_ string, max int) ([]byte, error) {
+		reads++
+		return shard[:min(len(shard), max+1)], nil
+	})
+	if err == nil || reads > 2 {
+		t.Errorf("a shard named 1000 times: err = %v after %d reads, want a refusal after at most 2", err, reads)
+	}
+
+	// Through the file system: an oversized shard is refused, a right-sized one read.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "model.json"), j, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		data []byte
+		ok   bool
+	}{{shard, true}, {append(append([]byte(nil), shard...), make([]byte, 1<<20)...), false}, {shard[:len(shard)-4], false}} {
+		if err := os.WriteFile(filepath.Join(dir, "group1-shard1of1.bin"), c.data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ReadTFJS(filepath.Join(dir, "model.json")); (err == nil) != c.ok {
+			t.Errorf("shard of %d bytes (need %d): err = %v", len(c.data), len(shard), err)
+		}
+	}
+}

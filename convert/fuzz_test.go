@@ -106,7 +106,7 @@ func FuzzReadTFJS(f *testing.F) {
 	}
 	f.Add(j, shard)
 	f.Fuzz(func(t *testing.T, modelJSON, shardData []byte) {
-		m, err := parseTFJS(modelJSON, "model.json", func(string) ([]byte, error) { return shardData, nil })
+		m, err := parseTFJS(modelJSON, "model.json", func(_ string, max int) ([]byte, error) { return shardData[:min(len(shardData), max+1)], nil })
 		if err != nil {
 			return
 		}

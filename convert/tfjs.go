@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -27,19 +28,32 @@ type tfjsModel struct {
 	} `json:"weightsManifest"`
 }
 
+// maxTFJSWeightBytes bounds the weights of one manifest group (a browser model is far smaller).
+const maxTFJSWeightBytes = 1 << 30
+
 // ReadTFJS reads a TF.js layers model: model.json and the weight shards it names (beside it).
 func ReadTFJS(path string) (*Model, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("convert: %v", err)
 	}
-	return parseTFJS(b, path, func(name string) ([]byte, error) {
-		return os.ReadFile(filepath.Join(filepath.Dir(path), name))
+	return parseTFJS(b, path, func(name string, max int) ([]byte, error) {
+		f, err := os.Open(filepath.Join(filepath.Dir(path), name))
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		b, err := io.ReadAll(io.LimitReader(f, int64(max)+1))
+		if err == nil && len(b) > max {
+			err = fmt.Errorf("more than the %d bytes its weights need", max)
+		}
+		return b, err
 	})
 }
 
-// parseTFJS decodes model.json bytes; shard loads a weight file named in the manifest.
-func parseTFJS(b []byte, what string, shard func(name string) ([]byte, error)) (*Model, error) {
+// parseTFJS decodes model.json bytes; shard loads a weight file named in the manifest and
+// fails when it holds more than max bytes.
+func parseTFJS(b []byte, what string, shard func(name string, max int) ([]byte, error)) (*Model, error) {
 	var tm tfjsModel
 	if err := json.Unmarshal(b, &tm); err != nil {
 		return nil, fmt.Errorf("convert: %s is not valid JSON (%v); is it truncated?", what, err)
@@ -70,18 +84,9 @@ func parseTFJS(b []byte, what string, shard func(name string) ([]byte, error)) (
 	}
 	m.Backend = wrapped.Backend
 	for gi, g := range tm.WeightsManifest {
-		var data []byte
-		for _, p := range g.Paths {
-			if p == "" || filepath.IsAbs(p) || strings.Contains(p, "..") || strings.ContainsAny(p, `/\`) {
-				return nil, fmt.Errorf("convert: %s: weight shard path %q must be a plain file name beside model.json", what, p)
-			}
-			sb, err := shard(p)
-			if err != nil {
-				return nil, fmt.Errorf("convert: %s: weight shard %q: %v; copy every shard named in weightsManifest next to model.json", what, p, err)
-			}
-			data = append(data, sb...)
-		}
-		off := 0
+		// What the group's weights need, before any shard is read: a manifest naming a shard
+		// many times, or a huge shard, must not make it read without bound.
+		need := 0
 		for _, w := range g.Weights {
 			if w.DType != "float32" {
 				return nil, fmt.Errorf("convert: %s: weight %q is %s; only float32 weights are read", what, w.Name, w.DType)
@@ -90,9 +95,31 @@ func parseTFJS(b []byte, what string, shard func(name string) ([]byte, error)) (
 				return nil, fmt.Errorf("convert: %s: weight %q is quantized by tensorflowjs_converter; re-export without --quantize_* (edgewatt quantizes itself: --quant int8)", what, w.Name)
 			}
 			n, ok := shapeElems(w.Shape)
-			if !ok || n > (len(data)-off)/4 {
-				return nil, fmt.Errorf("convert: %s: weight %q of shape %v needs more bytes than the %d left in group %d's shards; a shard is truncated or missing", what, w.Name, w.Shape, len(data)-off, gi)
+			if !ok || n > (maxTFJSWeightBytes-need)/4 {
+				return nil, fmt.Errorf("convert: %s: weight %q of shape %v is too large; the manifest is corrupt", what, w.Name, w.Shape)
 			}
+			need += 4 * n
+		}
+		var data []byte
+		for _, p := range g.Paths {
+			if p == "" || filepath.IsAbs(p) || strings.Contains(p, "..") || strings.ContainsAny(p, `/\`) {
+				return nil, fmt.Errorf("convert: %s: weight shard path %q must be a plain file name beside model.json", what, p)
+			}
+			sb, err := shard(p, need-len(data))
+			if err != nil {
+				return nil, fmt.Errorf("convert: %s: weight shard %q: %v; copy every shard named in weightsManifest next to model.json", what, p, err)
+			}
+			if len(sb) > need-len(data) {
+				return nil, fmt.Errorf("convert: %s: group %d's shards hold more than the %d bytes its weights need; shards and model.json do not belong together", what, gi, need)
+			}
+			data = append(data, sb...)
+		}
+		if len(data) != need {
+			return nil, fmt.Errorf("convert: %s: group %d's shards hold %d bytes but its weights need %d; a shard is truncated or missing, or shards and model.json do not belong together", what, gi, len(data), need)
+		}
+		off := 0
+		for _, w := range g.Weights {
+			n, _ := shapeElems(w.Shape)
 			vals := make([]float32, n)
 			for i := range vals {
 				vals[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[off+4*i:]))
@@ -107,9 +134,6 @@ func parseTFJS(b []byte, what string, shard func(name string) ([]byte, error)) (
 				return nil, fmt.Errorf("convert: %s: weight %q belongs to no layer of the model config", what, w.Name)
 			}
 			l.Weights = append(l.Weights, Weight{Name: parts[len(parts)-1], Shape: append([]int(nil), w.Shape...), Data: vals})
-		}
-		if off != len(data) {
-			return nil, fmt.Errorf("convert: %s: group %d's shards hold %d bytes but its weights need %d; shards and model.json do not belong together", what, gi, len(data), off)
 		}
 	}
 	return m, nil
