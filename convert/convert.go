@@ -52,7 +52,7 @@ func ReadModel(path string) (*Model, error) {
 		return ReadH5(path)
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
 		return ReadKeras(path)
-	case len(bytes.TrimSpace(head)) > 0 && bytes.TrimSpace(head)[0] == '{':
+	case bytes.HasPrefix(bytes.TrimSpace(trimBOM(head)), []byte("{")):
 		return ReadTFJS(path)
 	case len(head) == 8 && string(head[4:]) == "TFL3":
 		return nil, fmt.Errorf("convert: %s is a TFLite flatbuffer, which edgewatt does not read; convert the Keras model it was made from (.h5, .keras or TF.js)", path)

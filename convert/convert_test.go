@@ -565,3 +565,28 @@ func TestTFJSShardsBounded(t *testing.T) {
 		}
 	}
 }
+
+// A model.json re-saved by an editor that writes a UTF-8 byte-order mark (Windows Notepad)
+// used to be "not a Keras .h5, .keras or TF.js model.json".
+func TestTFJSWithByteOrderMark(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"model.json", "group1-shard1of1.bin"} {
+		b, err := os.ReadFile(td("tfjs/" + name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name == "model.json" {
+			b = append([]byte("\xef\xbb\xbf"), b...)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := ReadModel(filepath.Join(dir, "model.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Validate(m); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -55,7 +55,7 @@ func ReadTFJS(path string) (*Model, error) {
 // fails when it holds more than max bytes.
 func parseTFJS(b []byte, what string, shard func(name string, max int) ([]byte, error)) (*Model, error) {
 	var tm tfjsModel
-	if err := json.Unmarshal(b, &tm); err != nil {
+	if err := json.Unmarshal(trimBOM(b), &tm); err != nil {
 		return nil, fmt.Errorf("convert: %s is not valid JSON (%v); is it truncated?", what, err)
 	}
 	if tm.Format != "" && tm.Format != "layers-model" {
