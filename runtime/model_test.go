@@ -690,3 +690,29 @@ func TestMetaIsNotUsedToPredict(t *testing.T) {
 		t.Fatalf("after changing Meta: scores %v, want %v", got, want)
 	}
 }
+
+// TestNewTensorSizeMismatch: New takes Files built in memory too (convert does); a tensor with
+// fewer or more bytes than its shape needs is an error, not a panic in New or later.
+func TestNewTensorSizeMismatch(t *testing.T) {
+	for _, si := range []int{0, 4, 5, 6} {
+		base, _ := buildModel(t, testSpecs[si], 2)
+		for i := range base.Tensors {
+			for _, delta := range []int{-1, 1} {
+				f := *base
+				f.Tensors = slices.Clone(base.Tensors)
+				tn := &f.Tensors[i]
+				tn.Data = make([]byte, len(tn.Data)+delta*tn.DType.Size())
+				func() {
+					defer func() {
+						if r := recover(); r != nil {
+							t.Errorf("spec %d, %s %+d element: New panicked: %v", si, tn.Name, delta, r)
+						}
+					}()
+					if _, err := New(&f); err == nil {
+						t.Errorf("spec %d, %s %+d element: no error", si, tn.Name, delta)
+					}
+				}()
+			}
+		}
+	}
+}

@@ -154,3 +154,26 @@ func TestWordsHugeVocabWords(t *testing.T) {
 		}
 	}
 }
+
+// TestValidateTensorBytes: a File built in memory (convert hands one to runtime.New) whose
+// tensor holds fewer or more bytes than its shape needs is an error from Validate.
+func TestValidateTensorBytes(t *testing.T) {
+	for i := range tinyFile().Tensors {
+		for _, delta := range []int{-1, 1} {
+			f := tinyFile()
+			tn := &f.Tensors[i]
+			tn.Data = make([]byte, len(tn.Data)+delta)
+			if err := f.Validate(); err == nil || !strings.Contains(err.Error(), "bytes") {
+				t.Errorf("%s with %d bytes: Validate err = %v", tn.Name, len(tn.Data), err)
+			}
+		}
+	}
+	f := tinyFile()
+	f.Tensors[0].Shape = []int{1 << 62, 1 << 62}
+	if err := f.Validate(); err == nil {
+		t.Error("shape overflowing int64: no error")
+	}
+	if err := tinyFile().Validate(); err != nil {
+		t.Fatal(err)
+	}
+}

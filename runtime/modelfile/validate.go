@@ -2,11 +2,19 @@ package modelfile
 
 import (
 	"fmt"
+	"math"
 )
 
 // Validate checks that the metadata is coherent and that the tensors agree with the arch:
-// every tensor present with the right dtype and shape, activations known, preprocessing sane.
+// every tensor present with the right dtype and shape and as many bytes as its shape needs
+// (Parse checked that already; a File built in memory is checked here), activations known,
+// preprocessing sane.
 func (f *File) Validate() error {
+	for i := range f.Tensors {
+		if err := checkBytes(&f.Tensors[i]); err != nil {
+			return err
+		}
+	}
 	a := &f.Meta.Arch
 	e := a.Embedding
 	if e.InputDim <= 0 || e.OutputDim <= 0 {
@@ -132,6 +140,24 @@ func (f *File) Validate() error {
 	}
 	if tk.VocabWords >= e.InputDim && (tk.NumWords == 0 || tk.NumWords > e.InputDim) {
 		return fmt.Errorf("modelfile: tokenizer can produce ids up to %d but the embedding has %d rows", tk.VocabWords, e.InputDim)
+	}
+	return nil
+}
+
+func checkBytes(t *Tensor) error {
+	es := t.DType.Size()
+	if es == 0 {
+		return fmt.Errorf("modelfile: tensor %s: unknown dtype %q", t.Name, t.DType)
+	}
+	n := int64(es)
+	for _, d := range t.Shape {
+		if d < 0 || d > 0 && n > math.MaxInt64/int64(d) {
+			return fmt.Errorf("modelfile: tensor %s: bad shape %v", t.Name, t.Shape)
+		}
+		n *= int64(d)
+	}
+	if n != int64(len(t.Data)) {
+		return fmt.Errorf("modelfile: tensor %s: shape %v of %s needs %d bytes, have %d", t.Name, t.Shape, t.DType, n, len(t.Data))
 	}
 	return nil
 }
