@@ -67,6 +67,12 @@ func Build(opts Options) (*modelfile.File, error) {
 			fmt.Fprintf(opts.Log, format, a...)
 		}
 	}
+	switch {
+	case opts.Model == "":
+		return nil, errors.New("convert: no model file: set Options.Model (the .h5, .keras or TF.js model.json)")
+	case opts.Tokenizer == "":
+		return nil, errors.New("convert: no tokenizer file: set Options.Tokenizer (--tokenizer) to the tokenizer saved with the model")
+	}
 	m, err := ReadModel(opts.Model)
 	if err != nil {
 		return nil, err

@@ -590,3 +590,12 @@ func TestTFJSWithByteOrderMark(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestBuildNeedsBothFiles(t *testing.T) {
+	// Used to fail with "convert: open : no such file or directory".
+	for _, o := range []Options{{Tokenizer: td("tok.json")}, {Model: td("tiny_k24.h5")}} {
+		if _, err := Build(o); err == nil || !strings.Contains(err.Error(), "set Options.") {
+			t.Errorf("%+v: err = %v, want one naming the missing option", o, err)
+		}
+	}
+}
