@@ -3,8 +3,6 @@ package runtime
 import (
 	"math"
 	"sync"
-
-	"github.com/edgewatt/edgewatt/runtime/modelfile"
 )
 
 // Result is one prediction. Scores aliases the predictor's scratch: it is valid until the
@@ -71,16 +69,8 @@ func (p *Predictor) Tokens() []int32 { return p.ids }
 // them check them against Meta.Arch.Embedding.InputDim first.
 func (p *Predictor) PredictIDs(seq []int32) Result {
 	m := p.m
-	pre := &m.pre
-	maxlen := pre.MaxLen
-	// Keep the ids pad_sequences keeps.
-	if len(seq) > maxlen {
-		if pre.Truncating == modelfile.Pre {
-			seq = seq[len(seq)-maxlen:]
-		} else {
-			seq = seq[:maxlen]
-		}
-	}
+	maxlen := m.pre.MaxLen
+	seq = truncate(seq, maxlen, m.pre.Truncating)
 	// Count each id once: padding and zeros in a local counter (the leading and trailing runs
 	// of a padded row without a per-id loop), the other ids in counts, listed once in uniq.
 	zeros := maxlen - len(seq)

@@ -16,13 +16,7 @@ func Pad(dst, seq []int32, p modelfile.Preprocess) []int32 {
 		panic("runtime: Pad: len(dst) != Preprocess.MaxLen")
 	}
 	maxlen := len(dst)
-	if len(seq) > maxlen {
-		if p.Truncating == modelfile.Post {
-			seq = seq[:maxlen]
-		} else {
-			seq = seq[len(seq)-maxlen:]
-		}
-	}
+	seq = truncate(seq, maxlen, p.Truncating)
 	if p.Padding == modelfile.Post {
 		n := copy(dst, seq)
 		clear(dst[n:])
@@ -32,4 +26,16 @@ func Pad(dst, seq []int32, p modelfile.Preprocess) []int32 {
 		copy(dst[k:], seq)
 	}
 	return dst
+}
+
+// truncate returns the ids of seq that pad_sequences keeps for maxlen: the last maxlen
+// ("pre", and anything other than "post") or the first maxlen ("post").
+func truncate(seq []int32, maxlen int, truncating string) []int32 {
+	if len(seq) <= maxlen {
+		return seq
+	}
+	if truncating == modelfile.Post {
+		return seq[:maxlen]
+	}
+	return seq[len(seq)-maxlen:]
 }
