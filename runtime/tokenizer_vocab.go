@@ -9,14 +9,13 @@ import "math/bits"
 //
 // The hash is unseeded. Text cannot flood the table: lookups never insert, so a lookup
 // costs at most the longest run of occupied slots, which the vocabulary alone fixes
-// (maxProbe, pinned by a test), and the table is at most half full.
+// (TestVocabTable pins it for a real vocabulary), and the table is at most half full.
 type vocabTable struct {
-	slots    []uint64
-	mask     uint32
-	arena    string   // all words, concatenated
-	offs     []uint32 // word of id i is arena[offs[i]:offs[i+1]]
-	maxWord  int      // longest word in bytes
-	maxProbe int      // longest probe sequence of any lookup
+	slots   []uint64
+	mask    uint32
+	arena   string   // all words, concatenated
+	offs    []uint32 // word of id i is arena[offs[i]:offs[i+1]]
+	maxWord int      // longest word in bytes
 }
 
 // newVocabTable indexes words[1:]; empty words are skipped and, of equal words, the lower id
@@ -62,17 +61,6 @@ func newVocabTable(words []string) *vocabTable {
 		v.slots[i] = h>>32<<32 | uint64(id)
 		v.maxWord = max(v.maxWord, len(w))
 	}
-	// The longest run of full slots bounds every probe sequence (+1 for the empty slot).
-	run, longest := 0, 0
-	for k := 0; k < 2*n; k++ {
-		if v.slots[k&(n-1)] != 0 {
-			run++
-			longest = max(longest, min(run, n))
-		} else {
-			run = 0
-		}
-	}
-	v.maxProbe = longest + 1
 	return v
 }
 
