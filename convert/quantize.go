@@ -47,6 +47,9 @@ func (o *QuantOptions) schemes() (emb, dense *quant.Scheme, err error) {
 	if o.EmbeddingPerTensor && s != "int8" {
 		return nil, nil, fmt.Errorf("convert: --emb-per-tensor applies to --quant int8, not %q", s)
 	}
+	if s == "f32" && (o.CalibFile != "" || o.EvalFile != "" || o.Percentile != 0) {
+		return nil, nil, errors.New("convert: --calib, --eval and --percentile measure a quantized model, and --quant f32 stores the weights as they are; add --quant int8 (or f16) to quantize and get the accuracy report")
+	}
 	switch s {
 	case "f32":
 		return quant.F32, quant.F32, nil

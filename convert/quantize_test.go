@@ -555,3 +555,17 @@ func TestBiasInt32Clamps(t *testing.T) {
 		}
 	}
 }
+
+// --eval, --calib and --percentile with --quant f32 used to be ignored without a word: the
+// user asked for an accuracy report and got none.
+func TestQuantizeF32RefusesMeasurementFlags(t *testing.T) {
+	f32 := synth(t, 100, 4, 8)
+	for _, o := range []QuantOptions{{EvalFile: "e.csv"}, {Scheme: "f32", CalibFile: "c.txt"}, {Percentile: 99.9}} {
+		if _, err := Quantize(f32, o, nil); err == nil || !strings.Contains(err.Error(), "--quant int8") {
+			t.Errorf("%+v: err = %v, want a refusal that says to add --quant", o, err)
+		}
+	}
+	if q, err := Quantize(f32, QuantOptions{MaxDrop: -1}, nil); err != nil || q != f32 {
+		t.Errorf("plain f32: %v", err)
+	}
+}
