@@ -49,14 +49,16 @@
 // # int8-tensor
 //
 // Symmetric int8 with one scale for the whole matrix (the TFLite dynamic-range choice for the
-// embedding). Layout: I8 [rows, cols] and one F32 scale ([1]). s = float32(m / 127) over the
-// whole matrix; q and w' as above. Pooling then sums all rows in int32 and scales once.
+// embedding). Layout: I8 [rows, cols] and one F32 scale ([1]). s = m / 127 over the whole
+// matrix, rounded UP to the next float32 (as int8-row rounds up to float16); q and w' as
+// above. Pooling then sums all rows in int32 and scales once.
 //
 // # int8-channel
 //
 // Symmetric per-output-channel int8, for Dense kernels stored [out, in]. Layout: I8 [out, in]
-// and F32 scales [out]; s_o = float32(m_o / 127) over row o; q and w' as above. Biases stay
-// F32. The runtime dequantizes on the fly: y_o = s_o * sum_i float32(q[o][i]) * x_i + b_o.
+// and F32 scales [out]; s_o = m_o / 127 over row o, rounded up to the next float32; q and w'
+// as above. Biases stay F32. The runtime dequantizes on the fly:
+// y_o = s_o * sum_i float32(q[o][i]) * x_i + b_o.
 //
 // # Which dense computation, and why
 //
