@@ -1,5 +1,7 @@
 package modelfile
 
+import "strconv"
+
 // Format and Version identify the edgewatt model file in its metadata.
 const (
 	Format  = "edgewatt"
@@ -39,16 +41,9 @@ const (
 )
 
 // DenseWeight, DenseBias and DenseScale name dense layer i's tensors.
-func DenseWeight(i int) string { return "dense." + itoa(i) + ".weight" }
-func DenseBias(i int) string   { return "dense." + itoa(i) + ".bias" }
-func DenseScale(i int) string  { return "dense." + itoa(i) + ".scale" }
-
-func itoa(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	return itoa(i/10) + string(rune('0'+i%10))
-}
+func DenseWeight(i int) string { return "dense." + strconv.Itoa(i) + ".weight" }
+func DenseBias(i int) string   { return "dense." + strconv.Itoa(i) + ".bias" }
+func DenseScale(i int) string  { return "dense." + strconv.Itoa(i) + ".scale" }
 
 // Arch is the network: one Embedding, a GlobalAveragePooling1D, then Dense layers.
 // InputLayer and Dropout are identity at inference and are not stored.
