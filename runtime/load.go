@@ -27,7 +27,7 @@ func Load(path string) (*Model, error) {
 		if unmap != nil {
 			unmap()
 		}
-		return nil, fmt.Errorf("runtime: %s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err) // New's errors already say "runtime:"
 	}
 	m.unmap = unmap
 	m.bytes = len(data)
