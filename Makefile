@@ -59,7 +59,7 @@ demo: build
 		--vocab 2000 --maxlen 20 --epochs 15 --quiet -o $(DEMO)/smarthome.h5 --labels $(DEMO)/labels.txt
 	@echo "== 2/4 convert to int8, calibrated, with an accuracy report"
 	$(BIN)/edgewatt convert $(DEMO)/smarthome.h5 --tokenizer $(DEMO)/smarthome.tokenizer.json --padding post --truncating post \
-		--labels $(DEMO)/labels.txt --quant int8 --calib examples/smarthome/calib.txt --eval examples/smarthome/test.csv --max-drop 1 \
+		--labels "routine,urgent" --quant int8 --calib examples/smarthome/calib.txt --eval examples/smarthome/test.csv --max-drop 1 \
 		-o $(DEMO)/smarthome-int8.safetensors
 	@echo "== 3/4 predict"
 	$(BIN)/edgewatt predict -m $(DEMO)/smarthome-int8.safetensors < examples/smarthome/predict.txt
