@@ -38,6 +38,7 @@ func ParseTrace(r io.Reader) (*Trace, error) {
 	sc.Buffer(make([]byte, 4096), 1<<16)
 	t := &Trace{}
 	line, rows := 0, 0
+	joules := 0.0
 	for sc.Scan() {
 		line++
 		text := strings.TrimSpace(sc.Text())
@@ -84,6 +85,13 @@ func ParseTrace(r io.Reader) (*Trace, error) {
 		if len(t.Samples) >= maxTraceRows {
 			return nil, fmt.Errorf("board: trace line %d: more than %d rows: split the trace", line, maxTraceRows)
 		}
+		if n := len(t.Samples); n > 0 {
+			prev := t.Samples[n-1]
+			joules += (s.T - prev.T).Seconds() * (watts(prev.Power) + w) / 2
+			if joules > maxTraceJoules {
+				return nil, fmt.Errorf("board: trace line %d: the trace integrates to more than %.0g J (a board at 5 W would need %.0f years): are the columns seconds and watts?", line, maxTraceJoules, maxTraceJoules/5/3.156e7)
+			}
+		}
 		t.Samples = append(t.Samples, s)
 	}
 	if err := sc.Err(); err != nil {
@@ -94,6 +102,10 @@ func ParseTrace(r io.Reader) (*Trace, error) {
 	}
 	return t, nil
 }
+
+// maxTraceJoules bounds a trace's energy well inside physic.Energy (int64 nanojoules, about
+// 9.2e9 J), so that integrating it cannot overflow.
+const maxTraceJoules = 1e9
 
 func looksNumeric(s string) bool {
 	_, err := strconv.ParseFloat(s, 64)
