@@ -60,6 +60,19 @@ var kern = archKernels()
 // "neon+sdot", "neon", "go" (pure Go, unrolled) or "go (noasm)".
 func Kernels() string { return kern.name }
 
+// asmGather reports whether an assembly gather takes rows of width d (a multiple of its
+// vector width, with at least one id) or the pure-Go fallback must; ids and coef of
+// different lengths are a programmer error and panic, as in every gather.
+func asmGather(d, width, nids, ncoef int) bool {
+	if d%width != 0 || nids == 0 {
+		return false
+	}
+	if ncoef != nids {
+		panic("runtime: gather: len(ids) != len(coef)")
+	}
+	return true
+}
+
 // errGatherID is the panic of a gather given an id outside its table.
 const errGatherID = "runtime: gather: id out of range"
 

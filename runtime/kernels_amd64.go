@@ -54,12 +54,9 @@ func zeroPrefixAVX2(ids *int32, n int) int
 
 func gatherF32AVX2Go(acc, table []float32, ids []int32, coef []float32) {
 	d := len(acc)
-	if d%8 != 0 || len(ids) == 0 {
+	if !asmGather(d, 8, len(ids), len(coef)) {
 		gatherF32Unrolled(acc, table, ids, coef)
 		return
-	}
-	if len(coef) != len(ids) {
-		panic("runtime: gather: len(ids) != len(coef)")
 	}
 	if !gatherF32AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
 		panic(errGatherID)
@@ -68,12 +65,9 @@ func gatherF32AVX2Go(acc, table []float32, ids []int32, coef []float32) {
 
 func gatherF16AVX2Go(acc []float32, table []uint16, ids []int32, coef []float32) {
 	d := len(acc)
-	if d%8 != 0 || len(ids) == 0 {
+	if !asmGather(d, 8, len(ids), len(coef)) {
 		gatherF16Unrolled(acc, table, ids, coef)
 		return
-	}
-	if len(coef) != len(ids) {
-		panic("runtime: gather: len(ids) != len(coef)")
 	}
 	if !gatherF16AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
 		panic(errGatherID)
@@ -82,12 +76,9 @@ func gatherF16AVX2Go(acc []float32, table []uint16, ids []int32, coef []float32)
 
 func gatherI8AVX2Go(acc []float32, table []int8, ids []int32, coef []float32) {
 	d := len(acc)
-	if d%8 != 0 || len(ids) == 0 {
+	if !asmGather(d, 8, len(ids), len(coef)) {
 		gatherI8Unrolled(acc, table, ids, coef)
 		return
-	}
-	if len(coef) != len(ids) {
-		panic("runtime: gather: len(ids) != len(coef)")
 	}
 	if !gatherI8AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
 		panic(errGatherID)
@@ -96,12 +87,9 @@ func gatherI8AVX2Go(acc []float32, table []int8, ids []int32, coef []float32) {
 
 func gatherI8I32AVX2Go(acc []int32, table []int8, ids []int32, coef []int32) {
 	d := len(acc)
-	if d%8 != 0 || len(ids) == 0 {
+	if !asmGather(d, 8, len(ids), len(coef)) {
 		gatherI8I32Unrolled(acc, table, ids, coef)
 		return
-	}
-	if len(coef) != len(ids) {
-		panic("runtime: gather: len(ids) != len(coef)")
 	}
 	if !gatherI8I32AVX2(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
 		panic(errGatherID)

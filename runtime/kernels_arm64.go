@@ -77,12 +77,9 @@ func zeroPrefixNEON(ids *int32, n int) int
 
 func gatherF32NEONGo(acc, table []float32, ids []int32, coef []float32) {
 	d := len(acc)
-	if d%16 != 0 || len(ids) == 0 {
+	if !asmGather(d, 16, len(ids), len(coef)) {
 		gatherF32Unrolled(acc, table, ids, coef)
 		return
-	}
-	if len(coef) != len(ids) {
-		panic("runtime: gather: len(ids) != len(coef)")
 	}
 	if !gatherF32NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
 		panic(errGatherID)
@@ -91,12 +88,9 @@ func gatherF32NEONGo(acc, table []float32, ids []int32, coef []float32) {
 
 func gatherF16NEONGo(acc []float32, table []uint16, ids []int32, coef []float32) {
 	d := len(acc)
-	if d%16 != 0 || len(ids) == 0 {
+	if !asmGather(d, 16, len(ids), len(coef)) {
 		gatherF16Unrolled(acc, table, ids, coef)
 		return
-	}
-	if len(coef) != len(ids) {
-		panic("runtime: gather: len(ids) != len(coef)")
 	}
 	if !gatherF16NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
 		panic(errGatherID)
@@ -105,12 +99,9 @@ func gatherF16NEONGo(acc []float32, table []uint16, ids []int32, coef []float32)
 
 func gatherI8NEONGo(acc []float32, table []int8, ids []int32, coef []float32) {
 	d := len(acc)
-	if d%16 != 0 || len(ids) == 0 {
+	if !asmGather(d, 16, len(ids), len(coef)) {
 		gatherI8Unrolled(acc, table, ids, coef)
 		return
-	}
-	if len(coef) != len(ids) {
-		panic("runtime: gather: len(ids) != len(coef)")
 	}
 	if !gatherI8NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
 		panic(errGatherID)
@@ -119,12 +110,9 @@ func gatherI8NEONGo(acc []float32, table []int8, ids []int32, coef []float32) {
 
 func gatherI8I32NEONGo(acc []int32, table []int8, ids []int32, coef []int32) {
 	d := len(acc)
-	if d%16 != 0 || len(ids) == 0 {
+	if !asmGather(d, 16, len(ids), len(coef)) {
 		gatherI8I32Unrolled(acc, table, ids, coef)
 		return
-	}
-	if len(coef) != len(ids) {
-		panic("runtime: gather: len(ids) != len(coef)")
 	}
 	if !gatherI8I32NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
 		panic(errGatherID)
@@ -133,22 +121,25 @@ func gatherI8I32NEONGo(acc []int32, table []int8, ids []int32, coef []int32) {
 
 func gatherI8I32SDOTGo(acc []int32, table []int8, ids []int32, coef []int32) {
 	d := len(acc)
-	if d%16 != 0 || len(ids) == 0 {
+	if !asmGather(d, 16, len(ids), len(coef)) {
 		gatherI8I32Unrolled(acc, table, ids, coef)
 		return
 	}
-	if len(coef) != len(ids) {
-		panic("runtime: gather: len(ids) != len(coef)")
-	}
+	// SDOT multiplies int8 by int8: a count above 127 takes the NEON path.
+	sdot := true
 	for _, c := range coef {
 		if c != int32(int8(c)) {
-			if !gatherI8I32NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
-				panic(errGatherID)
-			}
-			return
+			sdot = false
+			break
 		}
 	}
-	if !gatherI8I32SDOT(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d) {
+	var ok bool
+	if sdot {
+		ok = gatherI8I32SDOT(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d)
+	} else {
+		ok = gatherI8I32NEON(&acc[0], d, &table[0], &ids[0], &coef[0], len(ids), len(table)/d)
+	}
+	if !ok {
 		panic(errGatherID)
 	}
 }
