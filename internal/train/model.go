@@ -150,7 +150,7 @@ func (m *Model) forward(x []int32, y int, s *scratch, dropout bool) (loss float6
 
 // backward adds scale × the gradient of the loss of the last forward(x, y) to g.
 func (m *Model) backward(x []int32, y int, s *scratch, g *grads, scale float32, dropout bool) {
-	d, h, k := m.D, m.H, m.K
+	d, k := m.D, m.K
 	for j := range s.dout {
 		t := float32(0)
 		if (k == 1 && y == 1) || (k > 1 && j == y) {
@@ -161,34 +161,21 @@ func (m *Model) backward(x []int32, y int, s *scratch, g *grads, scale float32, 
 	for j, v := range s.dout {
 		g.b2[j] += v
 	}
-	for i, a := range s.hid {
-		gw := g.w2[i*k : i*k+k]
-		w := m.W2[i*k : i*k+k]
-		var dh float32
-		for j, v := range s.dout {
-			gw[j] += a * v
-			dh += w[j] * v
+	denseBackward(g.w2, m.W2, s.hid, s.dout, s.dhid)
+	for i := range s.dhid {
+		if s.pre[i] <= 0 { // relu
+			s.dhid[i] = 0
 		}
-		if s.pre[i] <= 0 {
-			dh = 0
-		}
-		s.dhid[i] = dh
 	}
 	for j, v := range s.dhid {
 		g.b1[j] += v
 	}
-	for i, a := range s.avg {
-		gw := g.w1[i*h : i*h+h]
-		w := m.W1[i*h : i*h+h]
-		var da float32
-		for j, v := range s.dhid {
-			gw[j] += a * v
-			da += w[j] * v
-		}
+	denseBackward(g.w1, m.W1, s.avg, s.dhid, s.davg)
+	for i := range s.davg {
 		if dropout {
-			da *= s.mask[i]
+			s.davg[i] *= s.mask[i]
 		}
-		s.davg[i] = da / float32(len(x))
+		s.davg[i] /= float32(len(x))
 	}
 	for _, t := range x {
 		if !g.rowSeen[t] {
@@ -208,4 +195,21 @@ func (m *Model) Predict(x []int32, out []float32) {
 	s := newScratch(m)
 	m.forward(x, 0, s, false)
 	copy(out, s.out)
+}
+
+// denseBackward backpropagates through a Dense layer y = in·w (w is [len(in)][len(dout)],
+// Keras's layout): it adds the kernel gradient in ⊗ dout to gw and writes the gradient with
+// respect to the input, w·dout, to din.
+func denseBackward(gw, w, in, dout, din []float32) {
+	n := len(dout)
+	for i, a := range in {
+		gwi := gw[i*n : i*n+n]
+		wi := w[i*n : i*n+n]
+		var d float32
+		for j, v := range dout {
+			gwi[j] += a * v
+			d += wi[j] * v
+		}
+		din[i] = d
+	}
 }
