@@ -122,34 +122,26 @@ func pyTypeName(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
+// pyField sets *dst to the unpickled attribute key when the Tokenizer has it; a value of
+// another Python type (pyType names the wanted one) is an error.
+func pyField[T any](d map[string]any, key string, dst *T, pyType string) error {
+	v, ok := d[key]
+	if !ok {
+		return nil
+	}
+	x, ok := v.(T)
+	if !ok {
+		return fmt.Errorf("convert: tokenizer pickle: %s is %s, not %s", key, pyTypeName(v), pyType)
+	}
+	*dst = x
+	return nil
+}
+
 func tokenizerFromPy(t *pyTokenizer) (*Tokenizer, error) {
 	d := t.dict
 	cfg := kerasTokConfig{Filters: defaultFilters, Lower: true, Split: " "}
-	str := func(key string, dst *string) error {
-		v, ok := d[key]
-		if !ok {
-			return nil
-		}
-		s, ok := v.(string)
-		if !ok {
-			return fmt.Errorf("convert: tokenizer pickle: %s is %s, not str", key, pyTypeName(v))
-		}
-		*dst = s
-		return nil
-	}
-	boolean := func(key string, dst *bool) error {
-		v, ok := d[key]
-		if !ok {
-			return nil
-		}
-		b, ok := v.(bool)
-		if !ok {
-			return fmt.Errorf("convert: tokenizer pickle: %s is %s, not bool", key, pyTypeName(v))
-		}
-		*dst = b
-		return nil
-	}
-	for _, e := range []error{str("filters", &cfg.Filters), str("split", &cfg.Split), boolean("lower", &cfg.Lower), boolean("char_level", &cfg.CharLevel)} {
+	for _, e := range []error{pyField(d, "filters", &cfg.Filters, "str"), pyField(d, "split", &cfg.Split, "str"),
+		pyField(d, "lower", &cfg.Lower, "bool"), pyField(d, "char_level", &cfg.CharLevel, "bool")} {
 		if e != nil {
 			return nil, e
 		}
