@@ -4,12 +4,9 @@ go 1.26.8
 
 require (
 	github.com/nlpodyssey/gopickle v0.2.0
-	github.com/scigolib/hdf5 v0.14.1
 	github.com/x448/float16 v0.8.4
 	golang.org/x/sys v0.50.0
 	periph.io/x/conn/v3 v3.7.3
 	periph.io/x/devices/v3 v3.7.4
 	periph.io/x/host/v3 v3.8.5
 )
-
-replace github.com/scigolib/hdf5 => ./internal/third_party/hdf5

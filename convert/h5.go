@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/scigolib/hdf5"
+	"github.com/edgewatt/edgewatt/internal/third_party/hdf5"
 )
 
 // h5Guard turns a panic inside the HDF5 library (it parses untrusted bytes) into an error.

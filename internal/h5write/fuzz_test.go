@@ -8,7 +8,7 @@ import (
 	"sort"
 	"testing"
 
-	"github.com/scigolib/hdf5"
+	"github.com/edgewatt/edgewatt/internal/third_party/hdf5"
 )
 
 // FuzzRoundTrip builds a group of float32 datasets and string attributes from fuzz input

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/scigolib/hdf5"
+	"github.com/edgewatt/edgewatt/internal/third_party/hdf5"
 )
 
 // sample builds a file using every feature: vlen UTF-8 and ASCII strings, fixed-length

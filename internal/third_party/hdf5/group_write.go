@@ -6,9 +6,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/scigolib/hdf5/internal/core"
-	"github.com/scigolib/hdf5/internal/structures"
-	"github.com/scigolib/hdf5/internal/writer"
+	"github.com/edgewatt/edgewatt/internal/third_party/hdf5/internal/core"
+	"github.com/edgewatt/edgewatt/internal/third_party/hdf5/internal/structures"
+	"github.com/edgewatt/edgewatt/internal/third_party/hdf5/internal/writer"
 )
 
 // GroupWriter represents an HDF5 group opened for writing.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/scigolib/hdf5/internal/core"
+	"github.com/edgewatt/edgewatt/internal/third_party/hdf5/internal/core"
 )
 
 // CreateHardLink creates a hard link to an existing object.

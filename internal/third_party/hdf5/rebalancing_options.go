@@ -6,7 +6,7 @@ package hdf5
 import (
 	"time"
 
-	"github.com/scigolib/hdf5/internal/structures"
+	"github.com/edgewatt/edgewatt/internal/third_party/hdf5/internal/structures"
 )
 
 // FileWriterOption configures a FileWriter during creation.

@@ -6,7 +6,7 @@ import (
 	"io"
 	"math"
 
-	"github.com/scigolib/hdf5/internal/utils"
+	"github.com/edgewatt/edgewatt/internal/third_party/hdf5/internal/utils"
 )
 
 // ReadDatasetFloat64 reads a dataset and returns values as float64 array.

@@ -6,7 +6,7 @@ import (
 	"io"
 	"math"
 
-	"github.com/scigolib/hdf5/internal/utils"
+	"github.com/edgewatt/edgewatt/internal/third_party/hdf5/internal/utils"
 )
 
 // CompoundValue represents a single compound structure instance as a map of field names to values.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/scigolib/hdf5/internal/utils"
+	"github.com/edgewatt/edgewatt/internal/third_party/hdf5/internal/utils"
 )
 
 // parseV1Header parses a version 1 object header.

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/scigolib/hdf5/internal/structures"
+	"github.com/edgewatt/edgewatt/internal/third_party/hdf5/internal/structures"
 )
 
 // Config Selector - Decision engine for optimal rebalancing strategy selection.

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/scigolib/hdf5/internal/structures"
+	"github.com/edgewatt/edgewatt/internal/third_party/hdf5/internal/structures"
 )
 
 // Smart Rebalancer - Orchestrates intelligent B-tree rebalancing.

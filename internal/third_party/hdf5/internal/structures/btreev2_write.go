@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/scigolib/hdf5/internal/core"
+	"github.com/edgewatt/edgewatt/internal/third_party/hdf5/internal/core"
 )
 
 // writeUint64 writes a uint64 value to buffer with specified size and endianness.

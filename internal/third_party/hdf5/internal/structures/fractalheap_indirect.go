@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/scigolib/hdf5/internal/core"
+	"github.com/edgewatt/edgewatt/internal/third_party/hdf5/internal/core"
 )
 
 // IndirectBlock represents a fractal heap indirect block (read-only).

@@ -7,8 +7,8 @@ import (
 	"encoding/binary"
 	"fmt"
 
-	"github.com/scigolib/hdf5/internal/core"
-	"github.com/scigolib/hdf5/internal/structures"
+	"github.com/edgewatt/edgewatt/internal/third_party/hdf5/internal/core"
+	"github.com/edgewatt/edgewatt/internal/third_party/hdf5/internal/structures"
 )
 
 // DenseAttributeWriter manages dense attribute storage for a single object.

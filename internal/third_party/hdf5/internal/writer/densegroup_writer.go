@@ -8,8 +8,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/scigolib/hdf5/internal/core"
-	"github.com/scigolib/hdf5/internal/structures"
+	"github.com/edgewatt/edgewatt/internal/third_party/hdf5/internal/core"
+	"github.com/edgewatt/edgewatt/internal/third_party/hdf5/internal/structures"
 )
 
 // DenseGroupWriter manages dense group creation.

@@ -1,3 +1,0 @@
-module github.com/scigolib/hdf5
-
-go 1.25
