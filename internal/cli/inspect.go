@@ -227,11 +227,15 @@ func printReport(p func(string, ...any), r modelfile.Report) {
 	}
 	if ev, ok := r["eval"].(map[string]any); ok {
 		done["eval"] = true
-		p("  accuracy\tfloat32 %.2f%%, quantized %.2f%% (%+.2f points) on %.0f rows of %v",
-			100*num(ev["accuracy_float32"]), 100*num(ev["accuracy_quantized"]),
-			-num(ev["drop_points"]), num(ev["rows"]), ev["file"])
-		p("  agreement\t%.2f%% of decisions (%.0f differ); |score diff| max %.3g, mean %.3g",
-			100*num(ev["agreement"]), num(ev["disagreements"]), num(ev["max_abs_score_diff"]), num(ev["mean_abs_score_diff"]))
+		if _, quantized := ev["accuracy_quantized"]; !quantized {
+			p("  accuracy\tfloat32 %.2f%% on %.0f rows of %v", 100*num(ev["accuracy_float32"]), num(ev["rows"]), ev["file"])
+		} else {
+			p("  accuracy\tfloat32 %.2f%%, quantized %.2f%% (%+.2f points) on %.0f rows of %v",
+				100*num(ev["accuracy_float32"]), 100*num(ev["accuracy_quantized"]),
+				-num(ev["drop_points"]), num(ev["rows"]), ev["file"])
+			p("  agreement\t%.2f%% of decisions (%.0f differ); |score diff| max %.3g, mean %.3g",
+				100*num(ev["agreement"]), num(ev["disagreements"]), num(ev["max_abs_score_diff"]), num(ev["mean_abs_score_diff"]))
+		}
 		if fi := ev["full_integer_simulated"]; fi != nil {
 			p("  full-integer\t(simulated, not stored) accuracy %.2f%%, agreement %.2f%%, max |score diff| %.3g",
 				100*num(get(fi, "accuracy")), 100*num(get(fi, "agreement")), num(get(fi, "max_abs_score_diff")))
