@@ -198,7 +198,7 @@ func preprocess(opts Options, inputLen int) (modelfile.Preprocess, error) {
 	case p.MaxLen == 0:
 		p.MaxLen = inputLen
 	case inputLen != 0 && p.MaxLen != inputLen:
-		return p, fmt.Errorf("convert: --maxlen %d but the model was built for input length %d; GlobalAveragePooling1D averages over maxlen positions, so give the maxlen used in training (%d)", p.MaxLen, inputLen, inputLen)
+		return p, fmt.Errorf("convert: --maxlen %d but the model was built for input length %d; the pooling runs over maxlen positions (Flatten's first Dense is maxlen x width wide), so give the maxlen used in training (%d)", p.MaxLen, inputLen, inputLen)
 	}
 	return p, nil
 }

@@ -209,7 +209,9 @@ type quantInfo struct {
 //	(1/n) sum_i e[id_i] = e[0] + (1/n) sum_i (e[id_i] - e[0])
 //
 // and W0 e[0] is added to dense.0's float32 bias. Row 0 becomes exactly zero (stored exactly)
-// and the model computes the same function; the runtime needs nothing new.
+// and the model computes the same function; the runtime needs nothing new. The same holds for
+// GlobalMaxPooling1D (max_i(e_i - r) = max_i e_i - r, elementwise) and Flatten (dense.0 sees
+// every position's row minus r, so sum_p W0[:, pD:(p+1)D] r goes into the bias).
 func quantizeFile(f *modelfile.File, embS, denseS *quant.Scheme) (*modelfile.File, *quantInfo, error) {
 	out := &modelfile.File{Meta: f.Meta}
 	out.Meta.Quant = modelfile.Quant{Embedding: embS.Name, Dense: denseS.Name}
@@ -272,7 +274,7 @@ func quantizeFile(f *modelfile.File, embS, denseS *quant.Scheme) (*modelfile.Fil
 		for o := 0; o < d.Out; o++ {
 			acc := float64(bias[o])
 			for k := 0; k < d.In; k++ {
-				acc += float64(w0[o*d.In+k]) * float64(shift[k])
+				acc += float64(w0[o*d.In+k]) * float64(shift[k%e.OutputDim]) // Flatten: every position's block
 			}
 			bias[o] = float32(acc)
 		}
