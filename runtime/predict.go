@@ -26,7 +26,7 @@ type Predictor struct {
 	acc32  []int32
 	bufA   []float32
 	bufB   []float32
-	padded []int32 // for callers that want the padded ids (PaddedIDs)
+	padded []int32   // for callers that want the padded ids (PaddedIDs)
 	flat   []float32 // Flatten pooling: dense.0's maxlen*D input (pool.go)
 }
 
