@@ -2,6 +2,8 @@ package runtime
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/edgewatt/edgewatt/runtime/modelfile"
 )
@@ -82,11 +84,14 @@ func (t *Tokenizer) initTextVec(spec modelfile.TokenizerSpec) error {
 	if len(spec.NGrams) > 0 && spec.Split == modelfile.SplitNone {
 		return fmt.Errorf("runtime: textvec ngrams need a split; the layer has split None")
 	}
-	for _, w := range spec.NGrams {
-		if w < 1 || w > modelfile.MaxNGram {
-			return fmt.Errorf("runtime: textvec n-gram width %d is outside 1..%d", w, modelfile.MaxNGram)
+	if spec.NGrams != "" {
+		for _, f := range strings.Split(spec.NGrams, ",") {
+			w, err := strconv.Atoi(f)
+			if err != nil || w < 1 || w > modelfile.MaxNGram {
+				return fmt.Errorf("runtime: textvec n-gram widths %q: %q is not a width in 1..%d", spec.NGrams, f, modelfile.MaxNGram)
+			}
+			tv.ngrams = append(tv.ngrams, w)
 		}
-		tv.ngrams = append(tv.ngrams, w)
 	}
 	if len(tv.ngrams) == 0 {
 		tv.ngrams = []int{1}

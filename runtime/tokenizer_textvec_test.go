@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"unicode/utf8"
 
@@ -30,7 +32,11 @@ type goldenTextVec struct {
 }
 
 func textVecSpec(standardize, split *string, ngrams []int, words []string) modelfile.TokenizerSpec {
-	s := modelfile.TokenizerSpec{Mode: modelfile.ModeTextVec, OOVID: 1, StartID: -1, NGrams: ngrams, VocabWords: len(words) - 1}
+	var ng []string
+	for _, w := range ngrams {
+		ng = append(ng, strconv.Itoa(w))
+	}
+	s := modelfile.TokenizerSpec{Mode: modelfile.ModeTextVec, OOVID: 1, StartID: -1, NGrams: strings.Join(ng, ","), VocabWords: len(words) - 1}
 	if standardize != nil {
 		s.Standardize = *standardize
 	}

@@ -111,15 +111,16 @@ const (
 // TokenizerSpec is the tokenizer's settings. The words themselves are the tokenizer.vocab
 // tensor: word of id i (1 <= i <= VocabWords) is line i-1.
 type TokenizerSpec struct {
-	Mode      string `json:"mode"`
-	Filters   string `json:"filters,omitempty"` // ModeKeras: characters replaced by Split
-	Lower     bool   `json:"lower"`
-	Split     string `json:"split,omitempty"` // ModeKeras: the separator, default " "; ModeTextVec: SplitWhitespace, SplitCharacter or SplitNone
+	Mode    string `json:"mode"`
+	Filters string `json:"filters,omitempty"` // ModeKeras: characters replaced by Split
+	Lower   bool   `json:"lower"`
+	Split   string `json:"split,omitempty"` // ModeKeras: the separator, default " "; ModeTextVec: SplitWhitespace, SplitCharacter or SplitNone
 	// Standardize is ModeTextVec's standardize (StandardizeLowerStrip, ...).
 	Standardize string `json:"standardize,omitempty"`
-	// NGrams is ModeTextVec's n-gram widths in output order (TextVectorization's ngrams=2
-	// is [1, 2]); empty means no n-grams (tokens as split).
-	NGrams []int `json:"ngrams,omitempty"`
+	// NGrams is ModeTextVec's n-gram widths in output order, comma-separated
+	// (TextVectorization's ngrams=2 is "1,2"); empty means no n-grams (tokens as split).
+	// A string keeps TokenizerSpec comparable.
+	NGrams    string `json:"ngrams,omitempty"`
 	CharLevel bool   `json:"char_level,omitempty"`
 	// NumWords is Keras's num_words: ids >= NumWords map to OOVID (or are dropped when
 	// OOVID < 0). 0 means no limit.
