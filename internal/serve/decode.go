@@ -209,10 +209,10 @@ func decodeV2(body []byte, lim Limits) (v2Request, error) {
 			if err := json.Unmarshal(v, &s); err != nil {
 				return fmt.Errorf("BYTES data must be strings, got %s", clip(v))
 			}
-			texts = append(texts, s)
-			if len(texts) > lim.MaxBatch {
-				return fmt.Errorf("more than %d texts (--max-batch)", lim.MaxBatch)
+			if int64(len(texts)) >= n {
+				return fmt.Errorf("data has more than the %d elements of shape %v", n, in.Shape)
 			}
+			texts = append(texts, s)
 			return nil
 		}); err != nil {
 			return req, badRequest("input %q: %v", in.Name, err)

@@ -192,13 +192,13 @@ func (s *Service) reload(name string, force bool) error {
 	}
 	prev := old.byName[name]
 	next.byName[name] = e
+	s.met.modelLoaded(name, e) // before publishing: requests read e's counters
 	s.models.Store(next)
 	if prev != nil {
 		prev.release() // closed once its in-flight requests end
 	}
 	s.met.reloads.WithLabelValues(name, "ok").Inc()
 	s.met.loadError.WithLabelValues(name).Set(0)
-	s.met.modelLoaded(name, e)
 	prevSHA := ""
 	if prev != nil {
 		prevSHA = prev.sha256
@@ -218,12 +218,7 @@ func (s *Service) watch(ctx context.Context) error {
 			return nil
 		case <-t.C:
 			for _, name := range s.order {
-				sl := s.slots[name]
-				st, err := statFile(sl.spec.Path)
-				if err != nil || st == sl.stat {
-					continue
-				}
-				s.reload(name, false) // logged and counted inside
+				s.reload(name, false) // a stat; reloads (logged and counted inside) only on a change
 			}
 		}
 	}
