@@ -45,12 +45,12 @@ type Fleet struct {
 	cm    *autopaho.ConnectionManager
 	ready chan struct{}
 	once  sync.Once
-	// Changed, if set before WatchFleet returns its first update, is called after each update.
-	changed func()
+	changed func() // called after each update, if set
 }
 
 // WatchFleet connects to the broker and follows root/+/status, root/+/info and
-// root/+/telemetry until ctx is cancelled. Ready is closed once subscribed.
+// root/+/telemetry until ctx is cancelled, calling changed (if not nil) after each update.
+// Ready is closed once subscribed.
 func WatchFleet(ctx context.Context, b *Broker, root string, changed func()) (*Fleet, error) {
 	if root == "" {
 		root = DefaultRoot

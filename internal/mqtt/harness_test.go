@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eclipse/paho.golang/autopaho"
+	"github.com/eclipse/paho.golang/paho"
 	"github.com/edgewatt/edgewatt/convert"
 	"github.com/edgewatt/edgewatt/internal/train"
 	"github.com/edgewatt/edgewatt/runtime"
-	"github.com/eclipse/paho.golang/autopaho"
-	"github.com/eclipse/paho.golang/paho"
 )
 
 // mosquitto is a real Debian mosquitto on a loopback port, with persistence on so that
@@ -235,6 +235,19 @@ func (f *fixedTelemetry) set(t Telemetry)      { f.mu.Lock(); f.t = t; f.mu.Unlo
 // startService runs a Service until the test ends.
 func startService(t testing.TB, b *Broker, node string, c Classifier, ts TelemetrySource, tweak func(*Options)) *Service {
 	t.Helper()
+	s, _ := runService(t, b, node, c, ts, tweak)
+	return s
+}
+
+// startServiceStoppable runs a Service and returns the function that stops it (idempotent).
+func startServiceStoppable(t testing.TB, b *Broker, node string, c Classifier, ts TelemetrySource, tweak func(*Options)) func() {
+	t.Helper()
+	_, stop := runService(t, b, node, c, ts, tweak)
+	return stop
+}
+
+func runService(t testing.TB, b *Broker, node string, c Classifier, ts TelemetrySource, tweak func(*Options)) (*Service, func()) {
+	t.Helper()
 	o := Options{Broker: b, Node: node, Board: "Raspberry Pi 4 Model B Rev 1.4", Version: "test",
 		DashboardURL: "http://192.0.2.7:8080/", BackoffMin: 50 * time.Millisecond, BackoffMax: 500 * time.Millisecond,
 		TelemetryCheck: 50 * time.Millisecond}
@@ -248,8 +261,9 @@ func startService(t testing.TB, b *Broker, node string, c Classifier, ts Telemet
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = s.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return s
+	stop := func() { cancel(); <-done }
+	t.Cleanup(stop)
+	return s, stop
 }
 
 // client is a test MQTT v5 client: messages on its subscriptions go to a channel.

@@ -42,7 +42,7 @@ func DecodeRequest(payload []byte, maxPayload int) (Request, error) {
 		return Request{Text: string(payload)}, nil
 	}
 	var in struct {
-		Text *string        `json:"text"`
+		Text *string         `json:"text"`
 		ID   json.RawMessage `json:"id"`
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))

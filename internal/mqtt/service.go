@@ -133,24 +133,17 @@ func (s *Service) Stats() Stats {
 }
 
 // Backoff returns the reconnect delay before attempt n (0: none): capped exponential with
-// full jitter, random in [min, cap] with cap = min(max, 2^n * min).
-func Backoff(n int, min, max time.Duration) time.Duration {
+// full jitter, random in [lo, cap] with cap = min(hi, 2^n * lo).
+func Backoff(n int, lo, hi time.Duration) time.Duration {
 	if n <= 0 {
 		return 0
 	}
-	ceil := min
-	for i := 0; i < n && ceil < max; i++ {
+	ceil := lo
+	for i := 0; i < n && ceil < hi; i++ {
 		ceil *= 2
 	}
-	ceil = minDur(ceil, max)
-	return min + rand.N(ceil-min+1)
-}
-
-func minDur(a, b time.Duration) time.Duration {
-	if a < b {
-		return a
-	}
-	return b
+	ceil = min(ceil, hi)
+	return lo + rand.N(ceil-lo+1)
 }
 
 // Run connects (retrying with backoff while the broker is down) and serves until ctx is
