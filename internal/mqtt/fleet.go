@@ -39,12 +39,12 @@ type Node struct {
 // Fleet is the live view of every node under a topic root, built from the broker's
 // retained messages and kept current by the live ones. The broker is the whole backbone.
 type Fleet struct {
-	root  string
-	mu    sync.Mutex
-	nodes map[string]*Node
-	cm    *autopaho.ConnectionManager
-	ready chan struct{}
-	once  sync.Once
+	root    string
+	mu      sync.Mutex
+	nodes   map[string]*Node
+	cm      *autopaho.ConnectionManager
+	ready   chan struct{}
+	once    sync.Once
 	changed func() // called after each update, if set
 }
 
