@@ -34,6 +34,7 @@ var commands = map[string]command{
 	"power":    {"read the board's power sensors", runPower},
 	"board":    {"describe this board: model, SoC, CPU features, clocks, temperature, throttling", runBoard},
 	"train":    {"train the tutorial text classifier in Go and write a Keras .h5 + tokenizer JSON", runTrain},
+	"fleet":    {"list the edgewatt nodes on an MQTT broker: board, model, power, µJ/inference, online/offline", runFleet},
 }
 
 // UsageError is a mistake in how edgewatt was called (unknown flag, missing argument);
