@@ -716,3 +716,48 @@ func TestNewTensorSizeMismatch(t *testing.T) {
 		}
 	}
 }
+
+// Issue 11, item 3: a loaded model is private memory. Overwriting the file with another
+// model (cp other live), rewriting it in place, or truncating it (which gave SIGBUS with a
+// shared mapping) must not change what the loaded model predicts.
+func TestLoadedModelSurvivesFileChanges(t *testing.T) {
+	f, _ := buildModel(t, testSpecs[5], 11)
+	other, _ := buildModel(t, testSpecs[5], 12)
+	path := writeModel(t, f)
+	otherData, err := modelfile.Marshal(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := m.NewPredictor()
+	seqs := [][]int32{{5, 9, 9, 2}, {1}, {3, 3, 3, 3, 3, 7}}
+	want := make([]float32, len(seqs))
+	for i, s := range seqs {
+		want[i] = p.PredictIDs(s).Scores[0]
+	}
+	check := func(what string) {
+		t.Helper()
+		for i, s := range seqs {
+			if got := p.PredictIDs(s).Scores[0]; got != want[i] {
+				t.Fatalf("after %s: score %v, was %v", what, got, want[i])
+			}
+		}
+	}
+	// In place (same inode), as cp does.
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh.Write(otherData)
+	fh.Close()
+	check("cp of another model over the file")
+	os.WriteFile(path, make([]byte, len(otherData)), 0o644)
+	check("zeroing the file")
+	os.Truncate(path, 0)
+	check("truncating the file to 0 bytes")
+	os.Remove(path)
+	check("removing the file")
+}

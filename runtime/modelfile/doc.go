@@ -15,7 +15,7 @@
 // relative to the start of the data) and holds "__metadata__", a map of string to string.
 // Tensors are ordered by element alignment, widest first (F32, I32, then F16, then I8 and U8),
 // so that every tensor starts at a multiple of its element size and can be used in place from
-// an mmap.
+// the bytes read (runtime.Load reads the file into private memory; it does not map it).
 //
 // # Tensors
 //

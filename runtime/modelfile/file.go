@@ -178,13 +178,41 @@ func Encode(w io.Writer, f *File) error {
 	return nil
 }
 
+// Marshal encodes f (see Encode) and verifies the result with Parse, the reader the device
+// uses, so that a file that would not load is never written.
+func Marshal(f *File) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := Encode(&buf, f); err != nil {
+		return nil, err
+	}
+	if _, err := Parse(buf.Bytes()); err != nil {
+		return nil, fmt.Errorf("modelfile: self-check of the encoded file failed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// TempMarker is in the name of the temporary file WriteFile writes beside its target:
+// ".NAME.edgewatt-tmp-PID-RANDOM" (as internal/safeio names its own), so that the files a
+// killed process leaves behind can be recognised and removed.
+const TempMarker = ".edgewatt-tmp-"
+
 // WriteFile writes f to path atomically: a temporary file in the same directory, fsync,
-// rename. On any error no file is left at path (an existing one is untouched).
+// rename. path must not exist or be a regular file (not a directory, device or FIFO). On
+// any error no file is left at path (an existing one is untouched), the temporary file is
+// removed and the error names path. A process killed (SIGKILL) while writing leaves its
+// temporary file, named with TempMarker and its PID.
 func WriteFile(path string, f *File) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("modelfile: output %s is not a regular file (%s); give a file path", path, st.Mode().Type())
+	}
+	b, err := Marshal(f)
 	if err != nil {
-		return fmt.Errorf("modelfile: %w", err)
+		return err
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+TempMarker+strconv.Itoa(os.Getpid())+"-*")
+	if err != nil {
+		return fmt.Errorf("modelfile: cannot write %s: %w", path, pathErr(err))
 	}
 	defer func() {
 		if err != nil {
@@ -192,34 +220,39 @@ func WriteFile(path string, f *File) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	var buf bytes.Buffer
-	if err = Encode(&buf, f); err != nil {
-		return err
-	}
-	// Verify what we are about to write with the same reader the device uses.
-	if _, err = Parse(buf.Bytes()); err != nil {
-		return fmt.Errorf("modelfile: self-check of the written file failed: %w", err)
-	}
-	if _, err = tmp.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("modelfile: writing %s: %w", path, err)
+	if _, err = tmp.Write(b); err != nil {
+		return fmt.Errorf("modelfile: writing %s: %w", path, pathErr(err))
 	}
 	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("modelfile: sync %s: %w", path, err)
+		return fmt.Errorf("modelfile: sync %s: %w", path, pathErr(err))
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("modelfile: writing %s: %w", path, pathErr(err))
 	}
 	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("modelfile: close %s: %w", path, err)
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("modelfile: %w", err)
+		return fmt.Errorf("modelfile: close %s: %w", path, pathErr(err))
 	}
 	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("modelfile: %w", err)
+		return fmt.Errorf("modelfile: writing %s: %w", path, pathErr(err))
 	}
 	if d, e := os.Open(dir); e == nil {
 		d.Sync()
 		d.Close()
 	}
 	return nil
+}
+
+// pathErr drops the temporary file's name from a *PathError or *LinkError.
+func pathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
 }
 
 // Parse verifies data as a model file and returns it; tensors alias data.
@@ -318,9 +351,51 @@ func Parse(data []byte) (*File, error) {
 	return f, nil
 }
 
-// ReadFile reads and parses the model file at path (without mmap; runtime.Load maps it).
+// MaxFileBytes bounds the model files ReadBytes reads (a 10000-word model is ~0.3-0.7 MB).
+const MaxFileBytes = 1 << 30
+
+// ReadBytes reads the model file at path into private memory. path must be a regular file
+// (a FIFO, device or directory is refused without being opened: /dev/zero would never end)
+// of at most MaxFileBytes; a file that changes size while it is read is refused.
+func ReadBytes(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s); give a model file written by 'edgewatt convert'", path, st.Mode().Type())
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	if st, err = fh.Stat(); err != nil {
+		return nil, err
+	}
+	size := st.Size()
+	switch {
+	case !st.Mode().IsRegular():
+		return nil, fmt.Errorf("%s is not a regular file (%s); give a model file written by 'edgewatt convert'", path, st.Mode().Type())
+	case size == 0:
+		return nil, fmt.Errorf("%s is empty, not a model file", path)
+	case size > MaxFileBytes:
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d of a model file edgewatt loads", path, size, MaxFileBytes)
+	}
+	data := make([]byte, size)
+	if _, err := io.ReadFull(fh, data); err != nil {
+		return nil, fmt.Errorf("%s shrank while it was read (%v); it is being rewritten, try again", path, err)
+	}
+	var one [1]byte
+	if n, _ := fh.Read(one[:]); n != 0 {
+		return nil, fmt.Errorf("%s grew while it was read; it is being rewritten, try again", path)
+	}
+	return data, nil
+}
+
+// ReadFile reads (ReadBytes) and parses the model file at path.
 func ReadFile(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadBytes(path)
 	if err != nil {
 		return nil, fmt.Errorf("modelfile: %w", err)
 	}
