@@ -34,6 +34,7 @@ var commands = map[string]command{
 	"power":    {"read the board's power sensors", runPower},
 	"board":    {"describe this board: model, SoC, CPU features, clocks, temperature, throttling", runBoard},
 	"train":    {"train the tutorial text classifier in Go and write a Keras .h5 + tokenizer JSON", runTrain},
+	"eval":     {"measure a model file on labelled texts: accuracy, per-class F1, confusion, ROC AUC, calibration", runEval},
 }
 
 // UsageError is a mistake in how edgewatt was called (unknown flag, missing argument);
