@@ -227,8 +227,8 @@ func preprocess(opts Options, inputLen int) (modelfile.Preprocess, error) {
 		return p, fmt.Errorf("convert: truncating %q must be pre or post (pad_sequences' truncating=)", p.Truncating)
 	}
 	switch {
-	case p.MaxLen < 0 || p.MaxLen > 1<<20:
-		return p, fmt.Errorf("convert: maxlen %d must be between 1 and %d", p.MaxLen, 1<<20)
+	case p.MaxLen < 0 || p.MaxLen > modelfile.MaxMaxLen:
+		return p, fmt.Errorf("convert: maxlen %d must be between 1 and %d", p.MaxLen, modelfile.MaxMaxLen)
 	case p.MaxLen == 0 && inputLen == 0:
 		return p, errors.New("convert: the model does not fix its input length; pass --maxlen N, the maxlen given to pad_sequences in training")
 	case p.MaxLen == 0:
@@ -241,10 +241,7 @@ func preprocess(opts Options, inputLen int) (modelfile.Preprocess, error) {
 
 // resolveLabels returns one label per output unit (two for a single sigmoid unit).
 func resolveLabels(arg, model string, last modelfile.DenseSpec) ([]string, error) {
-	n := last.Out
-	if n == 1 {
-		n = 2
-	}
+	n := modelfile.LabelCount(last.Out)
 	var labels []string
 	source := "--labels"
 	switch {
