@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/edgewatt/edgewatt/runtime/modelfile"
 )
 
 func copyFile(t *testing.T, src, dst string) {
@@ -153,5 +156,30 @@ func TestInputsMustBeRegularFiles(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
 			t.Errorf("%v: got %v, want a 'not a regular file' refusal", args, err)
 		}
+	}
+}
+
+// Issue 11, item 5: bench made its synthetic headlines from whatever words the vocabulary
+// had; a model whose words are all huge built gigabytes of text. Words over 64 bytes are
+// skipped, and a vocabulary of only such words is refused with a message.
+func TestBenchSkipsHugeWords(t *testing.T) {
+	f, err := modelfile.ReadFile(smallModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	words, _ := f.Words()
+	for i := 1; i < len(words); i++ {
+		words[i] = strings.Repeat("w", 3000) + strconv.Itoa(i)
+	}
+	vocab, _ := modelfile.EncodeVocab(words)
+	v := f.Tensor(modelfile.TensorVocab)
+	v.Data, v.Shape = vocab, []int{len(vocab)}
+	p := filepath.Join(t.TempDir(), "huge.safetensors")
+	if err := modelfile.WriteFile(p, f); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = run("bench", "-m", p, "--duration", "100ms")
+	if err == nil || !strings.Contains(err.Error(), "no vocabulary words of at most 64 bytes") {
+		t.Fatalf("got %v", err)
 	}
 }
