@@ -183,3 +183,16 @@ func TestBenchSkipsHugeWords(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestTrainPrintsRowsPerClass(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "d.csv")
+	os.WriteFile(data, []byte("is_sarcastic,headline\n0,turn on the lights\n1,smoke in the kitchen\n0,good night\n1,water leak detected\n0,door closed\n"), 0o644)
+	out, _, err := run("train", "--data", data, "--epochs", "1", "--quiet", "--maxlen", "5", "-o", filepath.Join(dir, "m.h5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "training rows per class: 0 3, 1 2") || !strings.Contains(out, "2 classes") {
+		t.Errorf("output:\n%s", out)
+	}
+}

@@ -141,6 +141,12 @@ func runTrain(env *Env) error {
 			return fmt.Errorf("train: --labels: %w", err)
 		}
 	}
+	counts := res.Labels.Counts(trainEx)
+	parts := make([]string, len(counts))
+	for i, n := range counts {
+		parts[i] = fmt.Sprintf("%s %d", res.Labels.Names[i], n)
+	}
+	fmt.Fprintf(env.Stdout, "train: training rows per class: %s\n", strings.Join(parts, ", "))
 	best := res.History[res.Best]
 	fmt.Fprintf(env.Stdout, "train: %d classes (%s); the tokenizer indexed %d words, the model uses ids below %d; %d epochs in %.1fs\n",
 		res.Labels.Classes(), strings.Join(res.Labels.Names, ", "), res.Tokenizer.VocabSize(), c.Vocab,
