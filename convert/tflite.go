@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"strings"
 
 	flatbuffers "github.com/google/flatbuffers/go"
@@ -68,16 +67,9 @@ func isTFLite(head []byte) bool { return len(head) >= 8 && string(head[4:8]) == 
 
 // ReadTFLiteFile reads a .tflite file.
 func readTFLiteFile(path string) (*tfModel, error) {
-	st, err := os.Stat(path)
+	b, err := readInput(path, "model", maxTFLiteBytes)
 	if err != nil {
-		return nil, fmt.Errorf("convert: %v", err)
-	}
-	if st.Size() > maxTFLiteBytes {
-		return nil, fmt.Errorf("convert: %s is %d bytes, more than edgewatt reads (%d)", path, st.Size(), maxTFLiteBytes)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("convert: %v", err)
+		return nil, err
 	}
 	m, err := parseTFLite(b)
 	if err != nil {
@@ -354,7 +346,7 @@ func (r *tfReader) opName(i uint32) (tflite.BuiltinOperator, string, error) {
 
 // Kinds of values flowing through the graph.
 const (
-	vIDs = iota + 1
+	vIDs     = iota + 1
 	vIDsNeg  // LESS(ids, 0)
 	vIDsWrap // ADD(ids, V)
 	vEmbedded

@@ -21,8 +21,7 @@ type Model struct {
 	dense  []dense
 	maxOut int   // widest layer, for scratch
 	badID  int32 // the row an id outside the embedding counts as: the OOV id, else padding 0
-	unmap  func() error
-	bytes  int // size of the model file
+	bytes  int   // size of the model file
 }
 
 // embedding kinds
@@ -185,15 +184,9 @@ func errNonFinite(what string, x float32, i int) error {
 	return fmt.Errorf("runtime: %s has a non-finite value (%v) at element %d: the model file is corrupt; re-convert it", what, x, i)
 }
 
-// Close releases the mapping of a model opened with Load. The model must not be used after.
-func (m *Model) Close() error {
-	if m.unmap != nil {
-		err := m.unmap()
-		m.unmap = nil
-		return err
-	}
-	return nil
-}
+// Close is kept for symmetry with Load: the model lives in ordinary Go memory (Load does
+// not map the file), so there is nothing to release; the garbage collector frees it.
+func (m *Model) Close() error { return nil }
 
 // Tokenizer returns the model's tokenizer.
 func (m *Model) Tokenizer() *Tokenizer { return m.tok }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/edgewatt/edgewatt/board"
 	"github.com/edgewatt/edgewatt/internal/energy"
+	"github.com/edgewatt/edgewatt/internal/safeio"
 	"github.com/edgewatt/edgewatt/runtime"
 )
 
@@ -33,6 +34,15 @@ func runBenchEnergy(env *Env, o benchOptions) error {
 		return usagef("bench: --grid-intensity must be grams of CO2e per kWh, 0 or more (world average: %g)", energy.DefaultGridIntensity)
 	case strings.EqualFold(filepath.Ext(o.chart), ".png"):
 		return usagef("bench: --chart writes SVG; give a .svg file and convert it if you need PNG (rsvg-convert chart.svg -o chart.png)")
+	}
+	if o.chart != "" {
+		ins := []safeio.Path{{Flag: "--texts", Path: o.texts}, {Flag: "--ids", Path: o.ids}}
+		for _, p := range paths {
+			ins = append(ins, safeio.Path{Flag: "model", Path: p})
+		}
+		if err := safeio.CheckOutputs([]safeio.Path{{Flag: "--chart", Path: o.chart}}, ins); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
 	}
 	var work []energy.Workload
 	for i, path := range paths {
@@ -106,22 +116,7 @@ func writeEnergy(env *Env, o benchOptions, res *energy.Result, paths []string) e
 // writeChart writes the SVG next to its destination and renames it into place, so a
 // failed run never leaves half a chart.
 func writeChart(path string, res *energy.Result) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".chart-*.svg")
-	if err != nil {
-		return fmt.Errorf("bench: --chart %s: %w", path, err)
-	}
-	err = res.WriteSVG(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
+	if err := safeio.WriteAtomic(path, res.WriteSVG); err != nil {
 		return fmt.Errorf("bench: --chart %s: %w", path, err)
 	}
 	return nil
