@@ -35,6 +35,15 @@ func TestHwmonINA2xx(t *testing.T) {
 	if err != nil || r != want || src.Name() != "hwmon:ina219" {
 		t.Errorf("%s Read = %+v, %v\nwant %+v", src.Name(), r, err, want)
 	}
+	if src.Interval() != 100*time.Millisecond {
+		t.Errorf("Interval without update_interval = %v, want the 100ms default", src.Interval())
+	}
+	// The driver says how often the chip converts: update_interval in ms.
+	fsys["sys/class/hwmon/hwmon1/update_interval"] = file("1100")
+	src, err = Open("hwmon", OpenOptions{FS: fsys, Now: fixedNow})
+	if err != nil || src.Interval() != 1100*time.Millisecond {
+		t.Errorf("Interval with update_interval 1100 = %v (%v), want 1.1s", src.Interval(), err)
+	}
 }
 
 func TestHwmonVoltageTimesCurrent(t *testing.T) {
