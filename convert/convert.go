@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/edgewatt/edgewatt/internal/safeio"
 	"github.com/edgewatt/edgewatt/runtime/modelfile"
 )
 
@@ -39,9 +40,9 @@ type Options struct {
 
 // ReadModel reads a model file of any supported format, recognised by its content.
 func ReadModel(path string) (*Model, error) {
-	f, err := os.Open(path)
+	f, _, err := openInput(path, "model")
 	if err != nil {
-		return nil, fmt.Errorf("convert: %v", err)
+		return nil, err
 	}
 	head := make([]byte, 8)
 	n, _ := io.ReadFull(f, head)
@@ -254,9 +255,9 @@ func resolveLabels(arg, model string, last modelfile.DenseSpec) ([]string, error
 }
 
 func readLabelsFile(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
+	b, err := readInput(path, "labels", safeio.MaxTextFile)
 	if err != nil {
-		return nil, fmt.Errorf("convert: %v", err)
+		return nil, err
 	}
 	b = trimBOM(b)
 	t := bytes.TrimSpace(b)
@@ -295,9 +296,9 @@ func fileExists(p string) bool {
 }
 
 func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
+	f, _, err := openInput(path, "model")
 	if err != nil {
-		return "", fmt.Errorf("convert: %v", err)
+		return "", err
 	}
 	defer f.Close()
 	h := sha256.New()

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/edgewatt/edgewatt/internal/safeio"
 )
 
 // EvalRow is one labelled text of an --eval file.
@@ -28,9 +30,9 @@ const MaxEvalRows = 1 << 22
 // the model's label names. A first row whose label is neither is taken as a header and skipped
 // (is_sarcastic,headline).
 func ReadEvalFile(path string, labels []string) ([]EvalRow, error) {
-	data, err := os.ReadFile(path)
+	data, err := readInput(path, "--eval", safeio.MaxTextFile)
 	if err != nil {
-		return nil, fmt.Errorf("convert: --eval: %w", err)
+		return nil, err
 	}
 	rows, err := ParseEval(data, labels)
 	if err != nil {
@@ -127,9 +129,9 @@ var textColumns = []string{"text", "headline", "sentence", "review", "comment", 
 // is a header, else the last column, so label,text rows work); any other file holds one text
 // per line. Empty texts are skipped.
 func ReadCalibFile(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
+	data, err := readInput(path, "--calib", safeio.MaxTextFile)
 	if err != nil {
-		return nil, fmt.Errorf("convert: --calib: %w", err)
+		return nil, err
 	}
 	texts, err := ParseCalib(data, strings.HasSuffix(strings.ToLower(path), ".csv"))
 	if err != nil {

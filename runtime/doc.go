@@ -8,6 +8,33 @@
 // and returns an immutable Model that is safe for concurrent use. Each goroutine makes its own
 // Predictor, which owns preallocated scratch; a Predictor is not safe for concurrent use.
 //
+// The Scores of a Result alias the predictor's scratch until its next call (Result.Clone
+// keeps a copy); PredictTexts classifies a batch of texts into Results that own their
+// Scores, allocation-free when its destination is reused.
+//
+// # Servers
+//
+// A server loads each model once and keeps, beside it, a PredictorPool (a sync.Pool of
+// predictors of that model, Model.NewPredictorPool). A request Gets a predictor, predicts,
+// reads or copies the scores, and Puts it back; no lock is taken on the prediction path and
+// the pool holds as many predictors as requests were in flight. A server that reloads models
+// swaps the model and its pool together (one atomic.Pointer to both). ExamplePredictorPool
+// shows the pattern.
+//
+// # Importing
+//
+// This package is named runtime, like the standard library's. A program that needs both
+// gives this one another name in its import:
+//
+//	import (
+//		"runtime"
+//
+//		edgewatt "github.com/edgewatt/edgewatt/runtime"
+//	)
+//
+// and writes edgewatt.Load, edgewatt.Predictor and runtime.GOMAXPROCS; the examples do the
+// same. A file that imports only this one may use the plain name.
+//
 // # Tokenizer
 //
 // Tokenizer reproduces keras_preprocessing's text_to_word_sequence + texts_to_sequences:

@@ -5,8 +5,10 @@ import (
 	"sync"
 )
 
-// Result is one prediction. Scores aliases the predictor's scratch: it is valid until the
-// predictor's next call; copy it to keep it.
+// Result is one prediction. The Scores of a Result from PredictText or PredictIDs alias the
+// predictor's scratch: they are valid until the predictor's next call. To keep them, take
+// r.Clone() (a copy) or r.AppendScores(buf) (into a buffer you reuse); PredictTexts returns
+// Results that own their Scores.
 type Result struct {
 	Scores []float32 // one per output unit (a probability for sigmoid/softmax outputs)
 	Label  int       // index into Model.Labels: argmax, or for one unit score > 0.5 (sigmoid) or > 0
