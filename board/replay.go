@@ -22,7 +22,7 @@ type TraceSample struct {
 	Power     physic.Power
 	Temp      physic.Temperature // 0 (absolute zero) when the trace has no temperature
 	Throttled Throttle           // vcgencmd get_throttled bits; 0 when absent
-	Rate      float64            // inferences per second recorded at T; 0 when absent (or idle)
+	Rate      float64            // inferences per second since the previous row; 0 when absent (or idle)
 }
 
 // Trace is a recorded power trace: CSV rows "time_s,watts[,temp_c,throttled[,inferences_per_s]]",
@@ -277,8 +277,10 @@ func openRegular(file string) (*os.File, error) {
 	return os.OpenFile(file, os.O_RDONLY|oNonblock, 0)
 }
 
-// Inferences is the trace's recorded inferences over [a, b] (the trapezoid integral of
-// its rate, the rows' edges interpolated as for power); 0 without a rate column.
+// Inferences is the trace's recorded inferences over [a, b]: each row's inferences_per_s is
+// the mean rate over the interval since the previous row (a counter difference divided by
+// the time, as a recorder writes it), spread evenly over that interval; 0 without a rate
+// column.
 func (t *Trace) Inferences(a, b time.Duration) float64 {
 	if !t.HasRate || b <= a {
 		return 0
@@ -286,13 +288,9 @@ func (t *Trace) Inferences(a, b time.Duration) float64 {
 	var n float64
 	for i := 1; i < len(t.Samples); i++ {
 		p, q := t.Samples[i-1], t.Samples[i]
-		lo, hi := max(a, p.T), min(b, q.T)
-		if hi <= lo {
-			continue
+		if lo, hi := max(a, p.T), min(b, q.T); hi > lo {
+			n += q.Rate * (hi - lo).Seconds()
 		}
-		span := (q.T - p.T).Seconds()
-		at := func(x time.Duration) float64 { return p.Rate + (q.Rate-p.Rate)*(x-p.T).Seconds()/span }
-		n += (at(lo) + at(hi)) / 2 * (hi - lo).Seconds()
 	}
 	return n
 }

@@ -94,12 +94,12 @@ func TestParseTraceKeepsDescriptionAndRate(t *testing.T) {
 	if tr.Description != "Pi 4 recording, NOT a measurement\nsecond line" || !tr.HasRate {
 		t.Errorf("description %q, has rate %v", tr.Description, tr.HasRate)
 	}
-	// Rate 0 -> 100 over [0,1], 100 over [1,2], 100 -> 0 over [2,3]: 50 + 100 + 50.
+	// Each row's rate holds since the previous row: (0,1] 100/s, (1,2] 100/s, (2,3] 0.
 	if got := tr.Inferences(0, 3*time.Second); math.Abs(got-200) > 1e-9 {
 		t.Errorf("Inferences(0, 3s) = %v, want 200", got)
 	}
-	if got := tr.Inferences(500*time.Millisecond, 1500*time.Millisecond); math.Abs(got-(37.5+50)) > 1e-9 {
-		t.Errorf("Inferences(0.5s, 1.5s) = %v, want 87.5", got)
+	if got := tr.Inferences(500*time.Millisecond, 2500*time.Millisecond); math.Abs(got-150) > 1e-9 {
+		t.Errorf("Inferences(0.5s, 2.5s) = %v, want 150", got)
 	}
 }
 

@@ -67,7 +67,7 @@ func (res *Result) measure(readings, conds []sampled, origin time.Time, work []W
 		res.fillWindow(w, rs, conds, origin, counter, maxGap)
 		if w.Excluded == "" && trace != nil && trace.HasRate {
 			t0 := trace.Samples[0].T
-			if n := trace.Inferences(t0+w.Start, t0+w.End); n > 0 {
+			if n := trace.Inferences(t0+w.Start, t0+w.End); n >= 0.5 {
 				w.Excluded = fmt.Sprintf("the trace records %.0f inferences in it: the trace does not follow this schedule", n)
 			}
 		}
