@@ -159,6 +159,8 @@ func TestIntegrate(t *testing.T) {
 func FuzzParseTrace(f *testing.F) {
 	f.Add("time_s,watts,temp_c,throttled\n0.0,2.7,45.0,0x0\n0.1,6.3,46,0x50005\n")
 	f.Add("0,1\n1,2\n")
+	f.Add("# a description\ntime_s,watts,temp_c,throttled,inferences_per_s\n0,2,45,0,0\n0.1,3,46,0x50005,1200\n")
+	f.Add("0.O5,2.7\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		tr, err := ParseTrace(strings.NewReader(s))
 		if err != nil {
@@ -171,6 +173,9 @@ func FuzzParseTrace(f *testing.F) {
 		}
 		if tr.Energy() < 0 {
 			t.Fatalf("negative energy %v", tr.Energy())
+		}
+		if n := tr.Inferences(0, tr.Duration()); n < 0 || math.IsNaN(n) {
+			t.Fatalf("recorded inferences %v", n)
 		}
 	})
 }

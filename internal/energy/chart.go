@@ -15,7 +15,7 @@ var palette = []string{"#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#
 // chart geometry, in SVG user units (pixels)
 const (
 	chartW, chartH             = 1100.0, 560.0
-	plotL, plotR, plotT, plotB = 70.0, 860.0, 78.0, 500.0
+	plotL, plotR, plotT, plotB = 70.0, 860.0, 82.0, 500.0
 )
 
 // WriteSVG draws power over time: the idle window and each load window shaded (one colour
@@ -67,18 +67,26 @@ func (res *Result) WriteSVG(w io.Writer) error {
 	if res.Partial {
 		title += " (PARTIAL RESULTS)"
 	}
-	fmt.Fprintf(&b, `<text class="title" x="%g" y="26" font-size="18" font-weight="bold">%s</text>`+"\n", plotL, esc(title))
-	sub := fmt.Sprintf("source %s · idle %.3f → %.3f W · %d x %s windows per model, round-robin · %s · label: marginal µJ per inference = (E − E_idle)/n",
-		res.Source, watts(res.IdlePower), watts(res.IdleEndPower), res.Rounds, fmtDur(res.WindowLen), res.threadsText())
-	fmt.Fprintf(&b, `<text class="subtitle" x="%g" y="46" fill="#444" font-size="11">%s</text>`+"\n", plotL, esc(sub))
+	fmt.Fprintf(&b, `<text class="title" x="%g" y="22" font-size="18" font-weight="bold">%s</text>`+"\n", plotL, esc(title))
+	threads := res.Threads
+	if len(res.Models) > 0 {
+		threads = res.Models[0].Threads
+	}
+	sub := fmt.Sprintf("source %s · idle %.3f → %.3f W · %d x %s windows per model, round-robin · %d thread(s) · label: marginal µJ/inference = (E − E_idle)/n",
+		res.Source, watts(res.IdlePower), watts(res.IdleEndPower), res.Rounds, fmtDur(res.WindowLen), threads)
+	fmt.Fprintf(&b, `<text class="subtitle" x="%g" y="42" fill="#444" font-size="11">%s</text>`+"\n", plotL, esc(clipText(sub, 165)))
 	prov, provFill := res.Provenance.String(), "#006400"
+	line1, line2, _ := strings.Cut(prov, ": ")
 	if res.Provenance.Replay {
 		provFill = "#B00000"
 		if d := res.Provenance.TraceDescription; d != "" {
-			prov += " · trace: " + strings.SplitN(d, "\n", 2)[0]
+			line2 += " · trace: " + strings.SplitN(d, "\n", 2)[0]
 		}
 	}
-	fmt.Fprintf(&b, `<text class="provenance" x="%g" y="64" fill="%s" font-size="11" font-weight="bold">%s</text>`+"\n", plotL, provFill, esc(clipText(prov, 175)))
+	fmt.Fprintf(&b, `<text class="provenance" x="%g" y="57" fill="%s" font-size="11" font-weight="bold">%s</text>`+"\n", plotL, provFill, esc(clipText(line1, 160)))
+	if line2 != "" {
+		fmt.Fprintf(&b, `<text class="provenance" x="%g" y="71" fill="%s" font-size="10">%s</text>`+"\n", plotL, provFill, esc(clipText(line2, 190)))
+	}
 
 	// Grid and axes.
 	b.WriteString(`<g class="axis" stroke="#e4e4e4">` + "\n")

@@ -227,10 +227,10 @@ func tempRange(w *Window, prefix string) string {
 		}
 		return "-"
 	}
-	lo, hi := w.TempMin.Celsius(), w.TempMax.Celsius()
-	s := fmt.Sprintf("%.0f", hi)
-	if math.Round(lo) != math.Round(hi) {
-		s = fmt.Sprintf("%.0f-%.0f", lo, hi)
+	lo, hi := fmt.Sprintf("%.0f", w.TempMin.Celsius()), fmt.Sprintf("%.0f", w.TempMax.Celsius())
+	s := hi
+	if lo != hi {
+		s = lo + "-" + hi
 	}
 	if prefix != "" {
 		return prefix + s + " °C"
