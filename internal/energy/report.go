@@ -379,7 +379,7 @@ func toJSONWindow(w *Window) jsonWindow {
 		PowerW: watts(w.Power), BaselineW: watts(w.Baseline), AboveIdleW: watts(w.AboveIdle),
 		MarginalJ: w.MarginalJ, TotalJ: w.TotalJ, MarginalUJ: w.MarginalJ * 1e6, TotalUJ: w.TotalJ * 1e6,
 		Samples: w.Samples, Expected: w.Expected, Coverage: w.Coverage, Flags: w.Flags.String(),
-		ClockMHz: float64(w.ClockKHz) / 1000,
+		ClockMHz:  float64(w.ClockKHz) / 1000,
 		Throttled: w.Throttled, Partial: w.Partial, ExcludedWhy: w.Excluded, InMedian: w.Model != "" && w.Excluded == ""}
 	if w.TempMax != 0 {
 		lo, hi := w.TempMin.Celsius(), w.TempMax.Celsius()
