@@ -58,6 +58,13 @@
 // Quantized dense kernels are dequantized once at load: they are under 1% of the bytes and
 // float32 keeps them exact to the reference.
 //
+// GlobalMaxPooling1D and Flatten (modelfile PoolMax, PoolFlatten; pool.go) see every maxlen
+// position, padding included, because Keras masks neither. Max takes the elementwise maximum
+// over the distinct rows of the input (row 0 once when there is padding), dequantizing int8
+// rows on the fly; Flatten lays the padded ids' rows side by side for a maxlen*D-wide first
+// dense layer. Their kernels (pool_kernels*.go) are pure Go with reference twins and are
+// exact.
+//
 // # Kernels
 //
 // The hot loops live behind a small dispatch table (kernels.go) with a pure-Go reference twin

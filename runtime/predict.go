@@ -28,7 +28,8 @@ type Predictor struct {
 	acc32  []int32
 	bufA   []float32
 	bufB   []float32
-	padded []int32 // for callers that want the padded ids (PaddedIDs)
+	padded []int32   // for callers that want the padded ids (PaddedIDs)
+	flat   []float32 // Flatten pooling: dense.0's maxlen*D input (pool.go)
 }
 
 // NewPredictor returns a predictor with its scratch allocated.
@@ -49,6 +50,7 @@ func (m *Model) newPredictorKernels(k *kernels) *Predictor {
 		bufA:   make([]float32, m.maxOut),
 		bufB:   make([]float32, m.maxOut),
 		padded: make([]int32, maxlen),
+		flat:   make([]float32, m.flatLen()),
 	}
 }
 
@@ -71,6 +73,9 @@ func (p *Predictor) Tokens() []int32 { return p.ids }
 // them check them against Meta.Arch.Embedding.InputDim first.
 func (p *Predictor) PredictIDs(seq []int32) Result {
 	m := p.m
+	if m.pool != poolAverage {
+		return p.head(p.poolOther(seq)) // GlobalMaxPooling1D, Flatten: pool.go
+	}
 	maxlen := m.pre.MaxLen
 	seq = truncate(seq, maxlen, m.pre.Truncating)
 	// Count each id once: padding and zeros in a local counter (the leading and trailing runs
@@ -87,7 +92,12 @@ func (p *Predictor) PredictIDs(seq []int32) Result {
 	zeros += z
 	p.uniq = uniq
 	p.pool(uniq, zeros, maxlen)
-	x := p.acc
+	return p.head(p.acc)
+}
+
+// head runs the dense layers on the pooled vector x and returns the result.
+func (p *Predictor) head(x []float32) Result {
+	m := p.m
 	for i := range m.dense {
 		l := &m.dense[i]
 		out := p.bufA
