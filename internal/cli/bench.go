@@ -37,6 +37,7 @@ type benchOptions struct {
 	gridIntensity float64
 	chart         string
 	perCore       bool   // energy: also measure each model on one thread
+	record        string // energy: write the readings and rates as a replay trace
 	settle        string // energy: "auto" or a duration ("0" for none)
 }
 
@@ -66,6 +67,7 @@ func runBench(env *Env) error {
 	fs.DurationVar(&o.window, "window", 10*time.Second, "length of one --energy window")
 	fs.Float64Var(&o.gridIntensity, "grid-intensity", 475, "grid carbon intensity in gCO2e/kWh for --energy")
 	fs.StringVar(&o.chart, "chart", "", "write an SVG chart of the --energy results to this file")
+	fs.StringVar(&o.record, "record", "", "with --energy, write the readings and inference rates to this CSV: a trace whose replay (same --windows/--window/--settle/--models) reproduces this run's µJ")
 	fs.BoolVar(&o.perCore, "per-core", false, "with --energy, measure each model on 1 thread as well as on --threads (per-core and all-core figures)")
 	fs.StringVar(&o.settle, "settle", "auto", "with --energy, time each model runs before its window is measured and the board rests before each idle window (auto: two sensor intervals; 0: none)")
 	args, err := parseFlags(fs, env.Args)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/edgewatt/edgewatt/board"
 	"github.com/edgewatt/edgewatt/internal/energy"
+	"github.com/edgewatt/edgewatt/internal/safeio"
 	"github.com/edgewatt/edgewatt/runtime"
 )
 
@@ -41,6 +43,9 @@ func runBenchEnergy(env *Env, o benchOptions) error {
 	}
 	settle, err := parseSettle(o.settle)
 	if err != nil {
+		return err
+	}
+	if err := checkEnergyOutputs(o, paths); err != nil {
 		return err
 	}
 	threads := []int{o.threads}
@@ -116,10 +121,16 @@ func writeEnergy(env *Env, o benchOptions, res *energy.Result, paths []string) e
 		return fmt.Errorf("bench: writing results: %w", err)
 	}
 	if o.chart != "" {
-		if err := writeChart(o.chart, res); err != nil {
+		if err := writeAtomic(o.chart, "--chart", res.WriteSVG); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stderr, "bench: chart written to %s\n", o.chart)
+	}
+	if o.record != "" {
+		if err := writeAtomic(o.record, "--record", res.WriteTrace); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "bench: readings and inference rates written to %s (replay it with --power replay:%s and the same schedule)\n", o.record, o.record)
 	}
 	if res.Partial {
 		why := res.PartialWhy
@@ -131,26 +142,29 @@ func writeEnergy(env *Env, o benchOptions, res *energy.Result, paths []string) e
 	return nil
 }
 
-// writeChart writes the SVG next to its destination and renames it into place, so a
-// failed run never leaves half a chart.
-func writeChart(path string, res *energy.Result) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".chart-*.svg")
-	if err != nil {
-		return fmt.Errorf("bench: --chart %s: %w", path, err)
+// writeAtomic writes an output file through safeio.WriteAtomic (a temporary file renamed
+// into place: a failed run never leaves half a file).
+func writeAtomic(path, flag string, write func(io.Writer) error) error {
+	if err := safeio.WriteAtomic(path, write); err != nil {
+		return fmt.Errorf("bench: %s: %w", flag, err)
 	}
-	err = res.WriteSVG(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	return nil
+}
+
+// checkEnergyOutputs refuses a --chart or --record that is one of the inputs (a model,
+// the texts, the replayed trace) or each other, or not a regular file.
+func checkEnergyOutputs(o benchOptions, paths []string) error {
+	ins := []safeio.Path{{Flag: "--texts", Path: o.texts}, {Flag: "--ids", Path: o.ids}}
+	for _, p := range paths {
+		ins = append(ins, safeio.Path{Flag: "model", Path: p})
 	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
+	for _, alt := range strings.Split(o.power, "|") {
+		if f, ok := strings.CutPrefix(strings.TrimSpace(alt), "replay:"); ok {
+			ins = append(ins, safeio.Path{Flag: "--power replay:", Path: f})
+		}
 	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("bench: --chart %s: %w", path, err)
+	if err := safeio.CheckOutputs([]safeio.Path{{Flag: "--chart", Path: o.chart}, {Flag: "--record", Path: o.record}}, ins); err != nil {
+		return usagef("bench: %v", err)
 	}
 	return nil
 }

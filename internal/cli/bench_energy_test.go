@@ -130,10 +130,22 @@ func TestBenchEnergyIdleAboveLoad(t *testing.T) {
 func TestBenchEnergyTable(t *testing.T) {
 	models := sarcasmModels(t)[:1]
 	var so, se bytes.Buffer
+	rec := filepath.Join(t.TempDir(), "rec.csv")
 	err := Run([]string{"bench", "-m", models[0], "--energy", "--power", "replay:../energy/testdata/three-models.csv",
-		"--windows", "1", "--window", "2s", "--settle", "0", "--per-core", "--threads", "2"}, nil, &so, &se)
+		"--windows", "1", "--window", "2s", "--settle", "0", "--per-core", "--threads", "2", "--record", rec}, nil, &so, &se)
 	if err != nil {
 		t.Fatalf("bench --energy: %v\n%s", err, se.String())
+	}
+	// The recording of a replay says it is one, and carries this run's rates.
+	b, err := os.ReadFile(rec)
+	if err != nil || !bytes.Contains(b, []byte("# Recorded by edgewatt bench --energy: a REPLAY of ../energy/testdata/three-models.csv, not a measurement")) ||
+		!bytes.Contains(b, []byte("time_s,watts,temp_c,throttled,inferences_per_s")) {
+		t.Errorf("--record wrote (%v):\n%.400s", err, b)
+	}
+	// An output that is an input is refused before anything runs.
+	err = Run([]string{"bench", "-m", models[0], "--energy", "--power", "replay:" + rec, "--record", rec}, nil, &so, &se)
+	if err == nil || !strings.Contains(err.Error(), "is the input") {
+		t.Errorf("--record onto the replayed trace: err = %v, want a refusal", err)
 	}
 	for _, want := range []string{"sarcasm-f32 (1 thread)", "sarcasm-f32 (2 threads)", "µJ/inference, marginal", "CodeCarbon's world average", "kernels",
 		"numbers  REPLAYED power", "1 and 2 predictor(s)"} {

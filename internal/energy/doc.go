@@ -155,6 +155,13 @@
 // power over time with the provenance in its header, the windows shaded per model, the
 // interpolated baseline dashed and each window's marginal µJ/inference written above it.
 //
+// # Recording
+//
+// Result.WriteTrace writes the run as a replay trace with the inferences_per_s column
+// (each row: the load windows' mean rate over the interval since the previous row; 0 while
+// idle or settling) and a '#' description of the source, schedule and host; replaying it
+// with the same schedule reproduces the run's figures on any machine (record_test.go).
+//
 // # Test traces
 //
 // testdata/*.csv are synthetic traces laid out for the schedule without settling (idle
