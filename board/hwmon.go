@@ -30,6 +30,7 @@ type hwmonSource struct {
 	// interval is the device's update_interval (ms) when it has one: how often the
 	// chip produces a new sample (the ina2xx driver's conversion time x averages).
 	interval time.Duration
+	stale    staleCheck
 }
 
 // defaultHwmonInterval is the sampling period of an hwmon device without update_interval.
@@ -141,6 +142,7 @@ func openHwmon(sp Spec, opt OpenOptions) (Source, error) {
 	if _, err := s.Read(); err != nil {
 		return nil, err
 	}
+	s.stale = staleCheck{} // the probe is not the caller's previous reading
 	return s, nil
 }
 
@@ -196,5 +198,6 @@ func (s *hwmonSource) Read() (Reading, error) {
 		r.Power = -r.Power
 	}
 	r.Time = s.now()
+	s.stale.mark(&r)
 	return r, nil
 }

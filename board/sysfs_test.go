@@ -38,6 +38,14 @@ func TestHwmonINA2xx(t *testing.T) {
 	if src.Interval() != 100*time.Millisecond {
 		t.Errorf("Interval without update_interval = %v, want the 100ms default", src.Interval())
 	}
+	// Read again with nothing changed: the sensor gave no new sample.
+	if r, err := src.Read(); err != nil || r.Flags != Stale {
+		t.Errorf("second Read of unchanged attributes: flags %v (%v), want stale", r.Flags, err)
+	}
+	fsys["sys/class/hwmon/hwmon1/power1_input"] = file("4990000")
+	if r, err := src.Read(); err != nil || r.Flags != 0 {
+		t.Errorf("Read after a change: flags %v (%v), want ok", r.Flags, err)
+	}
 	// The driver says how often the chip converts: update_interval in ms.
 	fsys["sys/class/hwmon/hwmon1/update_interval"] = file("1100")
 	src, err = Open("hwmon", OpenOptions{FS: fsys, Now: fixedNow})

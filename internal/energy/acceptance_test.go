@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/edgewatt/edgewatt/board"
-	"periph.io/x/conn/v3/physic"
 )
 
 // The acceptance tests of issue 12: each reproduces a way the engine used to report numbers
@@ -498,4 +497,18 @@ func TestTraceTooShort(t *testing.T) {
 	}
 }
 
-var _ = physic.Watt
+// TestStaleReadingsNoted: a source whose readings mostly repeat (hwmon, power_supply or
+// the PMIC read faster than they update) is named in the notes.
+func TestStaleReadingsNoted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		busy := new(busyClock)
+		res, err := Run(context.Background(), &live{busy: busy, flags: board.Stale}, []Workload{busyWorkload(busy, 2*time.Millisecond)},
+			Options{Warmup: -1, Windows: 1, Window: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(strings.Join(res.Notes, "\n"), "repeated the previous one exactly (flag stale)") || res.Windows[0].Stale != res.Windows[0].Samples {
+			t.Errorf("notes %q, window stale %d of %d; want a note and every reading counted", res.Notes, res.Windows[0].Stale, res.Windows[0].Samples)
+		}
+	})
+}

@@ -176,6 +176,7 @@ type Window struct {
 	MarginalJ  float64      // joules per inference above the baseline: (E - baseline energy) / n
 	TotalJ     float64      // joules per inference: E / n
 	Samples    int          // readings inside the window
+	Stale      int          // of which flagged Stale (a repeat of the previous reading)
 	Expected   int          // readings the source's interval promises for the window
 	Coverage   float64      // fraction of the window covered by readings at most 3 intervals apart, 0..1
 	Flags      board.Quality

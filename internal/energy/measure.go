@@ -162,8 +162,14 @@ func (res *Result) measure(readings, conds []sampled, origin time.Time, work []W
 		}
 	}
 	var all board.Quality
+	var samples, stale int
 	for _, w := range append(append([]Window{}, res.Idles...), res.Windows...) {
 		all |= w.Flags
+		samples += w.Samples
+		stale += w.Stale
+	}
+	if stale > 0 && 2*stale > samples {
+		res.Notes = append(res.Notes, fmt.Sprintf("%d of %d readings repeated the previous one exactly (flag stale): the sensor may produce new samples more slowly than every %v, or the board is very steady; the energy is still integrated, but check the source's interval", stale, samples, res.Interval))
 	}
 	if all&board.Partial != 0 {
 		res.Notes = append(res.Notes, "the source meters only part of the board (flag partial; the Pi 5 PMIC does not see the 5 V loads): energies are those of the metered rails")
@@ -263,6 +269,9 @@ func (w *Window) conditions(rs []sampled, from, to time.Time) int {
 			continue
 		}
 		n++
+		if r.Flags&board.Stale != 0 {
+			w.Stale++
+		}
 		w.Flags |= r.Flags
 		if r.temp != 0 {
 			if w.TempMax == 0 || r.temp > w.TempMax {

@@ -308,6 +308,7 @@ type jsonWindow struct {
 	MarginalUJ  float64  `json:"marginal_uj_per_inference"`
 	TotalUJ     float64  `json:"total_uj_per_inference"`
 	Samples     int      `json:"samples"`
+	Stale       int      `json:"samples_stale"`
 	Expected    int      `json:"samples_expected"`
 	Coverage    float64  `json:"coverage"`
 	Flags       string   `json:"flags"`
@@ -378,7 +379,7 @@ func toJSONWindow(w *Window) jsonWindow {
 		Inferences: w.Inferences, Rate: w.Rate, EnergyJ: joulesOf(w.Energy),
 		PowerW: watts(w.Power), BaselineW: watts(w.Baseline), AboveIdleW: watts(w.AboveIdle),
 		MarginalJ: w.MarginalJ, TotalJ: w.TotalJ, MarginalUJ: w.MarginalJ * 1e6, TotalUJ: w.TotalJ * 1e6,
-		Samples: w.Samples, Expected: w.Expected, Coverage: w.Coverage, Flags: w.Flags.String(),
+		Samples: w.Samples, Stale: w.Stale, Expected: w.Expected, Coverage: w.Coverage, Flags: w.Flags.String(),
 		ClockMHz:  float64(w.ClockKHz) / 1000,
 		Throttled: w.Throttled, Partial: w.Partial, ExcludedWhy: w.Excluded, InMedian: w.Model != "" && w.Excluded == ""}
 	if w.TempMax != 0 {
