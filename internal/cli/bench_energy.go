@@ -97,11 +97,6 @@ func runBenchEnergy(env *Env, o benchOptions) error {
 	if err != nil {
 		return usagef("bench: %v", err)
 	}
-	for _, n := range res.Notes {
-		if strings.Contains(n, "lengthened") {
-			fmt.Fprintf(env.Stderr, "bench: %s\n", n)
-		}
-	}
 	return writeEnergy(env, o, res, paths)
 }
 

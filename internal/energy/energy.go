@@ -315,6 +315,9 @@ func Run(ctx context.Context, src board.Source, work []Workload, opt Options) (*
 	if progress == nil {
 		progress = func(string) {}
 	}
+	for _, n := range fitNotes {
+		progress(n)
+	}
 	threads := func(w Workload) int {
 		if w.Threads > 0 {
 			return w.Threads

@@ -130,13 +130,7 @@ func (res *Result) measure(readings, conds []sampled, origin time.Time, work []W
 			w.Excluded = fmt.Sprintf("CPU clock down to %d MHz (the run's load windows reached %d MHz): capped", w.ClockKHz/1000, topClock/1000)
 		}
 	}
-	for i := range append(res.Idles, res.Windows...) {
-		var w *Window
-		if i < len(res.Idles) {
-			w = &res.Idles[i]
-		} else {
-			w = &res.Windows[i-len(res.Idles)]
-		}
+	for _, w := range res.timeline() {
 		if w.Partial {
 			what := "idle window " + strconv.Itoa(w.Index)
 			if w.Model != "" {
