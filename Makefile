@@ -66,5 +66,5 @@ demo: build
 	$(BIN)/edgewatt predict -m $(DEMO)/smarthome-int8.safetensors < examples/smarthome/predict.txt
 	@echo "== 4/4 energy per inference"
 	$(BIN)/edgewatt bench -m $(DEMO)/smarthome-int8.safetensors --energy --power 'auto|replay:examples/smarthome/pi4-power-trace.csv' \
-		--windows 3 --window 2s --chart $(DEMO)/energy.svg
+		--windows 3 --window 2s --threads 1 --chart $(DEMO)/energy.svg
 	@echo "chart: $(DEMO)/energy.svg"
