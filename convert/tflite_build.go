@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/edgewatt/edgewatt/convert/internal/tflite"
@@ -56,6 +57,16 @@ func (s *tfliteSource) tokenizer(opts Options) (*Tokenizer, []byte, string, erro
 		t, data, err := ReadTokenizerFile(opts.Tokenizer, opts.Split)
 		return t, data, opts.Tokenizer, err
 	}
+	if s.meta != nil && s.meta.vocabFile == "" {
+		// Older metadata (the TFLite text-classification example) lists the vocabulary as
+		// an associated file without the VOCABULARY type.
+		for _, name := range []string{"vocab.txt", "vocab"} {
+			if _, ok := s.files[name]; ok {
+				s.meta.vocabFile = name
+				break
+			}
+		}
+	}
 	if s.meta == nil || s.meta.vocabFile == "" {
 		return nil, nil, "", fmt.Errorf("%w (%s has no TFLite metadata naming a vocabulary: pass the vocab.txt it was exported with)", ErrNoTokenizer, opts.Model)
 	}
@@ -82,22 +93,23 @@ func (s *tfliteSource) tokenizer(opts Options) (*Tokenizer, []byte, string, erro
 // labels returns the output labels: --labels, else the metadata's labels file, else the
 // defaults of resolveLabels.
 func (s *tfliteSource) labels(opts Options, last modelfile.DenseSpec) ([]string, string, error) {
-	if opts.Labels == "" && s.meta != nil && s.meta.labelsFile != "" {
-		if data, ok := s.files[s.meta.labelsFile]; ok {
+	if opts.Labels == "" && s.meta != nil {
+		// The first labels file with one label per output. (The TFLite example's older
+		// metadata types its vocabulary as labels too.)
+		n := max(last.Out, 2)
+		for _, name := range s.meta.labelsFiles {
+			data, ok := s.files[name]
+			if !ok || name == s.meta.vocabFile {
+				continue
+			}
 			var l []string
 			for _, line := range strings.Split(strings.TrimRight(string(data), "\r\n"), "\n") {
 				l = append(l, strings.TrimSpace(strings.TrimSuffix(line, "\r")))
 			}
-			n := max(last.Out, 2)
-			if len(l) != n {
-				return nil, "", fmt.Errorf("convert: the TFLite model's labels file %s has %d labels but the model has %d outputs; pass --labels", s.meta.labelsFile, len(l), last.Out)
+			if len(l) != n || slices.Contains(l, "") {
+				continue
 			}
-			for i, x := range l {
-				if x == "" {
-					return nil, "", fmt.Errorf("convert: label %d of the TFLite model's %s is empty; pass --labels", i, s.meta.labelsFile)
-				}
-			}
-			return l, s.meta.labelsFile, nil
+			return l, name, nil
 		}
 	}
 	l, err := resolveLabels(opts.Labels, opts.Model, last)
@@ -113,7 +125,7 @@ func buildTFLite(opts Options, logf func(string, ...any)) (*modelfile.File, erro
 	m := s.model
 	logf("model %s: tflite (%s), operators %s\n", opts.Model, strings.TrimSpace(m.description), m.opsString())
 	if s.meta != nil {
-		logf("TFLite metadata: %q %s, vocabulary %q, labels %q, tokenizer regex %q\n", s.meta.name, s.meta.version, s.meta.vocabFile, s.meta.labelsFile, s.meta.delimRegex)
+		logf("TFLite metadata: %q %s, vocabulary %q, labels %q, tokenizer regex %q\n", s.meta.name, s.meta.version, s.meta.vocabFile, s.meta.labelsFiles, s.meta.delimRegex)
 	}
 	if m.actQuant {
 		logf("TFLite activations pass through QUANTIZE/DEQUANTIZE: edgewatt runs them in float32 (identity)\n")

@@ -29,7 +29,7 @@ const (
 type tfMeta struct {
 	name, version string
 	vocabFile     string // associated file holding the vocabulary ("" when none)
-	labelsFile    string // associated file with the output labels ("" when none)
+	labelsFiles   []string // associated files typed TENSOR_AXIS_LABELS, in metadata order
 	delimRegex    string // RegexTokenizerOptions.delim_regex_pattern ("" when absent)
 }
 
@@ -69,9 +69,7 @@ func parseTFLiteMetadata(b []byte) (md *tfMeta, err error) {
 					md.vocabFile = string(af.Name())
 				}
 			case tflmeta.AssociatedFileTypeTENSOR_AXIS_LABELS:
-				if md.labelsFile == "" {
-					md.labelsFile = string(af.Name())
-				}
+				md.labelsFiles = append(md.labelsFiles, string(af.Name()))
 			}
 		}
 		return nil
