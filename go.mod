@@ -11,4 +11,4 @@ require (
 	periph.io/x/host/v3 v3.8.5
 )
 
-require github.com/google/flatbuffers v25.12.19+incompatible // indirect
+require github.com/google/flatbuffers v25.12.19+incompatible
