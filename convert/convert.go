@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/edgewatt/edgewatt/internal/safeio"
 	"github.com/edgewatt/edgewatt/runtime/modelfile"
 )
 
@@ -46,9 +47,9 @@ var ErrNoTokenizer = errors.New("convert: no tokenizer file: set Options.Tokeniz
 
 // ReadModel reads a model file of any supported format, recognised by its content.
 func ReadModel(path string) (*Model, error) {
-	f, err := os.Open(path)
+	f, _, err := openInput(path, "model")
 	if err != nil {
-		return nil, fmt.Errorf("convert: %v", err)
+		return nil, err
 	}
 	head := make([]byte, 8)
 	n, _ := io.ReadFull(f, head)
@@ -217,7 +218,7 @@ func preprocess(opts Options, inputLen int) (modelfile.Preprocess, error) {
 	case p.MaxLen == 0:
 		p.MaxLen = inputLen
 	case inputLen != 0 && p.MaxLen != inputLen:
-		return p, fmt.Errorf("convert: --maxlen %d but the model was built for input length %d; GlobalAveragePooling1D averages over maxlen positions, so give the maxlen used in training (%d)", p.MaxLen, inputLen, inputLen)
+		return p, fmt.Errorf("convert: --maxlen %d but the model was built for input length %d; the pooling runs over maxlen positions (Flatten's first Dense is maxlen x width wide), so give the maxlen used in training (%d)", p.MaxLen, inputLen, inputLen)
 	}
 	return p, nil
 }
@@ -273,9 +274,9 @@ func resolveLabels(arg, model string, last modelfile.DenseSpec) ([]string, error
 }
 
 func readLabelsFile(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
+	b, err := readInput(path, "labels", safeio.MaxTextFile)
 	if err != nil {
-		return nil, fmt.Errorf("convert: %v", err)
+		return nil, err
 	}
 	b = trimBOM(b)
 	t := bytes.TrimSpace(b)
@@ -314,9 +315,9 @@ func fileExists(p string) bool {
 }
 
 func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
+	f, _, err := openInput(path, "model")
 	if err != nil {
-		return "", fmt.Errorf("convert: %v", err)
+		return "", err
 	}
 	defer f.Close()
 	h := sha256.New()

@@ -17,7 +17,7 @@ var ErrUnsupportedLayer = errors.New("unsupported layer")
 var ErrNoWeights = errors.New("model has no weights")
 
 // Supported describes the layer set edgewatt runs, for error messages.
-const Supported = "InputLayer, Embedding, Dropout (identity), GlobalAveragePooling1D, then one or more Dense with relu, sigmoid, tanh, linear or softmax"
+const Supported = "InputLayer, Embedding, Dropout (identity), GlobalAveragePooling1D, GlobalMaxPooling1D or Flatten, then one or more Dense with relu, sigmoid, tanh, linear or softmax"
 
 // Model is a Keras model read from any of the supported source formats: its layers in
 // order with their configs and weights.

@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
+
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/edgewatt/edgewatt/internal/safeio"
 	"github.com/edgewatt/edgewatt/runtime/modelfile"
 )
 
@@ -253,9 +254,9 @@ func (t *Tokenizer) ForModel(rows int) (modelfile.TokenizerSpec, []string, error
 // pickle (protocol 2+), Tokenizer.to_json() output, or a vocab file (split gives the vocab
 // file's mode).
 func ReadTokenizerFile(path, split string) (*Tokenizer, []byte, error) {
-	data, err := os.ReadFile(path)
+	data, err := readInput(path, "tokenizer", safeio.MaxTextFile)
 	if err != nil {
-		return nil, nil, fmt.Errorf("convert: %v", err)
+		return nil, nil, err
 	}
 	var t *Tokenizer
 	trimmed := bytes.TrimLeft(trimBOM(data), " \t\r\n")

@@ -32,7 +32,7 @@ func runConvert(env *Env) error {
 	fs.BoolVar(&o.KeepCase, "keep-case", false, ".tflite vocab tokenizers: do not lower-case (as the TFLite Task Library runs Model Maker models)")
 	fs.StringVar(&o.Quant.CalibFile, "calib", "", "int8: calibration texts (one per line, or a label,text CSV)")
 	fs.Float64Var(&o.Quant.Percentile, "percentile", 0, "int8: calibration range percentile (0 = min/max)")
-	fs.StringVar(&o.Quant.EvalFile, "eval", "", "labelled label,text CSV for the float vs quantized accuracy report")
+	fs.StringVar(&o.Quant.EvalFile, "eval", "", "labelled rows (CSV label,text or JSON Lines) for the accuracy report: float32 alone, or float32 vs quantized with --quant")
 	fs.Float64Var(&o.Quant.MaxDrop, "max-drop", -1, "fail when quantized accuracy drops by more than this many points (<0: no limit)")
 	fs.BoolVar(&o.Quant.EmbeddingPerTensor, "emb-per-tensor", false, "int8: one scale for the whole embedding instead of one per row")
 	pos, err := parseFlags(fs, env.Args)

@@ -45,13 +45,42 @@ func DenseWeight(i int) string { return "dense." + strconv.Itoa(i) + ".weight" }
 func DenseBias(i int) string   { return "dense." + strconv.Itoa(i) + ".bias" }
 func DenseScale(i int) string  { return "dense." + strconv.Itoa(i) + ".scale" }
 
-// Arch is the network: one Embedding, a GlobalAveragePooling1D, then Dense layers.
+// Arch is the network: one Embedding, a pooling step (Pooling), then Dense layers.
 // InputLayer and Dropout are identity at inference and are not stored.
 type Arch struct {
 	Embedding EmbeddingSpec `json:"embedding"`
-	Dense     []DenseSpec   `json:"dense"`
+	// Pooling is how the maxlen embedding rows become dense.0's input: PoolAverage ("" in
+	// files written before it existed), PoolMax or PoolFlatten.
+	Pooling string      `json:"pooling,omitempty"`
+	Dense   []DenseSpec `json:"dense"`
 	// SourceLayers lists the source model's layers (class and name) for inspect.
 	SourceLayers []SourceLayer `json:"source_layers,omitempty"`
+}
+
+// Pooling steps (Arch.Pooling).
+const (
+	// PoolAverage is GlobalAveragePooling1D: the mean of the maxlen rows (of the non-padding
+	// rows when the Embedding has mask_zero). dense.0's input width is the embedding width D.
+	PoolAverage = "average"
+	// PoolMax is GlobalMaxPooling1D: the elementwise maximum of the maxlen rows, padding rows
+	// included even with mask_zero (Keras 2 and 3 both drop the mask there). Width D.
+	PoolMax = "max"
+	// PoolFlatten is Flatten: the maxlen rows concatenated in sequence order, position p's
+	// row at [p*D, (p+1)*D) (padding rows included: Flatten drops the mask too). dense.0's
+	// input width is maxlen*D.
+	PoolFlatten = "flatten"
+)
+
+// PoolWidth returns dense.0's input width for pooling p over maxlen rows of width d, or 0
+// for an unknown pooling.
+func PoolWidth(p string, maxlen, d int) int {
+	switch p {
+	case "", PoolAverage, PoolMax:
+		return d
+	case PoolFlatten:
+		return maxlen * d
+	}
+	return 0
 }
 
 // EmbeddingSpec describes the Embedding layer.
