@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 
@@ -614,3 +615,15 @@ func (r *tfReader) walk() error {
 
 // opsString lists the operators for the log.
 func (m *tfModel) opsString() string { return strings.Join(m.ops, " ") }
+
+// isTFLitePath reports whether the file at path is a TFLite flatbuffer.
+func isTFLitePath(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 8)
+	n, _ := io.ReadFull(f, head)
+	return isTFLite(head[:n])
+}
