@@ -116,3 +116,19 @@ func TestEvalErrors(t *testing.T) {
 		}
 	}
 }
+
+// predict, inspect and eval given a Keras model instead of a converted one say to run
+// convert first, with exit status 1.
+func TestSourceModelRefused(t *testing.T) {
+	for _, args := range [][]string{
+		{"predict", "-m", testdata("tiny_k24.h5"), "hello"},
+		{"inspect", testdata("tiny.keras")},
+		{"eval", "-m", testdata("tfjs/model.json"), "--data", smarthome + "test.csv"},
+	} {
+		var so, se strings.Builder
+		code := Main(args, strings.NewReader(""), &so, &se)
+		if code != 1 || !strings.Contains(se.String(), "not an edgewatt model file; convert it first: edgewatt convert") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, se.String())
+		}
+	}
+}

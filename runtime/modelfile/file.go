@@ -224,6 +224,9 @@ func WriteFile(path string, f *File) (err error) {
 
 // Parse verifies data as a model file and returns it; tensors alias data.
 func Parse(data []byte) (*File, error) {
+	if what := Sniff(data); what != "" && what != "an edgewatt model file" {
+		return nil, notConverted(what)
+	}
 	if len(data) < 8 {
 		return nil, fmt.Errorf("modelfile: file is %d bytes, too short for a safetensors header; is it an edgewatt model file?", len(data))
 	}
