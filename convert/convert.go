@@ -38,6 +38,10 @@ type Options struct {
 	Log    io.Writer // progress and quantization report; nil discards
 }
 
+// ErrNoTokenizer is returned for a model that carries no tokenizer (no TextVectorization
+// layer, no TFLite metadata vocabulary) converted without Options.Tokenizer.
+var ErrNoTokenizer = errors.New("convert: no tokenizer file: set Options.Tokenizer (--tokenizer) to the tokenizer saved with the model")
+
 // ReadModel reads a model file of any supported format, recognised by its content.
 func ReadModel(path string) (*Model, error) {
 	f, _, err := openInput(path, "model")
@@ -71,28 +75,29 @@ func Build(opts Options) (*modelfile.File, error) {
 	switch {
 	case opts.Model == "":
 		return nil, errors.New("convert: no model file: set Options.Model (the .h5, .keras or TF.js model.json)")
-	case opts.Tokenizer == "":
-		return nil, errors.New("convert: no tokenizer file: set Options.Tokenizer (--tokenizer) to the tokenizer saved with the model")
 	}
 	m, err := ReadModel(opts.Model)
 	if err != nil {
 		return nil, err
+	}
+	if m.TextVec == nil && opts.Tokenizer == "" {
+		return nil, ErrNoTokenizer
 	}
 	net, err := Validate(m)
 	if err != nil {
 		return nil, fmt.Errorf("%w (model %s)", err, opts.Model)
 	}
 	logf("model %s: %s, Keras %s, %d parameters\n", opts.Model, m.Format, orDash(m.KerasVersion), net.Params())
-	tok, tokData, err := ReadTokenizerFile(opts.Tokenizer, opts.Split)
+	tok, tokData, tokFile, err := modelTokenizer(m, &opts)
 	if err != nil {
 		return nil, err
 	}
 	spec, words, err := tok.ForModel(net.Arch.Embedding.InputDim)
 	if err != nil {
-		return nil, fmt.Errorf("%w (tokenizer %s, model %s)", err, opts.Tokenizer, opts.Model)
+		return nil, fmt.Errorf("%w (tokenizer %s, model %s)", err, tokFile, opts.Model)
 	}
-	logf("tokenizer %s: %s, %d words known, ids 1..%d kept\n", opts.Tokenizer, tok.Format, spec.SourceWords, spec.VocabWords)
-	pre, err := preprocess(opts, net.InputLength)
+	logf("tokenizer %s: %s, %d words known, ids 1..%d kept\n", tokFile, tok.Format, spec.SourceWords, spec.VocabWords)
+	pre, err := preprocessFor(tok, opts, net.InputLength)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +130,7 @@ func Build(opts Options) (*modelfile.File, error) {
 			SourceFormat:     m.Format,
 			KerasVersion:     m.KerasVersion,
 			Backend:          m.Backend,
-			TokenizerFile:    filepath.Base(opts.Tokenizer),
+			TokenizerFile:    filepath.Base(tokFile),
 			TokenizerSHA256:  hex.EncodeToString(tokSum[:]),
 			ConverterVersion: ConverterVersion,
 		},

@@ -48,6 +48,23 @@ func ReadKeras(path string) (*Model, error) {
 		return nil, fmt.Errorf("%w (in %s)", err, path)
 	}
 	m.Format = "keras"
+	m.TextVec, err = extractTextVec(m, func(name string) ([]byte, bool, error) {
+		f, ok := files[name]
+		if !ok {
+			return nil, false, nil
+		}
+		b, err := readZipMember(f, maxConfigBytes)
+		if err == nil {
+			m.TextVecData = b
+		}
+		return b, true, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, path)
+	}
+	if m.TextVec != nil && m.TextVecData == nil {
+		m.TextVecData = cfg
+	}
 	if mf, ok := files["metadata.json"]; ok {
 		if b, err := readZipMember(mf, maxConfigBytes); err == nil {
 			var md struct {

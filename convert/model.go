@@ -27,6 +27,10 @@ type Model struct {
 	Backend      string
 	ClassName    string // Sequential, Functional, Model
 	Layers       []Layer
+	// TextVec is the tokenizer of a TextVectorization layer the model began with (removed
+	// from Layers), and TextVecData the bytes it was read from; nil when there was none.
+	TextVec     *Tokenizer
+	TextVecData []byte
 }
 
 // Layer is one layer of a Model.

@@ -118,15 +118,38 @@ const (
 	ModeModelMaker = "modelmaker"
 	// ModeJSStrip is the TF.js comment-spam codelab: lower, delete [^\w\s], split on ' '.
 	ModeJSStrip = "jsstrip"
+	// ModeTextVec is Keras's TextVectorization layer with output_mode "int", as TensorFlow
+	// computes it: Standardize, then Split, then the NGrams, looked up with "" = 0
+	// (padding/mask) and "[UNK]" = 1 (OOVID); see runtime.Tokenizer for the exact definitions.
+	ModeTextVec = "textvec"
+)
+
+// TextVectorization standardize and split settings (ModeTextVec).
+const (
+	StandardizeLowerStrip = "lower_and_strip_punctuation"
+	StandardizeLower      = "lower"
+	StandardizeStrip      = "strip_punctuation"
+	StandardizeNone       = "" // None
+	SplitWhitespace       = "whitespace"
+	SplitCharacter        = "character"
+	SplitNone             = "" // None: the whole standardized text is one token
+	// MaxNGram is the widest n-gram ModeTextVec runs.
+	MaxNGram = 16
 )
 
 // TokenizerSpec is the tokenizer's settings. The words themselves are the tokenizer.vocab
 // tensor: word of id i (1 <= i <= VocabWords) is line i-1.
 type TokenizerSpec struct {
-	Mode      string `json:"mode"`
-	Filters   string `json:"filters,omitempty"` // ModeKeras: characters replaced by Split
-	Lower     bool   `json:"lower"`
-	Split     string `json:"split,omitempty"` // ModeKeras: the separator, default " "
+	Mode    string `json:"mode"`
+	Filters string `json:"filters,omitempty"` // ModeKeras: characters replaced by Split
+	Lower   bool   `json:"lower"`
+	Split   string `json:"split,omitempty"` // ModeKeras: the separator, default " "; ModeTextVec: SplitWhitespace, SplitCharacter or SplitNone
+	// Standardize is ModeTextVec's standardize (StandardizeLowerStrip, ...).
+	Standardize string `json:"standardize,omitempty"`
+	// NGrams is ModeTextVec's n-gram widths in output order, comma-separated
+	// (TextVectorization's ngrams=2 is "1,2"); empty means no n-grams (tokens as split).
+	// A string keeps TokenizerSpec comparable.
+	NGrams    string `json:"ngrams,omitempty"`
 	CharLevel bool   `json:"char_level,omitempty"`
 	// NumWords is Keras's num_words: ids >= NumWords map to OOVID (or are dropped when
 	// OOVID < 0). 0 means no limit.

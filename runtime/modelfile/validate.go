@@ -134,7 +134,7 @@ func (f *File) Validate() error {
 	}
 	tk := f.Meta.Tokenizer
 	switch tk.Mode {
-	case ModeKeras, ModeModelMaker, ModeJSStrip:
+	case ModeKeras, ModeModelMaker, ModeJSStrip, ModeTextVec:
 	default:
 		return fmt.Errorf("modelfile: unknown tokenizer mode %q", tk.Mode)
 	}
