@@ -130,5 +130,8 @@ func (s *Service) run(ctx context.Context, model string, n int, one func(*ewrt.P
 	}
 	e.pool.Put(p)
 	s.inf.Add(uint64(n))
+	if m := s.tel.meter; m != nil {
+		m.AddInferences(time.Now(), n) // atomics only
+	}
 	return out, nil
 }
