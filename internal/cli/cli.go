@@ -39,6 +39,7 @@ var commands = map[string]command{
 	// Build, install and release (issue 16).
 	"version":    {"print the version, commit, build date, Go version, target and kernels", runVersion},
 	"completion": {"print a shell completion script: completion bash|zsh|fish", runCompletion},
+	"deploy":     {"install a model and the matching edgewatt on a Pi or a fleet over SSH, with checks and rollback", runDeploy},
 }
 
 // UsageError is a mistake in how edgewatt was called (unknown flag, missing argument);

@@ -160,6 +160,8 @@ func writeFishCompletion(w io.Writer, cmds []completionCommand) error {
 	return err
 }
 
-// zshQuote and fishQuote single-quote s for the shell ('it'\''s' style for zsh, \' for fish).
-func zshQuote(s string) string  { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-func fishQuote(s string) string { return "'" + strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(s) + "'" }
+// zshQuote and fishQuote single-quote s for the shell ('it'\”s' style for zsh, \' for fish).
+func zshQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+func fishQuote(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, "'", `\'`).Replace(s) + "'"
+}
