@@ -544,6 +544,9 @@ func (d *deployer) meta(ctx context.Context, h Host, id string) (*Meta, error) {
 // others are skipped), then the rest, Parallel at a time. Results keep the hosts' order.
 func (d *deployer) fleet(ctx context.Context, fn func(context.Context, Host) Result) []Result {
 	hosts := d.o.Hosts
+	var closeSSH func()
+	d.o.SSH, closeSSH = d.o.SSH.multiplex(ctx, hosts)
+	defer closeSSH()
 	res := make([]Result, len(hosts))
 	runGroup := func(lo, hi int) bool {
 		sem := make(chan struct{}, d.o.Parallel)

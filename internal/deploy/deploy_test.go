@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -194,6 +195,27 @@ func TestDeployOverSSH(t *testing.T) {
 	if r.Result != "ok" || r.Release != relA || r.Arch != "linux/"+goarch() {
 		t.Fatalf("--status: %+v", r)
 	}
+	// Keep: with Keep 2, a third release removes the oldest one that is neither current nor
+	// previous (relB), and keeps relA (now previous).
+	oc := opts(s, dist, modelB, host)
+	oc.ServeArgs = []string{"--listen=127.0.0.1:9090"} // part of the release id: a third release
+	r = one(t)(Deploy(ctx, oc))
+	if r.Result != "deployed" {
+		t.Fatalf("third release: %+v", r)
+	}
+	ents, _ := os.ReadDir(filepath.Join(prefix, "releases"))
+	var kept []string
+	for _, e := range ents {
+		kept = append(kept, e.Name())
+	}
+	if len(kept) != 2 || !slices.Contains(kept, r.Release) || !slices.Contains(kept, relA) {
+		t.Errorf("after a third release with Keep 2: releases/ holds %v, want %s and %s", kept, r.Release, relA)
+	}
+	r = one(t)(Rollback(ctx, opts(s, "", "", host)))
+	if r.Release != relA {
+		t.Fatalf("second --rollback: %+v", r)
+	}
+
 	// A tampered file is caught by --status.
 	if err := os.WriteFile(filepath.Join(prefix, "releases", relA, "model.safetensors"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 )
@@ -115,4 +116,35 @@ func oneLine(s string) string {
 		s = s[:300] + "..."
 	}
 	return s
+}
+
+// multiplex returns a copy of s whose commands to one host share a single SSH connection
+// (OpenSSH's ControlMaster, through a socket in a private temporary directory), and a
+// function that closes those connections. A deployment runs about ten commands per host, and
+// a Pi Zero spends a second or more on each key exchange. When the user's configuration
+// already sets ControlMaster for any of the hosts (ssh -G), s is returned unchanged so that
+// their setting applies.
+func (s SSH) multiplex(ctx context.Context, hosts []Host) (SSH, func()) {
+	prog := s.Program
+	if prog == "" {
+		prog = "ssh"
+	}
+	for _, h := range hosts {
+		out, err := exec.CommandContext(ctx, prog, append(append([]string{"-G"}, s.Args...), "--", h.Dest)...).Output()
+		if err != nil || !strings.Contains(string(out), "\ncontrolmaster false\n") {
+			return s, func() {}
+		}
+	}
+	dir, err := os.MkdirTemp("", "edgewatt-ssh")
+	if err != nil {
+		return s, func() {}
+	}
+	m := s
+	m.Args = append(append([]string(nil), s.Args...), "-o", "ControlMaster=auto", "-o", "ControlPath="+dir+"/%C", "-o", "ControlPersist=60")
+	return m, func() {
+		for _, h := range hosts {
+			_ = exec.Command(prog, append(append([]string{"-O", "exit"}, m.Args...), "--", h.Dest)...).Run()
+		}
+		_ = os.RemoveAll(dir)
+	}
 }

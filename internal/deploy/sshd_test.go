@@ -22,7 +22,10 @@ type testSSHD struct {
 	config string // ssh -F file
 }
 
-func startSSHD(t *testing.T) *testSSHD {
+func startSSHD(t *testing.T) *testSSHD { return startSSHDB(t) }
+
+// startSSHDB starts the server for a test or a benchmark.
+func startSSHDB(t testing.TB) *testSSHD {
 	t.Helper()
 	sshd := "/usr/sbin/sshd"
 	if _, err := os.Stat(sshd); err != nil {
@@ -137,7 +140,7 @@ LogLevel ERROR
 	}
 }
 
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
