@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/edgewatt/edgewatt/internal/safeio"
 	"github.com/edgewatt/edgewatt/runtime/modelfile"
 )
 
@@ -37,11 +38,15 @@ type Options struct {
 	Log    io.Writer // progress and quantization report; nil discards
 }
 
+// ErrNoTokenizer is returned for a model that carries no tokenizer (no TextVectorization
+// layer, no TFLite metadata vocabulary) converted without Options.Tokenizer.
+var ErrNoTokenizer = errors.New("convert: no tokenizer file: set Options.Tokenizer (--tokenizer) to the tokenizer saved with the model")
+
 // ReadModel reads a model file of any supported format, recognised by its content.
 func ReadModel(path string) (*Model, error) {
-	f, err := os.Open(path)
+	f, _, err := openInput(path, "model")
 	if err != nil {
-		return nil, fmt.Errorf("convert: %v", err)
+		return nil, err
 	}
 	head := make([]byte, 8)
 	n, _ := io.ReadFull(f, head)
@@ -70,28 +75,29 @@ func Build(opts Options) (*modelfile.File, error) {
 	switch {
 	case opts.Model == "":
 		return nil, errors.New("convert: no model file: set Options.Model (the .h5, .keras or TF.js model.json)")
-	case opts.Tokenizer == "":
-		return nil, errors.New("convert: no tokenizer file: set Options.Tokenizer (--tokenizer) to the tokenizer saved with the model")
 	}
 	m, err := ReadModel(opts.Model)
 	if err != nil {
 		return nil, err
+	}
+	if m.TextVec == nil && opts.Tokenizer == "" {
+		return nil, ErrNoTokenizer
 	}
 	net, err := Validate(m)
 	if err != nil {
 		return nil, fmt.Errorf("%w (model %s)", err, opts.Model)
 	}
 	logf("model %s: %s, Keras %s, %d parameters\n", opts.Model, m.Format, orDash(m.KerasVersion), net.Params())
-	tok, tokData, err := ReadTokenizerFile(opts.Tokenizer, opts.Split)
+	tok, tokData, tokFile, err := modelTokenizer(m, &opts)
 	if err != nil {
 		return nil, err
 	}
 	spec, words, err := tok.ForModel(net.Arch.Embedding.InputDim)
 	if err != nil {
-		return nil, fmt.Errorf("%w (tokenizer %s, model %s)", err, opts.Tokenizer, opts.Model)
+		return nil, fmt.Errorf("%w (tokenizer %s, model %s)", err, tokFile, opts.Model)
 	}
-	logf("tokenizer %s: %s, %d words known, ids 1..%d kept\n", opts.Tokenizer, tok.Format, spec.SourceWords, spec.VocabWords)
-	pre, err := preprocess(opts, net.InputLength)
+	logf("tokenizer %s: %s, %d words known, ids 1..%d kept\n", tokFile, tok.Format, spec.SourceWords, spec.VocabWords)
+	pre, err := preprocessFor(tok, opts, net.InputLength)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +130,7 @@ func Build(opts Options) (*modelfile.File, error) {
 			SourceFormat:     m.Format,
 			KerasVersion:     m.KerasVersion,
 			Backend:          m.Backend,
-			TokenizerFile:    filepath.Base(opts.Tokenizer),
+			TokenizerFile:    filepath.Base(tokFile),
 			TokenizerSHA256:  hex.EncodeToString(tokSum[:]),
 			ConverterVersion: ConverterVersion,
 		},
@@ -198,7 +204,7 @@ func preprocess(opts Options, inputLen int) (modelfile.Preprocess, error) {
 	case p.MaxLen == 0:
 		p.MaxLen = inputLen
 	case inputLen != 0 && p.MaxLen != inputLen:
-		return p, fmt.Errorf("convert: --maxlen %d but the model was built for input length %d; GlobalAveragePooling1D averages over maxlen positions, so give the maxlen used in training (%d)", p.MaxLen, inputLen, inputLen)
+		return p, fmt.Errorf("convert: --maxlen %d but the model was built for input length %d; the pooling runs over maxlen positions (Flatten's first Dense is maxlen x width wide), so give the maxlen used in training (%d)", p.MaxLen, inputLen, inputLen)
 	}
 	return p, nil
 }
@@ -254,9 +260,9 @@ func resolveLabels(arg, model string, last modelfile.DenseSpec) ([]string, error
 }
 
 func readLabelsFile(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
+	b, err := readInput(path, "labels", safeio.MaxTextFile)
 	if err != nil {
-		return nil, fmt.Errorf("convert: %v", err)
+		return nil, err
 	}
 	b = trimBOM(b)
 	t := bytes.TrimSpace(b)
@@ -295,9 +301,9 @@ func fileExists(p string) bool {
 }
 
 func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
+	f, _, err := openInput(path, "model")
 	if err != nil {
-		return "", fmt.Errorf("convert: %v", err)
+		return "", err
 	}
 	defer f.Close()
 	h := sha256.New()

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
+
 	"path/filepath"
 	"strings"
+
+	"github.com/edgewatt/edgewatt/internal/safeio"
 )
 
 // tfjsModel is the part of a TF.js layers-model model.json that edgewatt reads.
@@ -33,12 +35,13 @@ const maxTFJSWeightBytes = 1 << 30
 
 // ReadTFJS reads a TF.js layers model: model.json and the weight shards it names (beside it).
 func ReadTFJS(path string) (*Model, error) {
-	b, err := os.ReadFile(path)
+	b, err := readInput(path, "model", safeio.MaxTextFile)
 	if err != nil {
-		return nil, fmt.Errorf("convert: %v", err)
+		return nil, err
 	}
 	return parseTFJS(b, path, func(name string, max int) ([]byte, error) {
-		f, err := os.Open(filepath.Join(filepath.Dir(path), name))
+		// A shard that is a FIFO or a device is refused without being opened.
+		f, _, err := safeio.Open(filepath.Join(filepath.Dir(path), name))
 		if err != nil {
 			return nil, err
 		}

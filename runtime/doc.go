@@ -8,6 +8,33 @@
 // and returns an immutable Model that is safe for concurrent use. Each goroutine makes its own
 // Predictor, which owns preallocated scratch; a Predictor is not safe for concurrent use.
 //
+// The Scores of a Result alias the predictor's scratch until its next call (Result.Clone
+// keeps a copy); PredictTexts classifies a batch of texts into Results that own their
+// Scores, allocation-free when its destination is reused.
+//
+// # Servers
+//
+// A server loads each model once and keeps, beside it, a PredictorPool (a sync.Pool of
+// predictors of that model, Model.NewPredictorPool). A request Gets a predictor, predicts,
+// reads or copies the scores, and Puts it back; no lock is taken on the prediction path and
+// the pool holds as many predictors as requests were in flight. A server that reloads models
+// swaps the model and its pool together (one atomic.Pointer to both). ExamplePredictorPool
+// shows the pattern.
+//
+// # Importing
+//
+// This package is named runtime, like the standard library's. A program that needs both
+// gives this one another name in its import:
+//
+//	import (
+//		"runtime"
+//
+//		edgewatt "github.com/edgewatt/edgewatt/runtime"
+//	)
+//
+// and writes edgewatt.Load, edgewatt.Predictor and runtime.GOMAXPROCS; the examples do the
+// same. A file that imports only this one may use the plain name.
+//
 // # Tokenizer
 //
 // Tokenizer reproduces keras_preprocessing's text_to_word_sequence + texts_to_sequences:
@@ -30,6 +57,13 @@
 // summed in their stored type (int8 rows in int32 for a per-tensor scale) and scaled once.
 // Quantized dense kernels are dequantized once at load: they are under 1% of the bytes and
 // float32 keeps them exact to the reference.
+//
+// GlobalMaxPooling1D and Flatten (modelfile PoolMax, PoolFlatten; pool.go) see every maxlen
+// position, padding included, because Keras masks neither. Max takes the elementwise maximum
+// over the distinct rows of the input (row 0 once when there is padding), dequantizing int8
+// rows on the fly; Flatten lays the padded ids' rows side by side for a maxlen*D-wide first
+// dense layer. Their kernels (pool_kernels*.go) are pure Go with reference twins and are
+// exact.
 //
 // # Kernels
 //

@@ -17,6 +17,7 @@ type Model struct {
 	pre    modelfile.Preprocess
 	tok    *Tokenizer
 	emb    embedding
+	pool   int // poolAverage, poolMax or poolFlatten (modelfile Arch.Pooling)
 	dense  []dense
 	maxOut int   // widest layer, for scratch
 	badID  int32 // the row an id outside the embedding counts as: the OOV id, else padding 0
@@ -109,6 +110,9 @@ func New(f *modelfile.File) (*Model, error) {
 		if err := checkFinite("embedding.scale", e.scale); err != nil {
 			return nil, err
 		}
+	}
+	if m.pool, err = poolKind(a.Pooling); err != nil {
+		return nil, err
 	}
 	m.maxOut = e.dim
 	for i, d := range a.Dense {

@@ -27,6 +27,7 @@ type testSpec struct {
 	padding    string
 	truncating string
 	oov        int
+	pool       string // modelfile pooling ("" is average)
 }
 
 // refModel is the float64 reference: weights after dequantization, as the file stores them.
@@ -157,8 +158,8 @@ func buildModel(t testing.TB, s testSpec, seed uint64) (*modelfile.File, *refMod
 			}
 		}
 	}
-	arch := modelfile.Arch{Embedding: modelfile.EmbeddingSpec{Name: "embedding", InputDim: s.V, OutputDim: s.D, MaskZero: s.maskZero}}
-	in := s.D
+	arch := modelfile.Arch{Embedding: modelfile.EmbeddingSpec{Name: "embedding", InputDim: s.V, OutputDim: s.D, MaskZero: s.maskZero}, Pooling: s.pool}
+	in := modelfile.PoolWidth(s.pool, s.maxlen, s.D)
 	for li, out := range s.hidden {
 		arch.Dense = append(arch.Dense, modelfile.DenseSpec{Name: "dense_" + strconv.Itoa(li), In: in, Out: out, Activation: s.acts[li]})
 		lim := math.Sqrt(6 / float64(in+out))
@@ -248,6 +249,24 @@ func (r *refModel) forward(padded []int32) []float64 {
 	s := r.spec
 	x := make([]float64, s.D)
 	n := 0
+	switch s.pool {
+	case modelfile.PoolMax: // every position, padding included, even with mask_zero
+		for d := range x {
+			x[d] = math.Inf(-1)
+		}
+		for _, id := range padded {
+			for d := range x {
+				x[d] = math.Max(x[d], r.emb[id][d])
+			}
+		}
+		padded = nil
+	case modelfile.PoolFlatten:
+		x = x[:0]
+		for _, id := range padded {
+			x = append(x, r.emb[id]...)
+		}
+		padded = nil
+	}
 	for _, id := range padded {
 		if s.maskZero && id == 0 {
 			continue
@@ -258,6 +277,9 @@ func (r *refModel) forward(padded []int32) []float64 {
 		}
 	}
 	for d := range x {
+		if s.pool != "" {
+			break
+		}
 		if n == 0 {
 			x[d] = 0
 		} else {
@@ -331,6 +353,18 @@ var testSpecs = []testSpec{
 	{V: 64, D: 16, hidden: []int{24, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, emb: modelfile.SchemeF16},
 	{V: 64, D: 16, hidden: []int{24, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, emb: modelfile.SchemeInt8Row, dense: modelfile.SchemeInt8Chan},
 	{V: 64, D: 17, hidden: []int{24, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, emb: modelfile.SchemeInt8Tensor, dense: modelfile.SchemeInt8Chan, maskZero: true},
+	// GlobalMaxPooling1D and Flatten in every storage scheme, with and without mask_zero
+	// (which neither applies).
+	{V: 50, D: 16, hidden: []int{24, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, pool: modelfile.PoolMax},
+	{V: 300, D: 7, hidden: []int{5, 3}, acts: []string{"tanh", "softmax"}, oov: -1, maskZero: true, pool: modelfile.PoolMax, padding: "post"},
+	{V: 64, D: 16, hidden: []int{24, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, emb: modelfile.SchemeF16, pool: modelfile.PoolMax},
+	{V: 64, D: 16, hidden: []int{24, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, emb: modelfile.SchemeInt8Row, dense: modelfile.SchemeInt8Chan, pool: modelfile.PoolMax},
+	{V: 64, D: 17, hidden: []int{24, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, emb: modelfile.SchemeInt8Tensor, dense: modelfile.SchemeInt8Chan, pool: modelfile.PoolMax},
+	{V: 50, D: 16, hidden: []int{6, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, pool: modelfile.PoolFlatten, maxlen: 12},
+	{V: 50, D: 5, hidden: []int{6, 3}, acts: []string{"relu", "softmax"}, oov: -1, pool: modelfile.PoolFlatten, padding: "post", truncating: "post", maskZero: true},
+	{V: 64, D: 16, hidden: []int{6, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, emb: modelfile.SchemeF16, pool: modelfile.PoolFlatten},
+	{V: 64, D: 16, hidden: []int{6, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, emb: modelfile.SchemeInt8Row, dense: modelfile.SchemeInt8Chan, pool: modelfile.PoolFlatten},
+	{V: 64, D: 9, hidden: []int{6, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, emb: modelfile.SchemeInt8Tensor, dense: modelfile.SchemeInt8Chan, pool: modelfile.PoolFlatten, padding: "post"},
 }
 
 func randSeq(r *rand.Rand, V, n int) []int32 {

@@ -5,8 +5,10 @@ import (
 	"sync"
 )
 
-// Result is one prediction. Scores aliases the predictor's scratch: it is valid until the
-// predictor's next call; copy it to keep it.
+// Result is one prediction. The Scores of a Result from PredictText or PredictIDs alias the
+// predictor's scratch: they are valid until the predictor's next call. To keep them, take
+// r.Clone() (a copy) or r.AppendScores(buf) (into a buffer you reuse); PredictTexts returns
+// Results that own their Scores.
 type Result struct {
 	Scores []float32 // one per output unit (a probability for sigmoid/softmax outputs)
 	Label  int       // index into Model.Labels: argmax, or for one unit score > 0.5 (sigmoid) or > 0
@@ -26,7 +28,8 @@ type Predictor struct {
 	acc32  []int32
 	bufA   []float32
 	bufB   []float32
-	padded []int32 // for callers that want the padded ids (PaddedIDs)
+	padded []int32   // for callers that want the padded ids (PaddedIDs)
+	flat   []float32 // Flatten pooling: dense.0's maxlen*D input (pool.go)
 }
 
 // NewPredictor returns a predictor with its scratch allocated.
@@ -47,6 +50,7 @@ func (m *Model) newPredictorKernels(k *kernels) *Predictor {
 		bufA:   make([]float32, m.maxOut),
 		bufB:   make([]float32, m.maxOut),
 		padded: make([]int32, maxlen),
+		flat:   make([]float32, m.flatLen()),
 	}
 }
 
@@ -69,6 +73,9 @@ func (p *Predictor) Tokens() []int32 { return p.ids }
 // them check them against Meta.Arch.Embedding.InputDim first.
 func (p *Predictor) PredictIDs(seq []int32) Result {
 	m := p.m
+	if m.pool != poolAverage {
+		return p.head(p.poolOther(seq)) // GlobalMaxPooling1D, Flatten: pool.go
+	}
 	maxlen := m.pre.MaxLen
 	seq = truncate(seq, maxlen, m.pre.Truncating)
 	// Count each id once: padding and zeros in a local counter (the leading and trailing runs
@@ -85,7 +92,12 @@ func (p *Predictor) PredictIDs(seq []int32) Result {
 	zeros += z
 	p.uniq = uniq
 	p.pool(uniq, zeros, maxlen)
-	x := p.acc
+	return p.head(p.acc)
+}
+
+// head runs the dense layers on the pooled vector x and returns the result.
+func (p *Predictor) head(x []float32) Result {
+	m := p.m
 	for i := range m.dense {
 		l := &m.dense[i]
 		out := p.bufA

@@ -35,6 +35,9 @@ var commands = map[string]command{
 	"power":    {"read the board's power sensors", runPower},
 	"board":    {"describe this board: model, SoC, CPU features, clocks, temperature, throttling", runBoard},
 	"train":    {"train the tutorial text classifier in Go and write a Keras .h5 + tokenizer JSON", runTrain},
+	"eval":     {"measure a model file on labelled texts: accuracy, per-class F1, confusion, ROC AUC, calibration", runEval},
+	"serve":    {"serve models over HTTP (JSON and Open Inference Protocol v2), with metrics, energy and a dashboard", runServe},
+	"fleet":    {"list the edgewatt nodes on an MQTT broker: board, model, power, µJ/inference, online/offline", runFleet},
 
 	// Build, install and release (issue 16).
 	"version":    {"print the version, commit, build date, Go version, target and kernels", runVersion},

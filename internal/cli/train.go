@@ -29,8 +29,14 @@ func runTrain(env *Env) error {
 	fs.StringVar(&c.OOV, "oov", c.OOV, "out-of-vocabulary token (index 1); empty for none")
 	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "maximum number of epochs")
 	fs.IntVar(&c.Batch, "batch", c.Batch, "batch size")
-	fs.Float64Var(&c.LR, "lr", c.LR, "Adam learning rate")
+	fs.Float64Var(&c.LR, "lr", 0, "learning rate (default: Keras's, 0.001 for adam, 0.01 for sgd)")
 	fs.Float64Var(&c.L2, "l2", 0, "L2 penalty on the Dense kernels (0: none)")
+	fs.Float64Var(&c.L1, "l1", 0, "L1 penalty on the Dense kernels (0: none; with --l2 Keras's L1L2)")
+	fs.StringVar(&c.Pool, "pool", train.PoolAvg, "pooling after the embedding: avg (GlobalAveragePooling1D), max (GlobalMaxPooling1D) or flatten (Flatten)")
+	fs.StringVar(&c.Loss, "loss", train.LossCrossEntropy, "loss: crossentropy (binary or sparse categorical) or mse (mean squared error)")
+	fs.StringVar(&c.Optimizer, "optimizer", "adam", "optimizer: adam or sgd")
+	fs.Float64Var(&c.Momentum, "momentum", 0, "sgd momentum in [0, 1] (Keras SGD)")
+	fs.BoolVar(&c.Nesterov, "nesterov", false, "sgd: Nesterov momentum (needs --momentum)")
 	fs.Float64Var(&c.Dropout, "dropout", 0, "rate of a Dropout layer after the pooling (0: none)")
 	fs.IntVar(&c.Patience, "patience", c.Patience, "early stopping: epochs without a lower val_loss before stopping")
 	fs.BoolVar(&c.Restore, "restore-best", c.Restore, "keep the weights of the epoch with the lowest val_loss")
@@ -63,6 +69,12 @@ func runTrain(env *Env) error {
 	}
 	if *trainRows < 0 {
 		return usagef("train: --train-rows %d: want a positive row count", *trainRows)
+	}
+	if c.LR == 0 { // Keras's default for the optimizer
+		c.LR = train.DefaultConfig().LR
+		if c.Optimizer == "sgd" {
+			c.LR = train.DefaultSGDLR
+		}
 	}
 	if err := c.Check(); err != nil {
 		return usagef("train: %v", err)

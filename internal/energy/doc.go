@@ -56,6 +56,56 @@
 // with their coverage, and Result.Notes says what failed and when. Run returns an error
 // only for bad options.
 //
+// # Live accounting
+//
+// Live serves a long-running process (edgewatt serve): it takes power readings
+// (AddPower, from the sampling goroutine) and inference counts (AddInferences, from the
+// prediction path: two atomic operations, no lock, no allocation) and yields, at any time,
+// the figures over the recent Window (default 60 s) ending at the latest reading:
+//
+//	E       the trapezoid energy between the first reading at or after now - Window and
+//	        the latest reading (the span)
+//	n       the inferences observed over the span; inferences are attributed to the
+//	        interval between readings in which AddPower saw them, so feed readings as
+//	        they arrive
+//	total   E / n
+//	E_idle  the idle baseline integrated over the span
+//	marginal (E - E_idle) / n
+//
+// The idle baseline is learned from quiet periods: an interval between two readings is
+// quiet when no inference was observed in it and the last inference is at least Settle
+// before its start (default the larger of 2 s and two source intervals: an averaging
+// sensor, or a CPU clock ramping down, still shows the load for a while after it stops).
+// Consecutive quiet intervals form a stretch; every IdleMin (default 10 s) of stretch
+// becomes one idle sample, its trapezoid average power placed at the stretch's middle (a
+// longer quiet period gives several samples, so a drift within it is followed); a stretch
+// broken before IdleMin is dropped. The baseline at time t is linear between the samples'
+// middles and held flat before the first sample and after the last, so a slowly drifting
+// idle (the SoC warming up, a fan) is followed, and the marginal of a window between two
+// quiet periods is exact for a linear drift. Until a first sample exists the marginal is
+// NaN and IdleKnown false. A service that is never idle for IdleMin never learns its
+// baseline; run it idle for a while at start (or use bench --energy's figure).
+//
+// # Uncertainty
+//
+// The live figures' uncertainties are one standard deviation, statistical only: they say
+// how steady the window was and how well the baseline is known, not the sensor's
+// calibration (a few percent for an INA219 or a PMIC, see the source's documentation).
+// The window's readings are cut into up to ten blocks of equal reading count with energy
+// E_b (less the baseline's energy over the block, for the marginal) and inferences N_b;
+// the error of the ratio R = sum(E_b) / sum(N_b) is the ratio estimator's
+//
+//	sigma_R^2 = sum((E_b - R N_b)^2) / (B (B - 1) mean(N_b)^2)
+//
+// which grows when power and throughput fluctuate against each other. The marginal adds,
+// in quadrature, the baseline's error over the span divided by n: each idle sample's
+// error is the standard error of its readings' mean (sd / sqrt(readings)); between two
+// samples the larger of theirs; after the last sample (where the baseline is held) that
+// plus the last drift |slope| times the distance, so an extrapolated baseline carries a
+// growing error. Errors of the baseline are integrated linearly over the span (one
+// stretch's error is the same for every instant it covers). With fewer than two blocks
+// (three readings) the errors are NaN.
+//
 // # CO2e
 //
 // Grams of CO2-equivalent per million inferences = energy per inference (J) x 1e6 / 3.6e6

@@ -36,6 +36,29 @@
 // positions then computes exactly the same function, while row 0's rounding error, which
 // would otherwise be added to every input almost whole, is gone. Such a file's
 // embedding.weight is therefore not Keras's raw table; the report's scheme.padding_row_folded records the fold.
+// The identity holds for the other poolings too: max_i(e[id_i] - r) = max_i e[id_i] - r
+// elementwise, and a flattened input shifted by r at every position adds
+// sum_p W0[:, pD:(p+1)D] r to dense.0, which convert folds into the bias the same way.
+//
+// # Pooling
+//
+// arch.pooling says how the maxlen rows e[id_1..id_maxlen] of a padded input become dense.0's
+// input (absent in older files: average):
+//
+//	average   GlobalAveragePooling1D: (1/n) sum_i e[id_i], n = maxlen, or the number of
+//	          non-padding ids when the Embedding has mask_zero (Keras masks the mean)
+//	max       GlobalMaxPooling1D: max_i e[id_i][k] for each k, over all maxlen positions:
+//	          Keras does not mask it (see below); dense.0 input width D
+//	flatten   Flatten: e[id_1] | e[id_2] | ... | e[id_maxlen] concatenated in sequence order;
+//	          dense.0 input width maxlen*D, so padding side and maxlen both matter
+//
+// Masking: GlobalMaxPooling1D.call(inputs) and Flatten.call(inputs) take no mask argument in
+// Keras 2 (keras/layers/pooling/global_max_pooling1d.py; the base Layer only calls
+// compute_mask, which would raise, when supports_masking is set, and these layers do not set
+// it) nor in Keras 3 (keras/src/layers/pooling/global_max_pooling1d.py,
+// keras/src/layers/reshaping/flatten.py; Keras 3 warns "does not support masking and will
+// therefore destroy the mask information" and drops it). So with mask_zero=True the padding
+// rows still take part in the max and the flatten, exactly as without it.
 //
 // # Metadata
 //
@@ -43,7 +66,7 @@
 //
 //	format          "edgewatt"
 //	format_version  "1"
-//	arch            Arch as JSON: embedding and dense layers with shapes and activations
+//	arch            Arch as JSON: embedding, pooling and dense layers with shapes and activations
 //	tokenizer       TokenizerSpec as JSON (settings only; the words are tokenizer.vocab)
 //	preprocess      Preprocess as JSON: maxlen, padding, truncating
 //	labels          JSON array of strings, one per output unit (or two for one sigmoid unit)

@@ -67,7 +67,17 @@ func (f *File) Validate() error {
 	default:
 		return fmt.Errorf("modelfile: unknown embedding scheme %q", q.Embedding)
 	}
-	in := e.OutputDim
+	p := f.Meta.Preprocess
+	if p.MaxLen <= 0 || p.MaxLen > 1<<20 {
+		return fmt.Errorf("modelfile: maxlen %d is invalid", p.MaxLen)
+	}
+	in := PoolWidth(a.Pooling, p.MaxLen, e.OutputDim)
+	if in == 0 {
+		return fmt.Errorf("modelfile: unknown pooling %q (want %s, %s or %s)", a.Pooling, PoolAverage, PoolMax, PoolFlatten)
+	}
+	if a.Pooling == PoolFlatten && p.MaxLen > 1<<24/e.OutputDim {
+		return fmt.Errorf("modelfile: flatten over maxlen %d x width %d is too wide", p.MaxLen, e.OutputDim)
+	}
 	for i, d := range a.Dense {
 		if d.In != in || d.Out <= 0 {
 			return fmt.Errorf("modelfile: dense %d (%s) is [%d -> %d], but its input has width %d", i, d.Name, d.In, d.Out, in)
@@ -119,16 +129,12 @@ func (f *File) Validate() error {
 		}
 		in = d.Out
 	}
-	p := f.Meta.Preprocess
-	if p.MaxLen <= 0 || p.MaxLen > 1<<20 {
-		return fmt.Errorf("modelfile: maxlen %d is invalid", p.MaxLen)
-	}
 	if (p.Padding != Pre && p.Padding != Post) || (p.Truncating != Pre && p.Truncating != Post) {
 		return fmt.Errorf("modelfile: padding %q / truncating %q must be pre or post", p.Padding, p.Truncating)
 	}
 	tk := f.Meta.Tokenizer
 	switch tk.Mode {
-	case ModeKeras, ModeModelMaker, ModeJSStrip:
+	case ModeKeras, ModeModelMaker, ModeJSStrip, ModeTextVec:
 	default:
 		return fmt.Errorf("modelfile: unknown tokenizer mode %q", tk.Mode)
 	}
