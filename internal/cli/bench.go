@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/edgewatt/edgewatt/internal/safeio"
 	"github.com/edgewatt/edgewatt/runtime"
 	"github.com/edgewatt/edgewatt/runtime/modelfile"
 )
@@ -281,17 +283,20 @@ func peakRSSKiB() int64 {
 	return -1
 }
 
+// maxSyntheticWord bounds the vocabulary words synthetic texts are made of.
+const maxSyntheticWord = 64
+
 // benchTexts returns the texts of --texts, or synthetic headlines made of the model's
 // vocabulary: 9-11 words, mostly among the 1000 most frequent, one in ten unknown.
 func benchTexts(o benchOptions) ([]string, string, error) {
 	if o.texts != "" {
-		f, err := os.Open(o.texts)
+		f, _, err := safeio.Open(o.texts)
 		if err != nil {
-			return nil, "", fmt.Errorf("bench: %w", err)
+			return nil, "", fmt.Errorf("bench: --texts: %w", err)
 		}
 		defer f.Close()
 		var out []string
-		sc := bufio.NewScanner(f)
+		sc := bufio.NewScanner(io.LimitReader(f, safeio.MaxTextFile))
 		sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 		for sc.Scan() {
 			if s := strings.TrimSuffix(sc.Text(), "\r"); strings.TrimSpace(s) != "" {
@@ -318,7 +323,8 @@ func benchTexts(o benchOptions) ([]string, string, error) {
 	}
 	var known []string
 	for i, w := range words {
-		if i == 0 || w == "" || strings.ContainsAny(w, " <>") {
+		// Headline words are short: a 1 MB "word" would make gigabytes of synthetic text.
+		if i == 0 || w == "" || len(w) > maxSyntheticWord || strings.ContainsAny(w, " <>") {
 			continue
 		}
 		known = append(known, w)
@@ -327,7 +333,7 @@ func benchTexts(o benchOptions) ([]string, string, error) {
 		}
 	}
 	if len(known) == 0 {
-		return nil, "", fmt.Errorf("bench: %s has no vocabulary words to make texts from; pass --texts or --ids", o.model)
+		return nil, "", fmt.Errorf("bench: %s has no vocabulary words of at most %d bytes to make texts from; pass --texts or --ids", o.model, maxSyntheticWord)
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	out := make([]string, 256)
@@ -348,9 +354,9 @@ func benchTexts(o benchOptions) ([]string, string, error) {
 
 // readIDFile reads one input per line as comma-separated token ids.
 func readIDFile(path string, m *runtime.Model) ([][]int32, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, safeio.MaxTextFile)
 	if err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
+		return nil, fmt.Errorf("bench: --ids: %w", err)
 	}
 	rows := m.Meta.Arch.Embedding.InputDim
 	var out [][]int32
