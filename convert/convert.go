@@ -86,14 +86,15 @@ func build(opts Options) (_ *modelfile.File, sources []string, err error) {
 		return nil, nil, errors.New("convert: no model file: set Options.Model (the .h5, .keras or TF.js model.json)")
 	}
 	if isTFLitePath(opts.Model) {
-		return buildTFLite(opts, logf)
+		f, err := buildTFLite(opts, logf)
+		return f, nil, err
 	}
 	m, err := ReadModel(opts.Model)
 	if err != nil {
 		return nil, nil, err
 	}
 	if opts.KeepCase {
-		return nil, errors.New("convert: --keep-case applies to .tflite models with vocab-file tokenizers")
+		return nil, nil, errors.New("convert: --keep-case applies to .tflite models with vocab-file tokenizers")
 	}
 	if m.TextVec == nil && opts.Tokenizer == "" {
 		return nil, nil, ErrNoTokenizer

@@ -11,6 +11,7 @@ import (
 	flatbuffers "github.com/google/flatbuffers/go"
 
 	"github.com/edgewatt/edgewatt/convert/internal/tflite"
+	"github.com/edgewatt/edgewatt/internal/safeio"
 	"github.com/edgewatt/edgewatt/quant"
 )
 
@@ -618,7 +619,7 @@ func (m *tfModel) opsString() string { return strings.Join(m.ops, " ") }
 
 // isTFLitePath reports whether the file at path is a TFLite flatbuffer.
 func isTFLitePath(path string) bool {
-	f, err := os.Open(path)
+	f, _, err := safeio.Open(path) // a FIFO or device is not opened (it would block)
 	if err != nil {
 		return false
 	}
