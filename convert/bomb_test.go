@@ -248,3 +248,40 @@ func BenchmarkH5GzipBomb(b *testing.B) {
 		}
 	}
 }
+
+// pickle0Dict is pickle.dumps({'word_index': {'a': 1}, 'num_words': 3}, protocol=0).
+const pickle0Dict = "(dp0\nVword_index\np1\n(dp2\nVa\np3\nI1\nssVnum_words\np4\nI3\ns."
+
+// Issue 11, item 8: protocol 0/1 pickles that do not start with the Tokenizer's GLOBAL went
+// to the vocab parser ("vocab line 1 is \"(dp0\""); they reach the pickle reader, whose
+// message says what the pickle holds.
+func TestOldPicklesReachThePickleReader(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		"p0dict.pickle": pickle0Dict,
+		"p1dict.pickle": "}q\x00(X\n\x00\x00\x00word_indexq\x01}q\x02X\x01\x00\x00\x00aq\x03K\x01sX\t\x00\x00\x00num_wordsq\x04K\x03u.",
+	} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(data), 0o600)
+		_, _, err := ReadTokenizerFile(p, "")
+		if err == nil || !strings.Contains(err.Error(), "the pickle holds a dict") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if !looksLikeOldPickle(mustRead(t, td("tok_p0.pickle"))) {
+		t.Error("tok_p0.pickle not recognised")
+	}
+	for _, vocab := range []string{"<PAD> 0\nhello 1\n", "(a 1\n", "cat 1\ndog 2\nend."} {
+		if looksLikeOldPickle([]byte(vocab)) {
+			t.Errorf("vocab %q taken for a pickle", vocab)
+		}
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
