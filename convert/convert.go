@@ -34,8 +34,11 @@ type Options struct {
 	// or JSON ["a","b"] / {"a":0,"b":1}). Empty: labels.txt beside the model, else "0".."n-1".
 	Labels string
 	Split  string // vocab files: modelmaker (default) or jsstrip
-	Quant  QuantOptions
-	Log    io.Writer // progress and quantization report; nil discards
+	// KeepCase: vocab-file tokenizers do not lower-case (as the TFLite Task Library runs
+	// Model Maker models; Model Maker lower-cased when it trained).
+	KeepCase bool
+	Quant    QuantOptions
+	Log      io.Writer // progress and quantization report; nil discards
 }
 
 // ErrNoTokenizer is returned for a model that carries no tokenizer (no TextVectorization
@@ -59,8 +62,8 @@ func ReadModel(path string) (*Model, error) {
 		return ReadKeras(path)
 	case bytes.HasPrefix(bytes.TrimSpace(trimBOM(head)), []byte("{")):
 		return ReadTFJS(path)
-	case len(head) == 8 && string(head[4:]) == "TFL3":
-		return nil, fmt.Errorf("convert: %s is a TFLite flatbuffer, which edgewatt does not read; convert the Keras model it was made from (.h5, .keras or TF.js)", path)
+	case isTFLite(head):
+		return nil, fmt.Errorf("convert: %s is a TFLite flatbuffer: convert it with Build/Convert (edgewatt convert), which read .tflite directly", path)
 	}
 	return nil, fmt.Errorf("convert: %s is not a Keras .h5 (HDF5), .keras (zip) or TF.js model.json; a SavedModel directory or .tflite file must be re-exported from Keras with model.save(\"model.keras\")", path)
 }
@@ -82,9 +85,16 @@ func build(opts Options) (_ *modelfile.File, sources []string, err error) {
 	case opts.Model == "":
 		return nil, nil, errors.New("convert: no model file: set Options.Model (the .h5, .keras or TF.js model.json)")
 	}
+	if isTFLitePath(opts.Model) {
+		f, err := buildTFLite(opts, logf)
+		return f, nil, err
+	}
 	m, err := ReadModel(opts.Model)
 	if err != nil {
 		return nil, nil, err
+	}
+	if opts.KeepCase {
+		return nil, nil, errors.New("convert: --keep-case applies to .tflite models with vocab-file tokenizers")
 	}
 	if m.TextVec == nil && opts.Tokenizer == "" {
 		return nil, nil, ErrNoTokenizer
@@ -178,7 +188,12 @@ func Convert(opts Options, out string) (*modelfile.File, error) {
 	if log == nil {
 		log = io.Discard
 	}
-	f, err := Quantize(f32, opts.Quant, log)
+	var f *modelfile.File
+	if f32.Meta.Provenance.SourceFormat == "tflite" && opts.Quant.Scheme == "" {
+		f, err = tfliteNative(f32, opts.Model, log)
+	} else {
+		f, err = Quantize(f32, opts.Quant, log)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -4,12 +4,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 
 	flatbuffers "github.com/google/flatbuffers/go"
 
 	"github.com/edgewatt/edgewatt/convert/internal/tflite"
+	"github.com/edgewatt/edgewatt/internal/safeio"
 	"github.com/edgewatt/edgewatt/quant"
 )
 
@@ -614,3 +616,15 @@ func (r *tfReader) walk() error {
 
 // opsString lists the operators for the log.
 func (m *tfModel) opsString() string { return strings.Join(m.ops, " ") }
+
+// isTFLitePath reports whether the file at path is a TFLite flatbuffer.
+func isTFLitePath(path string) bool {
+	f, _, err := safeio.Open(path) // a FIFO or device is not opened (it would block)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 8)
+	n, _ := io.ReadFull(f, head)
+	return isTFLite(head[:n])
+}

@@ -41,11 +41,42 @@ type embedding struct {
 	f16      []uint16
 	i8       []int8
 	scale    []float32 // per row (embI8Row), or [1] (embI8Tensor)
+	row0Zero bool      // the padding row is all zeros (convert folds it into the bias): skip it
+}
+
+// rowZero reports whether every value of row id is zero (in any storage type).
+func (e *embedding) rowZero(id int) bool {
+	if id >= e.rows {
+		return false
+	}
+	lo, hi := id*e.dim, (id+1)*e.dim
+	switch e.kind {
+	case embF32:
+		for _, v := range e.f32[lo:hi] {
+			if v != 0 {
+				return false
+			}
+		}
+	case embF16:
+		for _, v := range e.f16[lo:hi] {
+			if v&0x7fff != 0 {
+				return false
+			}
+		}
+	default:
+		for _, v := range e.i8[lo:hi] {
+			if v != 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 type dense struct {
 	in, out int
 	w       []float32 // [out][in]
+	wT      []float32 // [in][out], for kernels that compute outputs side by side (out%4 == 0)
 	b       []float32
 	act     int
 }
@@ -113,6 +144,7 @@ func New(f *modelfile.File) (*Model, error) {
 	if m.pool, err = poolKind(a.Pooling); err != nil {
 		return nil, err
 	}
+	e.row0Zero = e.rowZero(0)
 	m.maxOut = e.dim
 	for i, d := range a.Dense {
 		l := dense{in: d.In, out: d.Out}
@@ -147,6 +179,14 @@ func New(f *modelfile.File) (*Model, error) {
 			}
 		}
 		l.b = append([]float32(nil), viewF32(f.Tensor(modelfile.DenseBias(i)).Data)...)
+		if d.Out%4 == 0 {
+			l.wT = make([]float32, len(l.w))
+			for o := 0; o < d.Out; o++ {
+				for k := 0; k < d.In; k++ {
+					l.wT[k*d.Out+o] = l.w[o*d.In+k]
+				}
+			}
+		}
 		if err := checkFinite(fmt.Sprintf("dense %d", i), l.w); err != nil {
 			return nil, err
 		}

@@ -38,6 +38,9 @@ type benchOptions struct {
 	window        time.Duration
 	gridIntensity float64
 	chart         string
+	perCore       bool   // energy: also measure each model on one thread
+	record        string // energy: write the readings and rates as a replay trace
+	settle        string // energy: "auto" or a duration ("0" for none)
 }
 
 // benchGroup is how many predictions share one pair of clock readings: a prediction takes
@@ -57,7 +60,7 @@ func runBench(env *Env) error {
 	fs.StringVar(&models, "models", "", "comma-separated model files to compare (energy mode)")
 	fs.StringVar(&o.texts, "texts", "", "file with one text per line")
 	fs.StringVar(&o.ids, "ids", "", "file with one input per line as comma-separated token ids (e.g. 0,0,12,5)")
-	fs.IntVar(&o.threads, "threads", goruntime.NumCPU(), "goroutines for the batch throughput")
+	fs.IntVar(&o.threads, "threads", goruntime.NumCPU(), "goroutines for the batch throughput; with --energy, predictors running at once per model")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object instead of a table")
 	fs.DurationVar(&o.duration, "duration", 3*time.Second, "total measuring time: half for ids, half for text, each half split between single-sample latency and batch throughput")
 	fs.BoolVar(&o.energy, "energy", false, "measure energy per inference with the board's power sensors")
@@ -66,6 +69,9 @@ func runBench(env *Env) error {
 	fs.DurationVar(&o.window, "window", 10*time.Second, "length of one --energy window")
 	fs.Float64Var(&o.gridIntensity, "grid-intensity", 475, "grid carbon intensity in gCO2e/kWh for --energy")
 	fs.StringVar(&o.chart, "chart", "", "write an SVG chart of the --energy results to this file")
+	fs.StringVar(&o.record, "record", "", "with --energy, write the readings and inference rates to this CSV: a trace whose replay (same --windows/--window/--settle/--models) reproduces this run's µJ")
+	fs.BoolVar(&o.perCore, "per-core", false, "with --energy, measure each model on 1 thread as well as on --threads (per-core and all-core figures)")
+	fs.StringVar(&o.settle, "settle", "auto", "with --energy, time each model runs before its window is measured and the board rests before each idle window (auto: two sensor intervals; 0: none)")
 	args, err := parseFlags(fs, env.Args)
 	if err != nil {
 		return err

@@ -261,6 +261,9 @@ func pathErr(err error) error {
 
 // Parse verifies data as a model file and returns it; tensors alias data.
 func Parse(data []byte) (*File, error) {
+	if what := Sniff(data); what != "" && what != "an edgewatt model file" {
+		return nil, notConverted(what)
+	}
 	if len(data) < 8 {
 		return nil, fmt.Errorf("modelfile: file is %d bytes, too short for a safetensors header; is it an edgewatt model file?", len(data))
 	}
