@@ -285,3 +285,17 @@ func mustRead(t *testing.T, p string) []byte {
 	}
 	return b
 }
+
+// The zip appended to a .tflite (associated files) is bounded like a .keras member.
+func TestTFLiteZipBombRefused(t *testing.T) {
+	for _, declared := range []uint64{4096, 1536 << 20} {
+		var err error
+		alloc := allocDuring(func() { _, err = tfliteZip(kerasBomb(t, 64<<20, declared)) })
+		if err == nil {
+			t.Fatalf("declared %d: accepted", declared)
+		}
+		if alloc > 16<<20 {
+			t.Errorf("declared %d: refusing allocated %d MiB", declared, alloc>>20)
+		}
+	}
+}
