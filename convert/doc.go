@@ -110,4 +110,15 @@
 // checked against the file size (truncation), local and global heap sizes against the file,
 // attribute element counts against their stored bytes, and dataset extents against the file;
 // a panic inside the library is recovered into an error. Fuzz targets cover every reader.
+//
+// Every input is a regular file (a FIFO or device is refused before it is opened) under a
+// size limit (internal/safeio: 1 GiB for models, 256 MiB for text files). Decompression is
+// bounded by the size the container declares: an HDF5 chunk must decode to exactly the size
+// its layout declares and no decoder writes past it (the vendored library's patch,
+// internal/third_party/hdf5/PATCHED.md), a chunk may not be larger than its dataset, and a
+// zip member (.keras weights, a .tflite's associated files) is streamed into a buffer of its
+// declared size and refused as soon as it inflates past it; .keras weights are read from the
+// zip in memory, with no temporary file. The output (-o) may not be one of the inputs (the
+// model, TF.js shards, tokenizer, labels file or labels.txt beside the model, --eval,
+// --calib; compared by device and inode) nor an existing directory, device or FIFO.
 package convert
