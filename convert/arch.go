@@ -35,7 +35,8 @@ func (n *Network) Params() int {
 
 var activations = map[string]bool{"relu": true, "sigmoid": true, "tanh": true, "linear": true, "softmax": true}
 
-// Validate checks that m is Embedding -> GlobalAveragePooling1D -> Dense+ (with optional
+// Validate checks that m is Embedding -> GlobalAveragePooling1D | GlobalMaxPooling1D |
+// Flatten -> Dense+ (with optional
 // InputLayer and Dropout), that the config agrees with the weights and that every weight is
 // finite, and returns the network. Unsupported layers give an error wrapping
 // ErrUnsupportedLayer; a model without weights one wrapping ErrNoWeights.
@@ -43,7 +44,7 @@ func Validate(m *Model) (*Network, error) {
 	var unsupported []string
 	for _, l := range m.Layers {
 		switch l.Class {
-		case "InputLayer", "Embedding", "Dropout", "GlobalAveragePooling1D", "Dense":
+		case "InputLayer", "Embedding", "Dropout", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Flatten", "Dense":
 		default:
 			unsupported = append(unsupported, fmt.Sprintf("%q (%s)", l.Name, l.Class))
 		}
@@ -123,7 +124,7 @@ func Validate(m *Model) (*Network, error) {
 			n.Embedding = w.Data
 			width = d
 			state = wantPool
-		case "GlobalAveragePooling1D":
+		case "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Flatten":
 			if state != wantPool {
 				return nil, order("is not right after the Embedding")
 			}
@@ -132,20 +133,39 @@ func Validate(m *Model) (*Network, error) {
 				return nil, err
 			}
 			if df != "channels_last" {
-				return nil, fmt.Errorf("convert: %w: layer %q (GlobalAveragePooling1D) has data_format %q; only channels_last (the default) averages over the sequence", ErrUnsupportedLayer, l.Name, df)
+				return nil, fmt.Errorf("convert: %w: layer %q (%s) has data_format %q; only channels_last (the default) pools or flattens over the sequence in order", ErrUnsupportedLayer, l.Name, l.Class, df)
 			}
 			if keep, err := l.configBool("keepdims", false); err != nil {
 				return nil, err
 			} else if keep {
-				return nil, fmt.Errorf("convert: %w: layer %q (GlobalAveragePooling1D) has keepdims=true", ErrUnsupportedLayer, l.Name)
+				return nil, fmt.Errorf("convert: %w: layer %q (%s) has keepdims=true", ErrUnsupportedLayer, l.Name, l.Class)
 			}
 			if len(l.Weights) != 0 {
 				return nil, bad("has %d weight tensors, want none", len(l.Weights))
 			}
+			switch l.Class {
+			case "GlobalAveragePooling1D":
+				// Pooling stays "" (average), so these files are byte for byte as before.
+			case "GlobalMaxPooling1D":
+				// Keras 2 and 3 do not mask GlobalMaxPooling1D (runtime/modelfile/doc.go).
+				a.Pooling = modelfile.PoolMax
+				if a.Embedding.MaskZero {
+					src.Note = "max over all maxlen positions, padding included (Keras does not mask this layer)"
+				}
+			case "Flatten":
+				a.Pooling = modelfile.PoolFlatten
+				if a.Embedding.MaskZero {
+					src.Note = "all maxlen rows in order, padding included (Keras does not mask this layer)"
+				}
+				width = -1 // maxlen x D: fixed by the input length or the next Dense's kernel
+				if n.InputLength > 0 {
+					width = n.InputLength * a.Embedding.OutputDim
+				}
+			}
 			state = wantDense
 		case "Dense":
 			if state != wantDense {
-				return nil, order("comes before GlobalAveragePooling1D")
+				return nil, order("comes before the pooling (GlobalAveragePooling1D, GlobalMaxPooling1D or Flatten)")
 			}
 			units, err := l.configInt("units", 0)
 			if err != nil {
@@ -185,6 +205,14 @@ func Validate(m *Model) (*Network, error) {
 			if units <= 0 {
 				return nil, bad("units %d must be positive", units)
 			}
+			if width < 0 { // after Flatten without a known input length: the kernel says maxlen
+				d := a.Embedding.OutputDim
+				if len(kernel.Shape) != 2 || kernel.Shape[0] <= 0 || kernel.Shape[0]%d != 0 {
+					return nil, bad("kernel is %v after Flatten, want [maxlen x %d, %d]", kernel.Shape, d, units)
+				}
+				n.InputLength = kernel.Shape[0] / d
+				width = kernel.Shape[0]
+			}
 			if !sameShape(kernel.Shape, width, units) {
 				return nil, bad("kernel is %v, want [%d, %d] (input width %d, units %d)", kernel.Shape, width, units, width, units)
 			}
@@ -218,9 +246,9 @@ func Validate(m *Model) (*Network, error) {
 	case state == wantEmbedding:
 		return nil, fmt.Errorf("convert: %w: the model has no Embedding layer; edgewatt runs %s", ErrUnsupportedLayer, Supported)
 	case state == wantPool:
-		return nil, fmt.Errorf("convert: %w: the model has no GlobalAveragePooling1D after its Embedding; edgewatt runs %s", ErrUnsupportedLayer, Supported)
+		return nil, fmt.Errorf("convert: %w: the model has no GlobalAveragePooling1D, GlobalMaxPooling1D or Flatten after its Embedding; edgewatt runs %s", ErrUnsupportedLayer, Supported)
 	case len(n.Dense) == 0:
-		return nil, fmt.Errorf("convert: %w: the model has no Dense layer after GlobalAveragePooling1D; edgewatt runs %s", ErrUnsupportedLayer, Supported)
+		return nil, fmt.Errorf("convert: %w: the model has no Dense layer after its pooling; edgewatt runs %s", ErrUnsupportedLayer, Supported)
 	}
 	if err := checkFinite("embedding "+a.Embedding.Name, n.Embedding); err != nil {
 		return nil, err

@@ -48,11 +48,14 @@
 //
 // # Architectures
 //
-// Validate accepts [InputLayer] -> Embedding -> [Dropout] -> GlobalAveragePooling1D ->
-// Dense+ (Dropout allowed between them), with Dense activations relu, sigmoid, tanh, linear
-// or softmax. Dropout and InputLayer are identity at inference. mask_zero=true on the
-// Embedding is kept (Arch.Embedding.MaskZero): the pooling then averages only non-padding
-// positions, as Keras does. Everything else is refused with an error wrapping
+// Validate accepts [InputLayer] -> Embedding -> [Dropout] -> GlobalAveragePooling1D |
+// GlobalMaxPooling1D | Flatten -> Dense+ (Dropout allowed between them), with Dense
+// activations relu, sigmoid, tanh, linear or softmax (channels_last, keepdims false).
+// Dropout and InputLayer are identity at inference. mask_zero=true on the Embedding is kept
+// (Arch.Embedding.MaskZero): GlobalAveragePooling1D then averages only non-padding
+// positions, as Keras does; GlobalMaxPooling1D and Flatten ignore the mask, as Keras 2 and 3
+// do (runtime/modelfile/doc.go has the evidence). Flatten's first Dense is maxlen x width
+// wide, so Flatten fixes maxlen: from the config's input length, else from that kernel. Everything else is refused with an error wrapping
 // ErrUnsupportedLayer that names each offending layer (class and name) and lists the
 // supported set; a model saved before it was built has no weight tensors and gets
 // ErrNoWeights (wrapped together with ErrUnsupportedLayer when its layers are unsupported

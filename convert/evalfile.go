@@ -4,13 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
+
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/edgewatt/edgewatt/internal/safeio"
 )
 
 // EvalRow is one labelled text of an --eval file.
@@ -24,13 +27,15 @@ const MaxEvalRows = 1 << 22
 
 // ReadEvalFile reads labelled rows for the accuracy report: a CSV (RFC 4180, as written by
 // Python's csv module and pandas) with two fields per row, label then text, as in
-// ../shared/fixtures/sarcasm-headlines-v1-csv. A label is a class index (0, 1, ...) or one of
-// the model's label names. A first row whose label is neither is taken as a header and skipped
-// (is_sarcastic,headline).
+// ../shared/fixtures/sarcasm-headlines-v1-csv, or JSON Lines as `edgewatt train` reads them
+// (one object a line with a "text", "headline" or "sentence" string and a "label" or
+// "is_sarcastic" string, number or boolean; chosen when the first non-blank byte is '{').
+// A label is a class index (0, 1, ...) or one of the model's label names. A first CSV row
+// whose label is neither is taken as a header and skipped (is_sarcastic,headline).
 func ReadEvalFile(path string, labels []string) ([]EvalRow, error) {
-	data, err := os.ReadFile(path)
+	data, err := readInput(path, "--eval", safeio.MaxTextFile)
 	if err != nil {
-		return nil, fmt.Errorf("convert: --eval: %w", err)
+		return nil, err
 	}
 	rows, err := ParseEval(data, labels)
 	if err != nil {
@@ -43,6 +48,9 @@ func ReadEvalFile(path string, labels []string) ([]EvalRow, error) {
 // against labels, or against 0 and 1 when there are fewer than two.
 func ParseEval(data []byte, labels []string) ([]EvalRow, error) {
 	n := max(len(labels), 2)
+	if t := bytes.TrimLeft(trimBOM(data), " \t\r\n"); len(t) > 0 && t[0] == '{' {
+		return parseEvalJSONL(t, labels, n)
+	}
 	var rows []EvalRow
 	err := readCSV(data, func(rec, line int, f []string) error {
 		if len(f) != 2 {
@@ -69,6 +77,72 @@ func ParseEval(data []byte, labels []string) ([]EvalRow, error) {
 	}
 	if len(rows) == 0 {
 		return nil, errors.New("no labelled rows (want CSV label,text)")
+	}
+	return rows, nil
+}
+
+// parseEvalJSONL parses JSON Lines eval rows (see ReadEvalFile).
+func parseEvalJSONL(data []byte, labels []string, n int) ([]EvalRow, error) {
+	var rows []EvalRow
+	for line, b := range bytes.Split(data, []byte("\n")) {
+		b = bytes.TrimSpace(b)
+		if len(b) == 0 {
+			continue
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(b, &obj); err != nil {
+			return nil, fmt.Errorf("line %d: not a JSON object (%v); want {\"label\": 1, \"text\": \"...\"} per line", line+1, err)
+		}
+		var text *string
+		for _, k := range []string{"text", "headline", "sentence"} {
+			if raw, ok := obj[k]; ok {
+				var s string
+				if err := json.Unmarshal(raw, &s); err != nil {
+					return nil, fmt.Errorf("line %d: %q is not a string", line+1, k)
+				}
+				text = &s
+				break
+			}
+		}
+		if text == nil {
+			return nil, fmt.Errorf("line %d: no \"text\" (or \"headline\", \"sentence\") string", line+1)
+		}
+		lab, found := "", false
+		for _, k := range []string{"label", "is_sarcastic"} {
+			raw, ok := obj[k]
+			if !ok {
+				continue
+			}
+			var s string
+			var num json.Number
+			var bl bool
+			switch {
+			case json.Unmarshal(raw, &s) == nil:
+				lab = s
+			case json.Unmarshal(raw, &num) == nil:
+				lab = num.String()
+			case json.Unmarshal(raw, &bl) == nil:
+				lab = map[bool]string{false: "0", true: "1"}[bl]
+			default:
+				return nil, fmt.Errorf("line %d: %q is neither a string, a number nor a boolean", line+1, k)
+			}
+			found = true
+			break
+		}
+		if !found {
+			return nil, fmt.Errorf("line %d: no \"label\" (or \"is_sarcastic\")", line+1)
+		}
+		c, ok := parseLabel(lab, labels, n)
+		if !ok {
+			return nil, fmt.Errorf("line %d: label %q is neither a class index in [0, %d) nor one of the model's labels %q", line+1, lab, n, labels)
+		}
+		if len(rows) >= MaxEvalRows {
+			return nil, fmt.Errorf("more than %d rows", MaxEvalRows)
+		}
+		rows = append(rows, EvalRow{Label: c, Text: *text})
+	}
+	if len(rows) == 0 {
+		return nil, errors.New("no labelled rows")
 	}
 	return rows, nil
 }
@@ -127,9 +201,9 @@ var textColumns = []string{"text", "headline", "sentence", "review", "comment", 
 // is a header, else the last column, so label,text rows work); any other file holds one text
 // per line. Empty texts are skipped.
 func ReadCalibFile(path string) ([]string, error) {
-	data, err := os.ReadFile(path)
+	data, err := readInput(path, "--calib", safeio.MaxTextFile)
 	if err != nil {
-		return nil, fmt.Errorf("convert: --calib: %w", err)
+		return nil, err
 	}
 	texts, err := ParseCalib(data, strings.HasSuffix(strings.ToLower(path), ".csv"))
 	if err != nil {

@@ -89,6 +89,7 @@ func FuzzParseEval(f *testing.F) {
 	f.Add([]byte("0,a\n1,\"b, c\"\n"))
 	f.Add([]byte("is_sarcastic,headline\n1,x\n"))
 	f.Add([]byte("yes,\"q\"\"q\"\n"))
+	f.Add([]byte(`{"headline":"a","is_sarcastic":true}` + "\n" + `{"text":"b","label":"no"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rows, err := ParseEval(data, []string{"no", "yes"})
 		if err != nil {
@@ -157,5 +158,30 @@ func TestCalibLineTooLong(t *testing.T) {
 	_, err := ParseCalib([]byte("ok\n"+strings.Repeat("x", 2<<20)+"\n"), false)
 	if err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("err = %v, want one naming line 2", err)
+	}
+}
+
+// convert --eval reads JSON Lines as train does: text/headline/sentence, label/is_sarcastic
+// as string, number or boolean, labels by index or name.
+func TestParseEvalJSONL(t *testing.T) {
+	data := "\xef\xbb\xbf" + `{"headline":"a, b","is_sarcastic":1,"article_link":"x"}` + "\n\n" +
+		`{"text":"c","label":"yes"}` + "\r\n" + `{"sentence":"d","label":false}` + "\n" + `{"text":"e","label":1.0}`
+	rows, err := ParseEval([]byte(data), []string{"no", "yes"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []EvalRow{{1, "a, b"}, {1, "c"}, {0, "d"}, {1, "e"}}
+	if len(rows) != len(want) {
+		t.Fatalf("rows %+v", rows)
+	}
+	for i := range want {
+		if rows[i] != want[i] {
+			t.Errorf("row %d %+v, want %+v", i, rows[i], want[i])
+		}
+	}
+	for _, bad := range []string{`{"text":"a"}`, `{"label":1}`, `{"text":1,"label":1}`, `{"text":"a","label":2}`, `{"text":"a","label":[1]}`, "{\"text\":\"a\",\"label\":1}\n{oops"} {
+		if _, err := ParseEval([]byte(bad), []string{"no", "yes"}); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
 	}
 }

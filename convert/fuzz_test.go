@@ -44,7 +44,7 @@ func FuzzReadVocab(f *testing.F) {
 }
 
 func FuzzReadPickle(f *testing.F) {
-	seed(f, "tok.pickle", "tok_p0.pickle", "tok_evil.pickle")
+	seed(f, "tok.pickle", "tok_p0.pickle", "tok_evil.pickle", "tok_keras3_p5.pickle", "tok_tfkeras_p0.pickle")
 	f.Add([]byte("\x80\x02cbuiltins\nint\nV\\u00e9\n.garbage\xff"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tok, err := ReadPickle(data)
@@ -126,7 +126,8 @@ func fuzzFile(t *testing.T, name string, data []byte) string {
 }
 
 func FuzzReadH5(f *testing.F) {
-	seed(f, "tiny_k24.h5")
+	seed(f, "tiny_k24.h5", "tiny_gz.h5")
+	f.Add(h5Bomb(f, 64<<20)) // a 320-byte chunk inflating to 64 MiB (TestH5GzipBombRefused has the 1 GiB one)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := ReadH5(fuzzFile(t, "m.h5", data))
 		if err == nil {
@@ -137,6 +138,8 @@ func FuzzReadH5(f *testing.F) {
 
 func FuzzReadKeras(f *testing.F) {
 	seed(f, "tiny.keras")
+	f.Add(kerasBomb(f, 64<<20, 4096))     // inflates past its declared size
+	f.Add(kerasBomb(f, 64<<20, 1536<<20)) // declares more than edgewatt reads
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := ReadKeras(fuzzFile(t, "m.keras", data))
 		if err == nil {

@@ -3,11 +3,11 @@ package convert
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/edgewatt/edgewatt/internal/safeio"
 	"github.com/edgewatt/edgewatt/internal/third_party/hdf5"
 )
 
@@ -18,13 +18,14 @@ func h5Guard(err *error, what string) {
 	}
 }
 
-// openH5 opens an HDF5 file, mapping the library's errors to one clear message.
-func openH5(path, what string) (f *hdf5.File, size int64, err error) {
+// openH5 opens an HDF5 file held in memory (a file read with its size limit, or a .keras
+// member), mapping the library's errors to one clear message.
+func openH5(b []byte, what string) (f *hdf5.File, size int64, err error) {
 	defer h5Guard(&err, what)
-	if size, err = checkH5Size(path, what); err != nil {
+	if size, err = checkH5Size(b, what); err != nil {
 		return nil, 0, err
 	}
-	f, err = hdf5.Open(path)
+	f, err = hdf5.OpenReaderAt(bytes.NewReader(b), size)
 	if err != nil {
 		return nil, 0, fmt.Errorf("convert: %s is not a readable HDF5 file (%v); is it truncated or not a Keras .h5?", what, err)
 	}
@@ -35,11 +36,7 @@ func openH5(path, what string) (f *hdf5.File, size int64, err error) {
 // checks the sizes of the file's local (HEAP) and global (GCOL) heaps: scigolib/hdf5 checks
 // neither, so a truncated file could read as zeros and a corrupt heap size makes it allocate
 // without bound. It returns the file's size.
-func checkH5Size(path, what string) (int64, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0, fmt.Errorf("convert: %v", err)
-	}
+func checkH5Size(b []byte, what string) (int64, error) {
 	size := uint64(len(b))
 	if len(b) < 16 || string(b[:8]) != "\x89HDF\r\n\x1a\n" {
 		return 0, fmt.Errorf("convert: %s is not an HDF5 file (no signature at byte 0); is it truncated or not a Keras .h5?", what)
@@ -237,6 +234,10 @@ var infoRE = regexp.MustCompile(`^Dataset: (\w+) \(size=(\d+) bytes\), (scalar|1
 // contiguousRE parses the layout part of Info() for contiguous datasets.
 var contiguousRE = regexp.MustCompile(`^contiguous \(address=0x([0-9A-F]+), size=(\d+)\)$`)
 
+// chunkedRE parses the layout part of Info() for chunked datasets: "chunked (chunks=[20 4 4])"
+// (the last dimension of a version 1-3 layout is the element size).
+var chunkedRE = regexp.MustCompile(`^chunked \(chunks=\[([\d ]*)\]\)$`)
+
 // h5Float32 reads a float dataset as float32 with its shape. fileSize bounds what the
 // dataset may claim before the library allocates for it.
 func h5Float32(ds *hdf5.Dataset, fileSize int64) (shape []int, data []float32, err error) {
@@ -282,7 +283,20 @@ func h5Float32(ds *hdf5.Dataset, fileSize int64) (shape []int, data []float32, e
 		if err1 != nil || err2 != nil || size != uint64(elems*esize) || addr > uint64(fileSize) || size > uint64(fileSize)-addr {
 			return nil, nil, fmt.Errorf("dataset %s: stored data (%s) does not match shape %v or lies outside the file; the file is corrupt", ds.Name(), m[8], shape)
 		}
-	} else if !strings.HasPrefix(m[8], "compact") && !strings.HasPrefix(m[8], "chunked") {
+	} else if c := chunkedRE.FindStringSubmatch(m[8]); c != nil {
+		// A chunk larger than the dataset would let a compressed chunk inflate past the
+		// dataset's own size (a decompression bomb); Keras and h5py never write one.
+		cd := strings.Fields(c[1])
+		if len(cd) < len(shape) {
+			return nil, nil, fmt.Errorf("dataset %s: chunk dimensions %v do not match shape %v; the file is corrupt", ds.Name(), cd, shape)
+		}
+		for i, d := range shape {
+			n, err := strconv.ParseUint(cd[i], 10, 64)
+			if err != nil || n == 0 || n > uint64(max(d, 1)) {
+				return nil, nil, fmt.Errorf("dataset %s: chunk dimensions %v are larger than its shape %v; the file is corrupt or hostile (a chunk could inflate past the dataset)", ds.Name(), cd, shape)
+			}
+		}
+	} else if !strings.HasPrefix(m[8], "compact") {
 		return nil, nil, fmt.Errorf("dataset %s: unsupported storage %q", ds.Name(), m[8])
 	}
 	vals, err := ds.Read()
@@ -303,7 +317,11 @@ func h5Float32(ds *hdf5.Dataset, fileSize int64) (shape []int, data []float32, e
 // to 2.15 or Keras 3 (see doc.go for the layouts).
 func ReadH5(path string) (m *Model, err error) {
 	defer h5Guard(&err, path)
-	f, size, err := openH5(path, path)
+	b, err := readInput(path, "model", safeio.MaxModelFile)
+	if err != nil {
+		return nil, err
+	}
+	f, size, err := openH5(b, path)
 	if err != nil {
 		return nil, err
 	}
@@ -383,9 +401,9 @@ func ReadH5(path string) (m *Model, err error) {
 // Keras 3 stores each layer's variables unnamed under layers/<path>/vars/0, 1, ... where
 // <path> is the snake_case class name with a per-class counter in layer order (dense,
 // dense_1, ...), not the layer's name; this is how Keras itself finds them on load.
-func readKerasWeightsH5(path, what string, m *Model) (err error) {
+func readKerasWeightsH5(b []byte, what string, m *Model) (err error) {
 	defer h5Guard(&err, what)
-	f, size, err := openH5(path, what)
+	f, size, err := openH5(b, what)
 	if err != nil {
 		return err
 	}

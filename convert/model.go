@@ -17,7 +17,7 @@ var ErrUnsupportedLayer = errors.New("unsupported layer")
 var ErrNoWeights = errors.New("model has no weights")
 
 // Supported describes the layer set edgewatt runs, for error messages.
-const Supported = "InputLayer, Embedding, Dropout (identity), GlobalAveragePooling1D, then one or more Dense with relu, sigmoid, tanh, linear or softmax"
+const Supported = "InputLayer, Embedding, Dropout (identity), GlobalAveragePooling1D, GlobalMaxPooling1D or Flatten, then one or more Dense with relu, sigmoid, tanh, linear or softmax"
 
 // Model is a Keras model read from any of the supported source formats: its layers in
 // order with their configs and weights.
@@ -27,6 +27,13 @@ type Model struct {
 	Backend      string
 	ClassName    string // Sequential, Functional, Model
 	Layers       []Layer
+	// Sources are the files read besides the model file itself (TF.js weight shards), so
+	// that an output can be checked against them.
+	Sources []string
+	// TextVec is the tokenizer of a TextVectorization layer the model began with (removed
+	// from Layers), and TextVecData the bytes it was read from; nil when there was none.
+	TextVec     *Tokenizer
+	TextVecData []byte
 }
 
 // Layer is one layer of a Model.

@@ -21,7 +21,10 @@ var (
 		"keras_preprocessing.text":            true,
 		"keras.preprocessing.text":            true,
 		"keras.src.preprocessing.text":        true,
-		"keras.src.legacy.preprocessing.text": true,
+		"keras.src.legacy.preprocessing.text": true, // Keras 3
+		"keras.legacy.preprocessing.text":     true,
+		"tf_keras.src.preprocessing.text":     true, // tf_keras (Keras 2 for TF >= 2.16)
+		"tf_keras.preprocessing.text":         true,
 	}
 )
 
@@ -79,7 +82,7 @@ func pickleFindClass(module, name string) (any, error) {
 	case (module == "builtins" && name == "int") || (module == "__builtin__" && (name == "int" || name == "long")):
 		return pyIntClass{}, nil
 	}
-	return nil, fmt.Errorf("the pickle references %s.%s, which is not a Keras Tokenizer class, OrderedDict, defaultdict or int; refusing to load it (re-save the tokenizer with tokenizer.to_json())", module, name)
+	return nil, fmt.Errorf("the pickle references %s.%s, which is not a Keras Tokenizer class (keras_preprocessing, keras, Keras 3 legacy or tf_keras), OrderedDict, defaultdict or int; refusing to load it (re-save the tokenizer with tokenizer.to_json())", module, name)
 }
 
 // ReadPickle reads a pickled keras Tokenizer (pickle.dump(tokenizer, f)) through a strict

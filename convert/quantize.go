@@ -8,6 +8,7 @@ import (
 	"math"
 
 	"github.com/edgewatt/edgewatt/quant"
+	"github.com/edgewatt/edgewatt/runtime"
 	"github.com/edgewatt/edgewatt/runtime/modelfile"
 )
 
@@ -47,8 +48,8 @@ func (o *QuantOptions) schemes() (emb, dense *quant.Scheme, err error) {
 	if o.EmbeddingPerTensor && s != "int8" {
 		return nil, nil, fmt.Errorf("convert: --emb-per-tensor applies to --quant int8, not %q", s)
 	}
-	if s == "f32" && (o.CalibFile != "" || o.EvalFile != "" || o.Percentile != 0) {
-		return nil, nil, errors.New("convert: --calib, --eval and --percentile measure a quantized model, and --quant f32 stores the weights as they are; add --quant int8 (or f16) to quantize and get the accuracy report")
+	if s == "f32" && (o.CalibFile != "" || o.CalibTexts != nil || o.Percentile != 0) {
+		return nil, nil, errors.New("convert: --calib and --percentile set int8 activation ranges, and --quant f32 stores the weights as they are; add --quant int8 to quantize (--eval alone measures the float32 model)")
 	}
 	switch s {
 	case "f32":
@@ -88,7 +89,7 @@ func Quantize(f32 *modelfile.File, opts QuantOptions, log io.Writer) (*modelfile
 		return nil, fmt.Errorf("convert: --max-drop needs --eval FILE (labelled rows to measure the accuracy on)")
 	}
 	if embS == quant.F32 {
-		return f32, nil
+		return evalF32(f32, opts, log)
 	}
 	// Read the inputs first: a bad file fails before any work.
 	calib := opts.CalibTexts
@@ -127,6 +128,45 @@ func Quantize(f32 *modelfile.File, opts QuantOptions, log io.Writer) (*modelfile
 			ErrAccuracyDrop, 100*rep.Eval.AccF32, 100*rep.Eval.AccQuant, rep.Eval.Rows, rep.Eval.Source, rep.Eval.DropPoints, opts.MaxDrop)
 	}
 	return q, nil
+}
+
+// evalF32 measures the float32 model's accuracy on the --eval rows, when there are any, and
+// stores it as the report's "eval" section (accuracy_float32 only: nothing is quantized).
+func evalF32(f32 *modelfile.File, opts QuantOptions, log io.Writer) (*modelfile.File, error) {
+	rows := opts.EvalRows
+	if opts.EvalFile != "" {
+		var err error
+		if rows, err = ReadEvalFile(opts.EvalFile, f32.Meta.Labels); err != nil {
+			return nil, err
+		}
+	}
+	if rows == nil {
+		return f32, nil
+	}
+	ref, err := roundTrip(f32)
+	if err != nil {
+		return nil, fmt.Errorf("convert: float32 model: %w", err)
+	}
+	m, err := runtime.New(ref)
+	if err != nil {
+		return nil, fmt.Errorf("convert: float32 model: %w", err)
+	}
+	p := m.NewPredictor()
+	ok := 0
+	for _, r := range rows {
+		if p.PredictText(r.Text).Label == r.Label {
+			ok++
+		}
+	}
+	src := opts.EvalFile
+	if src == "" {
+		src = "eval rows"
+	}
+	acc := float64(ok) / float64(len(rows))
+	out := *f32
+	out.Meta.Report = modelfile.Report{"eval": map[string]any{"file": src, "rows": len(rows), "accuracy_float32": round(acc, 6)}}
+	fmt.Fprintf(log, "accuracy on %d rows of %s: float32 %.2f%% (%d correct; nothing quantized)\n", len(rows), src, 100*acc, ok)
+	return &out, nil
 }
 
 // roundTrip encodes f and parses it back with the verifying reader.
@@ -169,7 +209,9 @@ type quantInfo struct {
 //	(1/n) sum_i e[id_i] = e[0] + (1/n) sum_i (e[id_i] - e[0])
 //
 // and W0 e[0] is added to dense.0's float32 bias. Row 0 becomes exactly zero (stored exactly)
-// and the model computes the same function; the runtime needs nothing new.
+// and the model computes the same function; the runtime needs nothing new. The same holds for
+// GlobalMaxPooling1D (max_i(e_i - r) = max_i e_i - r, elementwise) and Flatten (dense.0 sees
+// every position's row minus r, so sum_p W0[:, pD:(p+1)D] r goes into the bias).
 func quantizeFile(f *modelfile.File, embS, denseS *quant.Scheme) (*modelfile.File, *quantInfo, error) {
 	out := &modelfile.File{Meta: f.Meta}
 	out.Meta.Quant = modelfile.Quant{Embedding: embS.Name, Dense: denseS.Name}
@@ -232,7 +274,7 @@ func quantizeFile(f *modelfile.File, embS, denseS *quant.Scheme) (*modelfile.Fil
 		for o := 0; o < d.Out; o++ {
 			acc := float64(bias[o])
 			for k := 0; k < d.In; k++ {
-				acc += float64(w0[o*d.In+k]) * float64(shift[k])
+				acc += float64(w0[o*d.In+k]) * float64(shift[k%e.OutputDim]) // Flatten: every position's block
 			}
 			bias[o] = float32(acc)
 		}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -556,16 +557,55 @@ func TestBiasInt32Clamps(t *testing.T) {
 	}
 }
 
-// --eval, --calib and --percentile with --quant f32 used to be ignored without a word: the
-// user asked for an accuracy report and got none.
+// --calib and --percentile with --quant f32 used to be ignored without a word: they set
+// int8 ranges, so they are refused. (--eval alone measures the float32 model: see
+// TestQuantizeF32Eval.)
 func TestQuantizeF32RefusesMeasurementFlags(t *testing.T) {
 	f32 := synth(t, 100, 4, 8)
-	for _, o := range []QuantOptions{{EvalFile: "e.csv"}, {Scheme: "f32", CalibFile: "c.txt"}, {Percentile: 99.9}} {
+	for _, o := range []QuantOptions{{Scheme: "f32", CalibFile: "c.txt"}, {Percentile: 99.9}, {CalibTexts: []string{"a"}}} {
 		if _, err := Quantize(f32, o, nil); err == nil || !strings.Contains(err.Error(), "--quant int8") {
 			t.Errorf("%+v: err = %v, want a refusal that says to add --quant", o, err)
 		}
 	}
 	if q, err := Quantize(f32, QuantOptions{MaxDrop: -1}, nil); err != nil || q != f32 {
 		t.Errorf("plain f32: %v", err)
+	}
+}
+
+// convert --eval without --quant measures the float32 model and stores its accuracy.
+func TestQuantizeF32Eval(t *testing.T) {
+	f32 := synth(t, 100, 4, 8)
+	m, err := runtime.New(f32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := m.NewPredictor()
+	var rows []EvalRow
+	ok := 0
+	for i := 0; i < 40; i++ {
+		text := fmt.Sprintf("w%d w%d w%d", i%7, i%11, i%5)
+		r := EvalRow{Label: i % 2, Text: text}
+		if p.PredictText(text).Label == r.Label {
+			ok++
+		}
+		rows = append(rows, r)
+	}
+	var log strings.Builder
+	q, err := Quantize(f32, QuantOptions{EvalRows: rows, MaxDrop: -1}, &log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.Meta.Quant != f32.Meta.Quant || q.Meta.Report == nil {
+		t.Fatalf("quant %+v report %v", q.Meta.Quant, q.Meta.Report)
+	}
+	ev := q.Meta.Report["eval"].(map[string]any)
+	if ev["rows"] != 40 || ev["accuracy_float32"] != round(float64(ok)/40, 6) {
+		t.Errorf("report %v, want %d/40 correct", ev, ok)
+	}
+	if _, has := ev["accuracy_quantized"]; has || !strings.Contains(log.String(), "nothing quantized") {
+		t.Errorf("report %v log %q", ev, log.String())
+	}
+	if f32.Meta.Report != nil {
+		t.Error("the input file's metadata was changed")
 	}
 }

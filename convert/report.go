@@ -66,6 +66,8 @@ type fullIntReport struct {
 // weights, used for per-layer errors and the full-integer simulation.
 type refNet struct {
 	v, d     int
+	pooling  string // modelfile Arch.Pooling
+	maxlen   int
 	emb      []float32
 	maskZero bool
 	oov      int32
@@ -101,7 +103,8 @@ func newRefNet(f *modelfile.File) (*refNet, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &refNet{v: a.Embedding.InputDim, d: a.Embedding.OutputDim, emb: et.Dequantize(), maskZero: a.Embedding.MaskZero, oov: int32(f.Meta.Tokenizer.OOVID)}
+	n := &refNet{v: a.Embedding.InputDim, d: a.Embedding.OutputDim, emb: et.Dequantize(), maskZero: a.Embedding.MaskZero, oov: int32(f.Meta.Tokenizer.OOVID),
+		pooling: a.Pooling, maxlen: f.Meta.Preprocess.MaxLen}
 	for i, d := range a.Dense {
 		wt, err := quant.FromStored(denseS, d.Out, d.In, f.Tensor(modelfile.DenseWeight(i)).Data, scaleData(modelfile.DenseScale(i)))
 		if err != nil {
@@ -115,17 +118,36 @@ func newRefNet(f *modelfile.File) (*refNet, error) {
 
 // newOuts allocates one output vector per layer: pooled, then each dense layer.
 func (n *refNet) newOuts() [][]float64 {
-	outs := [][]float64{make([]float64, n.d)}
+	outs := [][]float64{make([]float64, modelfile.PoolWidth(n.pooling, n.maxlen, n.d))}
 	for _, l := range n.layers {
 		outs = append(outs, make([]float64, l.out))
 	}
 	return outs
 }
 
-// pool is GlobalAveragePooling1D over the embedding rows of padded ids.
+// pool is the model's pooling over the embedding rows of padded ids: GlobalAveragePooling1D
+// (masked with mask_zero), GlobalMaxPooling1D or Flatten (never masked).
 func (n *refNet) pool(padded []int32, dst []float64) {
 	clear(dst)
 	cnt := 0
+	if n.pooling == modelfile.PoolMax || n.pooling == modelfile.PoolFlatten {
+		for c := range dst {
+			dst[c] = math.Inf(-1)
+		}
+		for p, id := range padded {
+			if id < 0 || int(id) >= n.v {
+				id = max(n.oov, 0)
+			}
+			for c, w := range n.emb[int(id)*n.d : int(id)*n.d+n.d] {
+				if n.pooling == modelfile.PoolFlatten {
+					dst[p*n.d+c] = float64(w)
+				} else {
+					dst[c] = math.Max(dst[c], float64(w))
+				}
+			}
+		}
+		return
+	}
 	for _, id := range padded {
 		if id < 0 || int(id) >= n.v {
 			id = max(n.oov, 0)
@@ -327,7 +349,7 @@ func measure(f, q *modelfile.File, qi *quantInfo, calib []string, opts QuantOpti
 			buf = append(buf, float32(v))
 			pooled[c] = v
 			if qi.shift != nil {
-				pooled[c] += float64(qi.shift[c])
+				pooled[c] += float64(qi.shift[c%len(qi.shift)])
 			}
 		}
 		if err := obsIn0.Observe(buf); err != nil {

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
+
 	"path/filepath"
 	"strings"
+
+	"github.com/edgewatt/edgewatt/internal/safeio"
 )
 
 // tfjsModel is the part of a TF.js layers-model model.json that edgewatt reads.
@@ -33,12 +35,16 @@ const maxTFJSWeightBytes = 1 << 30
 
 // ReadTFJS reads a TF.js layers model: model.json and the weight shards it names (beside it).
 func ReadTFJS(path string) (*Model, error) {
-	b, err := os.ReadFile(path)
+	b, err := readInput(path, "model", safeio.MaxTextFile)
 	if err != nil {
-		return nil, fmt.Errorf("convert: %v", err)
+		return nil, err
 	}
-	return parseTFJS(b, path, func(name string, max int) ([]byte, error) {
-		f, err := os.Open(filepath.Join(filepath.Dir(path), name))
+	var sources []string
+	m, err := parseTFJS(b, path, func(name string, max int) ([]byte, error) {
+		// A shard that is a FIFO or a device is refused without being opened.
+		p := filepath.Join(filepath.Dir(path), name)
+		sources = append(sources, p)
+		f, _, err := safeio.Open(p)
 		if err != nil {
 			return nil, err
 		}
@@ -49,6 +55,11 @@ func ReadTFJS(path string) (*Model, error) {
 		}
 		return b, err
 	})
+	if err != nil {
+		return nil, err
+	}
+	m.Sources = sources
+	return m, nil
 }
 
 // parseTFJS decodes model.json bytes; shard loads a weight file named in the manifest and

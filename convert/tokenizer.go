@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
+
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
+	"github.com/edgewatt/edgewatt/internal/safeio"
 	"github.com/edgewatt/edgewatt/runtime/modelfile"
 )
 
@@ -26,6 +27,9 @@ type Tokenizer struct {
 	// Index maps each id to its word. Special ids of vocab files (<PAD>, <START>,
 	// <UNKNOWN>) are not in it.
 	Index map[int]string
+	// SeqLen is a TextVectorization's output_sequence_length (0: None): the model file's
+	// maxlen, padded and truncated at the end.
+	SeqLen int
 }
 
 // kerasTokConfig is the part of a keras Tokenizer's config edgewatt uses.
@@ -158,7 +162,9 @@ func ReadVocab(data []byte, mode string) (*Tokenizer, error) {
 		if !utf8.ValidString(line) {
 			return nil, fmt.Errorf("convert: vocab line %d is not UTF-8", n+1)
 		}
-		f := strings.Fields(line)
+		// ASCII whitespace only: words such as U+0085 or U+00A0 occur in real vocabularies
+		// (the TFLite IMDB example's), and Unicode-aware Fields would split them away.
+		f := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' || r == '\v' || r == '\f' || r == '\r' })
 		if len(f) != 2 {
 			return nil, fmt.Errorf("convert: vocab line %d is %q, want \"word id\"; is this a vocab file (Model Maker vocab.txt / TF.js vocab)?", n+1, line)
 		}
@@ -248,9 +254,12 @@ func (t *Tokenizer) ForModel(rows int) (modelfile.TokenizerSpec, []string, error
 // pickle (protocol 2+), Tokenizer.to_json() output, or a vocab file (split gives the vocab
 // file's mode).
 func ReadTokenizerFile(path, split string) (*Tokenizer, []byte, error) {
-	data, err := os.ReadFile(path)
+	data, err := readInput(path, "tokenizer", safeio.MaxTextFile)
 	if err != nil {
-		return nil, nil, fmt.Errorf("convert: %v", err)
+		return nil, nil, err
+	}
+	if what := modelfile.Sniff(data); what != "" {
+		return nil, nil, fmt.Errorf("convert: --tokenizer %s is %s, not a tokenizer: give the model as the first argument and the tokenizer saved with it (Tokenizer.to_json() file, tokenizer pickle or vocab file) as --tokenizer", path, what)
 	}
 	var t *Tokenizer
 	trimmed := bytes.TrimLeft(trimBOM(data), " \t\r\n")
@@ -258,7 +267,19 @@ func ReadTokenizerFile(path, split string) (*Tokenizer, []byte, error) {
 	case len(data) > 0 && data[0] == 0x80,
 		bytes.HasPrefix(data, []byte("c")) && bytes.Contains(data[:min(len(data), 128)], []byte("\nTokenizer\n")):
 		t, err = ReadPickle(data) // protocol 2+, or a protocol 0/1 pickle starting with GLOBAL
-	case len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '"'):
+	case len(trimmed) > 0 && trimmed[0] == '{':
+		if raw, ok := isTextVecConfig(data); ok {
+			if split != "" {
+				return nil, nil, fmt.Errorf("convert: --split applies to vocab files; %s is a TextVectorization config, whose split is stored in it", path)
+			}
+			t, data, err = readTextVecSidecar(path, raw, data)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%w (tokenizer %s)", err, path)
+			}
+			return t, data, nil
+		}
+		t, err = ReadTokenizerJSON(data)
+	case len(trimmed) > 0 && trimmed[0] == '"':
 		t, err = ReadTokenizerJSON(data)
 	default:
 		if split == "" {

@@ -4,8 +4,9 @@
 //
 // # Model and predictors
 //
-// Load maps the model file (mmap on Linux, a plain read elsewhere), verifies it completely
-// and returns an immutable Model that is safe for concurrent use. Each goroutine makes its own
+// Load reads the model file into private memory (no mmap: replacing or truncating the file
+// cannot change or crash a running process), verifies it completely and returns an
+// immutable Model that is safe for concurrent use. Each goroutine makes its own
 // Predictor, which owns preallocated scratch; a Predictor is not safe for concurrent use.
 //
 // The Scores of a Result alias the predictor's scratch until its next call (Result.Clone
@@ -57,6 +58,13 @@
 // summed in their stored type (int8 rows in int32 for a per-tensor scale) and scaled once.
 // Quantized dense kernels are dequantized once at load: they are under 1% of the bytes and
 // float32 keeps them exact to the reference.
+//
+// GlobalMaxPooling1D and Flatten (modelfile PoolMax, PoolFlatten; pool.go) see every maxlen
+// position, padding included, because Keras masks neither. Max takes the elementwise maximum
+// over the distinct rows of the input (row 0 once when there is padding), dequantizing int8
+// rows on the fly; Flatten lays the padded ids' rows side by side for a maxlen*D-wide first
+// dense layer. Their kernels (pool_kernels*.go) are pure Go with reference twins and are
+// exact.
 //
 // # Kernels
 //

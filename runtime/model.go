@@ -17,11 +17,11 @@ type Model struct {
 	pre    modelfile.Preprocess
 	tok    *Tokenizer
 	emb    embedding
+	pool   int // poolAverage, poolMax or poolFlatten (modelfile Arch.Pooling)
 	dense  []dense
 	maxOut int   // widest layer, for scratch
 	badID  int32 // the row an id outside the embedding counts as: the OOV id, else padding 0
-	unmap  func() error
-	bytes  int // size of the model file
+	bytes  int   // size of the model file
 }
 
 // embedding kinds
@@ -143,6 +143,9 @@ func New(f *modelfile.File) (*Model, error) {
 			return nil, err
 		}
 	}
+	if m.pool, err = poolKind(a.Pooling); err != nil {
+		return nil, err
+	}
 	e.row0Zero = e.rowZero(0)
 	e.fused16 = e.dim == 16 && !e.maskZero && e.kind != embI8Tensor && m.pre.MaxLen > 0
 	if e.fused16 && e.kind == embI8Row {
@@ -231,15 +234,9 @@ func errNonFinite(what string, x float32, i int) error {
 	return fmt.Errorf("runtime: %s has a non-finite value (%v) at element %d: the model file is corrupt; re-convert it", what, x, i)
 }
 
-// Close releases the mapping of a model opened with Load. The model must not be used after.
-func (m *Model) Close() error {
-	if m.unmap != nil {
-		err := m.unmap()
-		m.unmap = nil
-		return err
-	}
-	return nil
-}
+// Close is kept for symmetry with Load: the model lives in ordinary Go memory (Load does
+// not map the file), so there is nothing to release; the garbage collector frees it.
+func (m *Model) Close() error { return nil }
 
 // Tokenizer returns the model's tokenizer.
 func (m *Model) Tokenizer() *Tokenizer { return m.tok }

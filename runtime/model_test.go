@@ -27,6 +27,7 @@ type testSpec struct {
 	padding    string
 	truncating string
 	oov        int
+	pool       string // modelfile pooling ("" is average)
 }
 
 // refModel is the float64 reference: weights after dequantization, as the file stores them.
@@ -157,8 +158,8 @@ func buildModel(t testing.TB, s testSpec, seed uint64) (*modelfile.File, *refMod
 			}
 		}
 	}
-	arch := modelfile.Arch{Embedding: modelfile.EmbeddingSpec{Name: "embedding", InputDim: s.V, OutputDim: s.D, MaskZero: s.maskZero}}
-	in := s.D
+	arch := modelfile.Arch{Embedding: modelfile.EmbeddingSpec{Name: "embedding", InputDim: s.V, OutputDim: s.D, MaskZero: s.maskZero}, Pooling: s.pool}
+	in := modelfile.PoolWidth(s.pool, s.maxlen, s.D)
 	for li, out := range s.hidden {
 		arch.Dense = append(arch.Dense, modelfile.DenseSpec{Name: "dense_" + strconv.Itoa(li), In: in, Out: out, Activation: s.acts[li]})
 		lim := math.Sqrt(6 / float64(in+out))
@@ -228,8 +229,10 @@ func buildModel(t testing.TB, s testSpec, seed uint64) (*modelfile.File, *refMod
 		Tokenizer: modelfile.TokenizerSpec{Mode: modelfile.ModeKeras, Filters: "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n", Lower: true, Split: " ",
 			NumWords: s.V, OOVID: oovID, StartID: -1, VocabWords: len(words) - 1},
 		Preprocess: modelfile.Preprocess{MaxLen: s.maxlen, Padding: s.padding, Truncating: s.truncating},
-		Labels:     []string{"a", "b"},
 		Quant:      modelfile.Quant{Embedding: s.emb, Dense: s.dense},
+	}
+	for i := 0; i < modelfile.LabelCount(arch.Dense[len(arch.Dense)-1].Out); i++ {
+		f.Meta.Labels = append(f.Meta.Labels, string(rune('a'+i)))
 	}
 	// Round-trip through the encoder so tensors are laid out exactly as in a real file.
 	var buf bytes.Buffer
@@ -248,6 +251,24 @@ func (r *refModel) forward(padded []int32) []float64 {
 	s := r.spec
 	x := make([]float64, s.D)
 	n := 0
+	switch s.pool {
+	case modelfile.PoolMax: // every position, padding included, even with mask_zero
+		for d := range x {
+			x[d] = math.Inf(-1)
+		}
+		for _, id := range padded {
+			for d := range x {
+				x[d] = math.Max(x[d], r.emb[id][d])
+			}
+		}
+		padded = nil
+	case modelfile.PoolFlatten:
+		x = x[:0]
+		for _, id := range padded {
+			x = append(x, r.emb[id]...)
+		}
+		padded = nil
+	}
 	for _, id := range padded {
 		if s.maskZero && id == 0 {
 			continue
@@ -258,6 +279,9 @@ func (r *refModel) forward(padded []int32) []float64 {
 		}
 	}
 	for d := range x {
+		if s.pool != "" {
+			break
+		}
 		if n == 0 {
 			x[d] = 0
 		} else {
@@ -331,6 +355,18 @@ var testSpecs = []testSpec{
 	{V: 64, D: 16, hidden: []int{24, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, emb: modelfile.SchemeF16},
 	{V: 64, D: 16, hidden: []int{24, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, emb: modelfile.SchemeInt8Row, dense: modelfile.SchemeInt8Chan},
 	{V: 64, D: 17, hidden: []int{24, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, emb: modelfile.SchemeInt8Tensor, dense: modelfile.SchemeInt8Chan, maskZero: true},
+	// GlobalMaxPooling1D and Flatten in every storage scheme, with and without mask_zero
+	// (which neither applies).
+	{V: 50, D: 16, hidden: []int{24, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, pool: modelfile.PoolMax},
+	{V: 300, D: 7, hidden: []int{5, 3}, acts: []string{"tanh", "softmax"}, oov: -1, maskZero: true, pool: modelfile.PoolMax, padding: "post"},
+	{V: 64, D: 16, hidden: []int{24, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, emb: modelfile.SchemeF16, pool: modelfile.PoolMax},
+	{V: 64, D: 16, hidden: []int{24, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, emb: modelfile.SchemeInt8Row, dense: modelfile.SchemeInt8Chan, pool: modelfile.PoolMax},
+	{V: 64, D: 17, hidden: []int{24, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, emb: modelfile.SchemeInt8Tensor, dense: modelfile.SchemeInt8Chan, pool: modelfile.PoolMax},
+	{V: 50, D: 16, hidden: []int{6, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, pool: modelfile.PoolFlatten, maxlen: 12},
+	{V: 50, D: 5, hidden: []int{6, 3}, acts: []string{"relu", "softmax"}, oov: -1, pool: modelfile.PoolFlatten, padding: "post", truncating: "post", maskZero: true},
+	{V: 64, D: 16, hidden: []int{6, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, emb: modelfile.SchemeF16, pool: modelfile.PoolFlatten},
+	{V: 64, D: 16, hidden: []int{6, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, emb: modelfile.SchemeInt8Row, dense: modelfile.SchemeInt8Chan, pool: modelfile.PoolFlatten},
+	{V: 64, D: 9, hidden: []int{6, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, emb: modelfile.SchemeInt8Tensor, dense: modelfile.SchemeInt8Chan, pool: modelfile.PoolFlatten, padding: "post"},
 }
 
 func randSeq(r *rand.Rand, V, n int) []int32 {
@@ -563,6 +599,16 @@ func FuzzLoadModel(f *testing.F) {
 	}
 	f.Add(buf.Bytes())
 	f.Add([]byte("\x10\x00\x00\x00\x00\x00\x00\x00{}              "))
+	// Issue 11's metadata bit flips (maxlen 20 -> 28, a filter character, a label), which
+	// loaded with format 1 and must be refused now.
+	good := buf.Bytes()
+	for _, flip := range []struct{ from, to string }{{`\"maxlen\":20`, `\"maxlen\":28`}, {`!\\\"#$%`, `!\\\"#$-`}, {`[\"a\",\"b\"]`, `[\"a\",\"c\"]`}} {
+		if b := bytes.Replace(bytes.Clone(good), []byte(flip.from), []byte(flip.to), 1); !bytes.Equal(b, good) {
+			f.Add(b)
+		} else {
+			f.Fatalf("seed: %s not found in the header", flip.from)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pf, err := modelfile.Parse(data)
 		if err != nil {
@@ -578,11 +624,11 @@ func FuzzLoadModel(f *testing.F) {
 	})
 }
 
-// TestLongInputRepeatedID: the model file allows maxlen up to 2^20, so one id can occur more
-// than 65535 times in an input; its count must not wrap (it did with 16-bit counts).
+// TestLongInputRepeatedID: the model file allows maxlen up to 2^16, so one id can occur
+// 65536 times in an input; its count must not wrap (it did with 16-bit counts).
 func TestLongInputRepeatedID(t *testing.T) {
 	for _, s := range []testSpec{testSpecs[0], testSpecs[6]} {
-		s.maxlen = 70000
+		s.maxlen = modelfile.MaxMaxLen
 		f, ref := buildModel(t, s, 3)
 		m, err := New(f)
 		if err != nil {
@@ -595,7 +641,9 @@ func TestLongInputRepeatedID(t *testing.T) {
 				for i := range seq {
 					seq[i] = 3
 				}
-				seq[n/2] = 5
+				if n != s.maxlen {
+					seq[n/2] = 5 // else id 3 fills all 65536 positions: the count that wrapped
+				}
 				want := ref.forward(padRef(seq, s.maxlen, s.padding, s.truncating))
 				got := p.PredictIDs(seq).Scores
 				for i := range want {
@@ -717,4 +765,49 @@ func TestNewTensorSizeMismatch(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Issue 11, item 3: a loaded model is private memory. Overwriting the file with another
+// model (cp other live), rewriting it in place, or truncating it (which gave SIGBUS with a
+// shared mapping) must not change what the loaded model predicts.
+func TestLoadedModelSurvivesFileChanges(t *testing.T) {
+	f, _ := buildModel(t, testSpecs[5], 11)
+	other, _ := buildModel(t, testSpecs[5], 12)
+	path := writeModel(t, f)
+	otherData, err := modelfile.Marshal(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := m.NewPredictor()
+	seqs := [][]int32{{5, 9, 9, 2}, {1}, {3, 3, 3, 3, 3, 7}}
+	want := make([]float32, len(seqs))
+	for i, s := range seqs {
+		want[i] = p.PredictIDs(s).Scores[0]
+	}
+	check := func(what string) {
+		t.Helper()
+		for i, s := range seqs {
+			if got := p.PredictIDs(s).Scores[0]; got != want[i] {
+				t.Fatalf("after %s: score %v, was %v", what, got, want[i])
+			}
+		}
+	}
+	// In place (same inode), as cp does.
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh.Write(otherData)
+	fh.Close()
+	check("cp of another model over the file")
+	os.WriteFile(path, make([]byte, len(otherData)), 0o644)
+	check("zeroing the file")
+	os.Truncate(path, 0)
+	check("truncating the file to 0 bytes")
+	os.Remove(path)
+	check("removing the file")
 }

@@ -18,9 +18,9 @@ type Result struct {
 // Model.NewPredictor; it is not safe for concurrent use.
 type Predictor struct {
 	m      *Model
-	k      *kernels // kernel table, fixed at creation (tests pass others)
-	ids    []int32  // raw token ids of the current text (grows once to the longest text)
-	nz     []int32  // the nonzero ids of the current input, and room for the padding id
+	k      *kernels  // kernel table, fixed at creation (tests pass others)
+	ids    []int32   // raw token ids of the current text (grows once to the longest text)
+	nz     []int32   // the nonzero ids of the current input, and room for the padding id
 	coef   []float32 // 1/maxlen each between calls (f32 and f16 models without mask_zero)
 	inv    float32   // 1/maxlen
 	coefI  []int32
@@ -28,8 +28,9 @@ type Predictor struct {
 	acc32  []int32
 	bufA   []float32
 	bufB   []float32
-	padded []int32 // for callers that want the padded ids (PaddedIDs)
-	steps  []step  // the dense layers, kernels chosen once
+	padded []int32   // for callers that want the padded ids (PaddedIDs)
+	flat   []float32 // Flatten pooling: dense.0's maxlen*D input (pool.go)
+	steps  []step    // the dense layers, kernels chosen once
 }
 
 // step is one dense layer as the predictor runs it.
@@ -59,6 +60,7 @@ func (m *Model) newPredictorKernels(k *kernels) *Predictor {
 		bufA:   make([]float32, m.maxOut),
 		bufB:   make([]float32, m.maxOut),
 		padded: make([]int32, maxlen),
+		flat:   make([]float32, m.flatLen()),
 	}
 	for i := range m.dense {
 		l := &m.dense[i]
@@ -103,6 +105,9 @@ func (p *Predictor) Tokens() []int32 { return p.ids }
 // them check them against Meta.Arch.Embedding.InputDim first.
 func (p *Predictor) PredictIDs(seq []int32) Result {
 	m := p.m
+	if m.pool != poolAverage {
+		return p.head(p.poolOther(seq)) // GlobalMaxPooling1D, Flatten: pool.go
+	}
 	maxlen := m.pre.MaxLen
 	seq = truncate(seq, maxlen, m.pre.Truncating)
 	// The nonzero ids in order, repeats included (a repeated id's row is read again: cheaper
@@ -113,7 +118,12 @@ func (p *Predictor) PredictIDs(seq []int32) Result {
 		n := p.k.compactIDs(p.nz, seq, int32(m.emb.rows), m.badID)
 		p.pool(p.nz[:n], maxlen-n, maxlen)
 	}
-	x := p.acc
+	return p.head(p.acc)
+}
+
+// head runs the dense layers on the pooled vector x and returns the result.
+func (p *Predictor) head(x []float32) Result {
+	m := p.m
 	for i := range p.steps {
 		s := &p.steps[i]
 		s.f(s.out, x, s.w, s.b, s.relu)

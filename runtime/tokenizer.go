@@ -15,6 +15,8 @@ import (
 //     the lowered text, then the word_index lookup with the num_words cut-off.
 //   - modelfile.ModeModelMaker: TFLite Model Maker's average-word-vec tokenizer: Python
 //     str.lower, re.split(r"[^\w']+") with Python's Unicode-aware \w, empty words dropped.
+//   - modelfile.ModeTextVec: Keras's TextVectorization layer as TensorFlow runs it
+//     (tokenizer_textvec.go has the exact definitions and their sources).
 //   - modelfile.ModeJSStrip: the TF.js comment-spam codelab: toLowerCase(),
 //     replace(/[^\w\s]/g, ""), split(" "). JavaScript's split keeps empty strings, so
 //     "a  b" gives "a", "", "b"; the codelab's dictionary has no "" key, so an empty string is
@@ -66,12 +68,15 @@ type Tokenizer struct {
 
 	vocab   *vocabTable
 	maxWord int // length in bytes of the longest vocabulary word
+
+	tv *textVec // modelfile.ModeTextVec (tokenizer_textvec.go)
 }
 
 const (
 	modeKeras uint8 = iota
 	modeModelMaker
 	modeJSStrip
+	modeTextVec
 )
 
 const (
@@ -82,6 +87,17 @@ const (
 // maxStackWord is the word buffer AppendIDs keeps on the stack; a vocabulary with a longer
 // word makes AppendIDs allocate a buffer per call.
 const maxStackWord = 128
+
+// wordBufLen is the word buffer a call needs: the longest vocabulary word, but never more
+// than any word of text can be once lowered and decoded (at most 3 bytes per text byte: an
+// invalid byte becomes U+FFFD). A vocabulary with a 4 MB word thus costs a long text, not
+// every call, a 4 MB buffer (issue 11).
+func wordBufLen(maxWord int, text string) int {
+	if len(text) < (maxWord-4)/3 {
+		return 3*len(text) + 4
+	}
+	return maxWord
+}
 
 // NewTokenizer returns the tokenizer of spec over words, where words[0] is "" (padding) and
 // words[i] is the word of id i. An empty words[i] is an id without a word (it never
@@ -102,9 +118,14 @@ func NewTokenizer(spec modelfile.TokenizerSpec, words []string) (*Tokenizer, err
 	case modelfile.ModeJSStrip:
 		t.mode = modeJSStrip
 		t.keepEmpty = true
+	case modelfile.ModeTextVec:
+		t.mode = modeTextVec
+		if err := t.initTextVec(spec); err != nil {
+			return nil, err
+		}
 	default:
-		return nil, fmt.Errorf("runtime: tokenizer mode %q is unknown; use %q, %q or %q (convert the model again with this edgewatt)",
-			spec.Mode, modelfile.ModeKeras, modelfile.ModeModelMaker, modelfile.ModeJSStrip)
+		return nil, fmt.Errorf("runtime: tokenizer mode %q is unknown; use %q, %q, %q or %q (convert the model again with this edgewatt)",
+			spec.Mode, modelfile.ModeKeras, modelfile.ModeModelMaker, modelfile.ModeJSStrip, modelfile.ModeTextVec)
 	}
 	if len(words) > 1<<31-1 {
 		return nil, fmt.Errorf("runtime: tokenizer has %d words, more than int32 ids can hold", len(words))
@@ -233,6 +254,9 @@ func isJSSpace(r rune) bool {
 // text (see Tokenizer for the modes), with StartID first when it is >= 0. It does not allocate
 // when cap(dst) suffices.
 func (t *Tokenizer) AppendIDs(dst []int32, text string) []int32 {
+	if t.mode == modeTextVec {
+		return t.appendTextVec(dst, text)
+	}
 	if t.startID >= 0 {
 		dst = append(dst, t.startID)
 	}

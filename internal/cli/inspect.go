@@ -50,6 +50,7 @@ type modelInfo struct {
 	FileBytes     int64                   `json:"file_bytes"`
 	FormatVersion int                     `json:"format_version"`
 	DataSHA256    string                  `json:"data_sha256"`
+	SHA256        string                  `json:"sha256"`
 	Summary       string                  `json:"summary"`
 	Params        int                     `json:"params"`
 	Arch          modelfile.Arch          `json:"arch"`
@@ -73,7 +74,7 @@ type tensorInfo struct {
 
 func describe(f *modelfile.File, path string, size int64) modelInfo {
 	m := f.Meta
-	info := modelInfo{File: path, FileBytes: size, FormatVersion: modelfile.Version, DataSHA256: m.DataSHA256,
+	info := modelInfo{File: path, FileBytes: size, FormatVersion: modelfile.Version, DataSHA256: m.DataSHA256, SHA256: m.SHA256,
 		Summary: summary(f), Params: params(f), Arch: m.Arch, Tokenizer: m.Tokenizer, Preprocess: m.Preprocess,
 		Labels: m.Labels, Quant: m.Quant, Provenance: m.Provenance, Report: m.Report, Kernels: runtime.Kernels()}
 	for _, t := range f.Tensors {
@@ -93,10 +94,21 @@ func params(f *modelfile.File) int {
 	return p
 }
 
+// poolingLayer names the Keras layer of a modelfile pooling.
+func poolingLayer(p string) string {
+	switch p {
+	case modelfile.PoolMax:
+		return "GlobalMaxPooling1D"
+	case modelfile.PoolFlatten:
+		return "Flatten"
+	}
+	return "GlobalAveragePooling1D"
+}
+
 // summary is a one-line description of the network.
 func summary(f *modelfile.File) string {
 	a := f.Meta.Arch
-	parts := []string{fmt.Sprintf("Embedding(%d,%d%s)", a.Embedding.InputDim, a.Embedding.OutputDim, map[bool]string{true: ",mask_zero"}[a.Embedding.MaskZero]), "GlobalAveragePooling1D"}
+	parts := []string{fmt.Sprintf("Embedding(%d,%d%s)", a.Embedding.InputDim, a.Embedding.OutputDim, map[bool]string{true: ",mask_zero"}[a.Embedding.MaskZero]), poolingLayer(a.Pooling)}
 	for _, d := range a.Dense {
 		parts = append(parts, fmt.Sprintf("Dense(%d,%s)", d.Out, d.Activation))
 	}
@@ -117,6 +129,10 @@ func printInfo(w io.Writer, in modelInfo) {
 		switch l.Class {
 		case "Embedding":
 			detail = fmt.Sprintf("[%d, %d] vocabulary %d, width %d, mask_zero %v", a.Embedding.InputDim, a.Embedding.OutputDim, a.Embedding.InputDim, a.Embedding.OutputDim, a.Embedding.MaskZero)
+		case "GlobalMaxPooling1D":
+			detail = "elementwise max over all maxlen positions (padding included, never masked)"
+		case "Flatten":
+			detail = fmt.Sprintf("%d positions x width %d side by side (padding included, never masked)", in.Preprocess.MaxLen, a.Embedding.OutputDim)
 		case "GlobalAveragePooling1D":
 			if a.Embedding.MaskZero {
 				detail = "mean over non-padding positions"
@@ -176,6 +192,7 @@ func printInfo(w io.Writer, in modelInfo) {
 		p("  created\t%s", v.Created)
 	}
 	p("  data sha256\t%s", in.DataSHA256)
+	p("  sha256\t%s (metadata and tensors)", in.SHA256)
 	if len(in.Report) > 0 {
 		p("")
 		p("quantization report")
@@ -227,11 +244,15 @@ func printReport(p func(string, ...any), r modelfile.Report) {
 	}
 	if ev, ok := r["eval"].(map[string]any); ok {
 		done["eval"] = true
-		p("  accuracy\tfloat32 %.2f%%, quantized %.2f%% (%+.2f points) on %.0f rows of %v",
-			100*num(ev["accuracy_float32"]), 100*num(ev["accuracy_quantized"]),
-			-num(ev["drop_points"]), num(ev["rows"]), ev["file"])
-		p("  agreement\t%.2f%% of decisions (%.0f differ); |score diff| max %.3g, mean %.3g",
-			100*num(ev["agreement"]), num(ev["disagreements"]), num(ev["max_abs_score_diff"]), num(ev["mean_abs_score_diff"]))
+		if _, quantized := ev["accuracy_quantized"]; !quantized {
+			p("  accuracy\tfloat32 %.2f%% on %.0f rows of %v", 100*num(ev["accuracy_float32"]), num(ev["rows"]), ev["file"])
+		} else {
+			p("  accuracy\tfloat32 %.2f%%, quantized %.2f%% (%+.2f points) on %.0f rows of %v",
+				100*num(ev["accuracy_float32"]), 100*num(ev["accuracy_quantized"]),
+				-num(ev["drop_points"]), num(ev["rows"]), ev["file"])
+			p("  agreement\t%.2f%% of decisions (%.0f differ); |score diff| max %.3g, mean %.3g",
+				100*num(ev["agreement"]), num(ev["disagreements"]), num(ev["max_abs_score_diff"]), num(ev["mean_abs_score_diff"]))
+		}
 		if fi := ev["full_integer_simulated"]; fi != nil {
 			p("  full-integer\t(simulated, not stored) accuracy %.2f%%, agreement %.2f%%, max |score diff| %.3g",
 				100*num(get(fi, "accuracy")), 100*num(get(fi, "agreement")), num(get(fi, "max_abs_score_diff")))

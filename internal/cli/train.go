@@ -3,10 +3,10 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/edgewatt/edgewatt/internal/safeio"
 	"github.com/edgewatt/edgewatt/internal/train"
 )
 
@@ -29,8 +29,14 @@ func runTrain(env *Env) error {
 	fs.StringVar(&c.OOV, "oov", c.OOV, "out-of-vocabulary token (index 1); empty for none")
 	fs.IntVar(&c.Epochs, "epochs", c.Epochs, "maximum number of epochs")
 	fs.IntVar(&c.Batch, "batch", c.Batch, "batch size")
-	fs.Float64Var(&c.LR, "lr", c.LR, "Adam learning rate")
+	fs.Float64Var(&c.LR, "lr", 0, "learning rate (default: Keras's, 0.001 for adam, 0.01 for sgd)")
 	fs.Float64Var(&c.L2, "l2", 0, "L2 penalty on the Dense kernels (0: none)")
+	fs.Float64Var(&c.L1, "l1", 0, "L1 penalty on the Dense kernels (0: none; with --l2 Keras's L1L2)")
+	fs.StringVar(&c.Pool, "pool", train.PoolAvg, "pooling after the embedding: avg (GlobalAveragePooling1D), max (GlobalMaxPooling1D) or flatten (Flatten)")
+	fs.StringVar(&c.Loss, "loss", train.LossCrossEntropy, "loss: crossentropy (binary or sparse categorical) or mse (mean squared error)")
+	fs.StringVar(&c.Optimizer, "optimizer", "adam", "optimizer: adam or sgd")
+	fs.Float64Var(&c.Momentum, "momentum", 0, "sgd momentum in [0, 1] (Keras SGD)")
+	fs.BoolVar(&c.Nesterov, "nesterov", false, "sgd: Nesterov momentum (needs --momentum)")
 	fs.Float64Var(&c.Dropout, "dropout", 0, "rate of a Dropout layer after the pooling (0: none)")
 	fs.IntVar(&c.Patience, "patience", c.Patience, "early stopping: epochs without a lower val_loss before stopping")
 	fs.BoolVar(&c.Restore, "restore-best", c.Restore, "keep the weights of the epoch with the lowest val_loss")
@@ -64,11 +70,23 @@ func runTrain(env *Env) error {
 	if *trainRows < 0 {
 		return usagef("train: --train-rows %d: want a positive row count", *trainRows)
 	}
+	if c.LR == 0 { // Keras's default for the optimizer
+		c.LR = train.DefaultConfig().LR
+		if c.Optimizer == "sgd" {
+			c.LR = train.DefaultSGDLR
+		}
+	}
 	if err := c.Check(); err != nil {
 		return usagef("train: %v", err)
 	}
 	if *tokOut == "" {
 		*tokOut = strings.TrimSuffix(*out, ".h5") + ".tokenizer.json"
+	}
+
+	outs := []safeio.Path{{Flag: "-o", Path: *out}, {Flag: "--tokenizer", Path: *tokOut}, {Flag: "--labels", Path: *labelsOut}}
+	ins := []safeio.Path{{Flag: "--data", Path: *data}, {Flag: "--val", Path: *valFile}, {Flag: "--test", Path: *testFile}}
+	if err := safeio.CheckOutputs(outs, ins); err != nil {
+		return fmt.Errorf("train: %w", err)
 	}
 
 	ex, err := readExamples(*data)
@@ -115,10 +133,20 @@ func runTrain(env *Env) error {
 		return err
 	}
 	if *labelsOut != "" {
-		if err := os.WriteFile(*labelsOut, []byte(strings.Join(res.Labels.Names, "\n")+"\n"), 0o644); err != nil {
-			return fmt.Errorf("train: writing labels: %w", err)
+		err := safeio.WriteAtomic(*labelsOut, func(w io.Writer) error {
+			_, err := io.WriteString(w, strings.Join(res.Labels.Names, "\n")+"\n")
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("train: --labels: %w", err)
 		}
 	}
+	counts := res.Labels.Counts(trainEx)
+	parts := make([]string, len(counts))
+	for i, n := range counts {
+		parts[i] = fmt.Sprintf("%s %d", res.Labels.Names[i], n)
+	}
+	fmt.Fprintf(env.Stdout, "train: training rows per class: %s\n", strings.Join(parts, ", "))
 	best := res.History[res.Best]
 	fmt.Fprintf(env.Stdout, "train: %d classes (%s); the tokenizer indexed %d words, the model uses ids below %d; %d epochs in %.1fs\n",
 		res.Labels.Classes(), strings.Join(res.Labels.Names, ", "), res.Tokenizer.VocabSize(), c.Vocab,
@@ -142,10 +170,13 @@ func runTrain(env *Env) error {
 }
 
 func readExamples(path string) ([]train.Example, error) {
-	f, err := os.Open(path)
+	f, size, err := safeio.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	defer f.Close()
-	return train.ReadExamples(f, path)
+	if size > safeio.MaxTextFile {
+		return nil, fmt.Errorf("train: %s is %d bytes, more than the %d edgewatt reads as training data", path, size, int64(safeio.MaxTextFile))
+	}
+	return train.ReadExamples(io.LimitReader(f, safeio.MaxTextFile), path)
 }

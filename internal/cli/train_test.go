@@ -2,7 +2,10 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,5 +127,58 @@ func TestTrainValSplit(t *testing.T) {
 		if !strings.Contains(so.String(), tc.want) {
 			t.Errorf("%s %s: %q, want %q", tc.flag, tc.value, so.String(), tc.want)
 		}
+	}
+}
+
+// train --pool max|flatten (with SGD, MSE, L1) writes a model that convert reads and the
+// runtime runs: edgewatt eval on the test rows gives the accuracy train's own forward pass
+// reported for them, in float32 and within a row or two in int8.
+func TestTrainPoolingsThroughEval(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"max", []string{"--pool", "max", "--optimizer", "sgd", "--lr", "0.5", "--momentum", "0.9", "--nesterov", "--l1", "0.0001"}},
+		{"flatten", []string{"--pool", "flatten", "--loss", "mse", "--l2", "0.001"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			h5 := filepath.Join(dir, "m.h5")
+			so, se, err := run(append([]string{"train", "--data", smarthome + "train.csv", "--test", smarthome + "test.csv",
+				"--vocab", "500", "--maxlen", "20", "--epochs", "6", "--quiet", "-o", h5}, c.args...)...)
+			if err != nil {
+				t.Fatalf("train: %v\n%s%s", err, so, se)
+			}
+			var loss, trainAcc float64
+			i := strings.Index(so, "test (500 examples")
+			if i < 0 {
+				t.Fatalf("no test line:\n%s", so)
+			}
+			if _, err := fmt.Sscanf(so[strings.Index(so[i:], "loss")+i:], "loss %f accuracy %f", &loss, &trainAcc); err != nil {
+				t.Fatalf("%v in %q", err, so[i:])
+			}
+			for _, q := range []string{"f32", "int8"} {
+				model := filepath.Join(dir, q+".safetensors")
+				if _, se, err := run("convert", h5, "--tokenizer", filepath.Join(dir, "m.tokenizer.json"), "--padding", "post", "--truncating", "post", "--quant", q, "-o", model); err != nil {
+					t.Fatalf("convert: %v\n%s", err, se)
+				}
+				out, _, err := run("eval", "-m", model, "--data", smarthome+"test.csv", "--json")
+				if err != nil {
+					t.Fatal(err)
+				}
+				var r struct{ Accuracy float64 }
+				if err := json.Unmarshal([]byte(out), &r); err != nil {
+					t.Fatal(err)
+				}
+				t.Logf("%s %s: train says test accuracy %.4f, eval %.4f", c.name, q, trainAcc, r.Accuracy)
+				tol := 0.0021 // a row of 500 may sit on the 0.5 threshold
+				if q == "int8" {
+					tol = 0.0101
+				}
+				if math.Abs(r.Accuracy-trainAcc) > tol || r.Accuracy < 0.8 {
+					t.Errorf("%s: eval accuracy %.4f, train %.4f", q, r.Accuracy, trainAcc)
+				}
+			}
+		})
 	}
 }

@@ -21,14 +21,20 @@ func batchLoss(m *Model, xs [][]int32, ys []int, s *scratch, dropout bool) float
 // (fixed) dropout mask.
 func TestGradientCheck(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		k       int
-		dropout bool
-	}{{"sigmoid", 1, false}, {"softmax3", 3, false}, {"sigmoid+dropout", 1, true}} {
+		name       string
+		k          int
+		dropout    bool
+		pool, loss string
+	}{{"sigmoid", 1, false, PoolAvg, LossCrossEntropy}, {"softmax3", 3, false, PoolAvg, LossCrossEntropy}, {"sigmoid+dropout", 1, true, PoolAvg, LossCrossEntropy},
+		{"max sigmoid", 1, false, PoolMax, LossCrossEntropy}, {"max softmax3+dropout", 3, true, PoolMax, LossCrossEntropy},
+		{"flatten sigmoid", 1, false, PoolFlatten, LossCrossEntropy}, {"flatten softmax3+dropout", 3, true, PoolFlatten, LossCrossEntropy},
+		{"mse sigmoid", 1, false, PoolAvg, LossMSE}, {"mse softmax3", 3, false, PoolAvg, LossMSE}, {"mse max sigmoid+dropout", 1, true, PoolMax, LossMSE},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(7, 11))
 			const v, d, h, l = 12, 4, 5, 6
-			m := NewModel(v, d, h, tc.k, l, rng)
+			m := NewPooledModel(v, d, h, tc.k, l, tc.pool, rng)
+			m.Loss = tc.loss
 			// larger embeddings and non-zero biases make every path matter
 			uniform(m.Emb, 1, rng)
 			uniform(m.B1, 0.3, rng)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/edgewatt/edgewatt/internal/h5write"
+	"github.com/edgewatt/edgewatt/internal/safeio"
 )
 
 // KerasVersion is the Keras whose legacy .h5 layout WriteH5 reproduces.
@@ -41,9 +42,10 @@ func (r *Result) layers() []layer {
 	c, m := &r.Config, r.Model
 	L := strconv.Itoa(c.MaxLen)
 	reg := "null"
-	if c.L2 > 0 {
-		// L1L2 rather than L2: every Keras 2 release deserialises it, and the penalty is the same.
-		reg = `{"class_name": "L1L2", "config": {"l1": 0.0, "l2": ` + f32(c.L2) + `}}`
+	if c.L2 > 0 || c.L1 > 0 {
+		// L1L2 rather than L1 or L2: every Keras 2 release deserialises it, and the penalty
+		// (l1·Σ|w| + l2·Σw²) is the same.
+		reg = `{"class_name": "L1L2", "config": {"l1": ` + f32(c.L1) + `, "l2": ` + f32(c.L2) + `}}`
 	}
 	dense := func(name string, units int, act string) string {
 		return `{"name": "` + name + `", "trainable": true, "dtype": "float32", "units": ` + strconv.Itoa(units) +
@@ -58,9 +60,13 @@ func (r *Result) layers() []layer {
 				`, "embeddings_initializer": {"class_name": "RandomUniform", "config": {"minval": -0.05, "maxval": 0.05, "seed": null}}, ` +
 				`"embeddings_regularizer": null, "activity_regularizer": null, "embeddings_constraint": null, "mask_zero": false, "input_length": ` + L + `}`,
 			weights: []weight{{"embeddings", []int{m.V, m.D}, m.Emb}}},
-		{class: "GlobalAveragePooling1D", name: "global_average_pooling1d",
-			config: `{"name": "global_average_pooling1d", "trainable": true, "dtype": "float32", "data_format": "channels_last"}`},
 	}
+	pool := map[string][2]string{PoolMax: {"GlobalMaxPooling1D", "global_max_pooling1d"}, PoolFlatten: {"Flatten", "flatten"}}[m.Pool]
+	if pool[0] == "" {
+		pool = [2]string{"GlobalAveragePooling1D", "global_average_pooling1d"}
+	}
+	out = append(out, layer{class: pool[0], name: pool[1],
+		config: `{"name": "` + pool[1] + `", "trainable": true, "dtype": "float32", "data_format": "channels_last"}`})
 	if c.Dropout > 0 {
 		out = append(out, layer{class: "Dropout", name: "dropout",
 			config: `{"name": "dropout", "trainable": true, "dtype": "float32", "rate": ` + pyFloat(c.Dropout) + `, "noise_shape": null, "seed": null}`})
@@ -71,7 +77,7 @@ func (r *Result) layers() []layer {
 	}
 	out = append(out,
 		layer{class: "Dense", name: "dense", config: dense("dense", m.H, "relu"),
-			weights: []weight{{"kernel", []int{m.D, m.H}, m.W1}, {"bias", []int{m.H}, m.B1}}},
+			weights: []weight{{"kernel", []int{m.P(), m.H}, m.W1}, {"bias", []int{m.H}, m.B1}}},
 		layer{class: "Dense", name: "dense_1", config: dense("dense_1", m.K, act),
 			weights: []weight{{"kernel", []int{m.H, m.K}, m.W2}, {"bias", []int{m.K}, m.B2}}})
 	return out
@@ -90,16 +96,27 @@ func (r *Result) ModelConfig() string {
 	return b.String()
 }
 
-// TrainingConfig is the training_config JSON: the loss, accuracy metric and Adam settings.
+// TrainingConfig is the training_config JSON: the loss, accuracy metric and optimizer
+// settings as Keras 2.4's model.compile records them (the L1/L2 penalties are in the Dense
+// layers' kernel_regularizer of model_config).
 func (r *Result) TrainingConfig() string {
 	loss := "binary_crossentropy"
 	if r.Model.K > 1 {
 		loss = "sparse_categorical_crossentropy"
 	}
-	a := r.Adam
-	return `{"loss": "` + loss + `", "metrics": ["accuracy"], "weighted_metrics": null, "loss_weights": null, "optimizer_config": ` +
-		`{"class_name": "Adam", "config": {"name": "Adam", "learning_rate": ` + f32(a.LR) + `, "decay": 0.0, "beta_1": ` + f32(a.Beta1) +
-		`, "beta_2": ` + f32(a.Beta2) + `, "epsilon": ` + pyFloat(a.Eps) + `, "amsgrad": false}}}`
+	if r.Model.Loss == LossMSE {
+		loss = "mean_squared_error"
+	}
+	opt := ""
+	if s := r.SGD; s != nil {
+		opt = `{"class_name": "SGD", "config": {"name": "SGD", "learning_rate": ` + f32(s.LR) + `, "decay": 0.0, "momentum": ` + f32(s.Momentum) +
+			`, "nesterov": ` + strconv.FormatBool(s.Nesterov) + `}}`
+	} else {
+		a := r.Adam
+		opt = `{"class_name": "Adam", "config": {"name": "Adam", "learning_rate": ` + f32(a.LR) + `, "decay": 0.0, "beta_1": ` + f32(a.Beta1) +
+			`, "beta_2": ` + f32(a.Beta2) + `, "epsilon": ` + pyFloat(a.Eps) + `, "amsgrad": false}}`
+	}
+	return `{"loss": "` + loss + `", "metrics": ["accuracy"], "weighted_metrics": null, "loss_weights": null, "optimizer_config": ` + opt + `}`
 }
 
 // H5 returns the model as Keras 2.4's model.save("m.h5") lays it out: root attributes
@@ -140,30 +157,39 @@ func (r *Result) H5() ([]byte, error) {
 		g.AttrFixedStrings("weight_names", wn)
 	}
 
-	// optimizer_weights: Adam/iter:0, then every m slot, then every v slot.
+	// optimizer_weights: Adam/iter:0, then every m slot, then every v slot; or SGD/iter:0
+	// and, with momentum, every momentum slot.
 	ow := root.Group("optimizer_weights")
-	on := []string{"Adam/iter:0"}
-	adam := ow.Group("Adam")
-	adam.DatasetInt64Scalar("iter:0", int64(r.Adam.Iterations()))
+	optName, iters := "Adam", 0
+	slots := map[string][][]float32{}
+	var slotOrder []string
+	if r.SGD != nil {
+		optName, iters = "SGD", r.SGD.Iterations()
+		if r.SGD.vel != nil {
+			slotOrder, slots["momentum"] = []string{"momentum"}, r.SGD.vel
+		}
+	} else {
+		iters = r.Adam.Iterations()
+		slotOrder, slots["m"], slots["v"] = []string{"m", "v"}, r.Adam.m, r.Adam.v
+	}
+	on := []string{optName + "/iter:0"}
+	og := ow.Group(optName)
+	og.DatasetInt64Scalar("iter:0", int64(iters))
 	shapes := map[string][]int{}
 	for _, l := range layers {
 		for _, w := range l.weights {
 			shapes[l.name+"/"+w.name] = w.shape
 		}
 	}
-	for _, slot := range []string{"m", "v"} {
+	for _, slot := range slotOrder {
 		for i, sn := range slotNames {
-			on = append(on, "Adam/"+sn+"/"+slot+":0")
+			on = append(on, optName+"/"+sn+"/"+slot+":0")
 			parts := strings.Split(sn, "/")
-			g := adam
+			g := og
 			for _, p := range parts {
 				g = g.Group(p)
 			}
-			data := r.Adam.m[i]
-			if slot == "v" {
-				data = r.Adam.v[i]
-			}
-			g.DatasetFloat32(slot+":0", shapes[sn], data)
+			g.DatasetFloat32(slot+":0", shapes[sn], slots[slot][i])
 		}
 	}
 	ow.AttrFixedStrings("weight_names", on)
@@ -201,7 +227,10 @@ func (r *Result) WriteFiles(modelPath, tokenizerPath string) error {
 
 // writeTemp writes data to a new temporary file beside path and returns its name.
 func writeTemp(path string, data []byte) (name string, err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	// Named as internal/safeio names its temporary files, so a later run recognises the
+	// ones a killed process left (safeio.CleanStale).
+	safeio.CleanStale(path)
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".edgewatt-tmp-"+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		return "", fmt.Errorf("train: cannot write %s: %w", path, err)
 	}

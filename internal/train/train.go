@@ -23,7 +23,13 @@ type Config struct {
 	Batch      int
 	LR         float64
 	L2         float64 // L2 penalty on the Dense kernels (Keras kernel_regularizer=l2(…)), 0 for none
+	L1         float64 // L1 penalty on the Dense kernels (Keras kernel_regularizer=l1(…)), 0 for none
 	Dropout    float64 // rate of a Dropout layer after the pooling, 0 for none
+	Pool       string  // PoolAvg (default), PoolMax or PoolFlatten
+	Loss       string  // LossCrossEntropy (default) or LossMSE
+	Optimizer  string  // "adam" (default) or "sgd"
+	Momentum   float64 // SGD momentum in [0, 1]
+	Nesterov   bool    // SGD Nesterov momentum (needs Momentum > 0)
 	Patience   int     // early stopping: stop after this many epochs without a lower val_loss (Keras's patience)
 	Restore    bool    // early stopping: restore the weights of the best epoch
 	Seed       uint64
@@ -71,6 +77,23 @@ func (c *Config) Check() error {
 		return fmt.Errorf("learning rate %g: want a positive number below 10", c.LR)
 	case !(c.L2 >= 0 && c.L2 < 10):
 		return fmt.Errorf("l2 %g: want 0 (off) or a small positive number", c.L2)
+	case !(c.L1 >= 0 && c.L1 < 10):
+		return fmt.Errorf("l1 %g: want 0 (off) or a small positive number", c.L1)
+	case c.Pool != "" && c.Pool != PoolAvg && c.Pool != PoolMax && c.Pool != PoolFlatten:
+		return fmt.Errorf("pool %q: want avg (GlobalAveragePooling1D), max (GlobalMaxPooling1D) or flatten (Flatten)", c.Pool)
+	case c.Pool == PoolFlatten && int64(c.MaxLen)*int64(c.Dim)*int64(c.Hidden) > maxEmbedding:
+		return fmt.Errorf("flatten: maxlen %d x width %d x hidden %d = %d first-layer weights: want at most %d; lower maxlen, the width or hidden",
+			c.MaxLen, c.Dim, c.Hidden, int64(c.MaxLen)*int64(c.Dim)*int64(c.Hidden), maxEmbedding)
+	case c.Loss != "" && c.Loss != LossCrossEntropy && c.Loss != LossMSE:
+		return fmt.Errorf("loss %q: want crossentropy (binary or sparse categorical) or mse (mean squared error)", c.Loss)
+	case c.Optimizer != "" && c.Optimizer != "adam" && c.Optimizer != "sgd":
+		return fmt.Errorf("optimizer %q: want adam or sgd", c.Optimizer)
+	case !(c.Momentum >= 0 && c.Momentum <= 1):
+		return fmt.Errorf("momentum %g: want a value in [0, 1] (Keras SGD)", c.Momentum)
+	case c.Momentum > 0 && c.Optimizer != "sgd":
+		return fmt.Errorf("momentum %g is an SGD setting; add --optimizer sgd (Adam has its own beta_1)", c.Momentum)
+	case c.Nesterov && !(c.Momentum > 0):
+		return fmt.Errorf("nesterov needs a momentum above 0 (Keras ignores it without momentum)")
 	case !(c.Dropout >= 0 && c.Dropout < 1):
 		return fmt.Errorf("dropout %g: want a rate in [0, 1)", c.Dropout)
 	case c.Patience < 0:
@@ -120,7 +143,8 @@ type Result struct {
 	Tokenizer *Tokenizer
 	Labels    *Labels
 	Model     *Model
-	Adam      *Adam
+	Adam      *Adam // the optimizer: Adam, or SGD when Config.Optimizer is "sgd"
+	SGD       *SGD
 	History   []Epoch
 	Best      int // index in History of the epoch whose weights Model holds
 	Stopped   bool
@@ -161,14 +185,26 @@ func Train(c Config, trainEx, valEx []Example, progress io.Writer) (*Result, err
 		k = 1
 	}
 	rng := rand.New(rand.NewPCG(c.Seed, 0x65646765776174)) // "edgewat"
-	m := NewModel(c.Vocab, c.Dim, c.Hidden, k, c.MaxLen, rng)
-	res := &Result{Config: c, Tokenizer: tok, Labels: labels, Model: m, Adam: NewAdam(c.LR, m)}
+	pool := c.Pool
+	if pool == "" {
+		pool = PoolAvg
+	}
+	m := NewPooledModel(c.Vocab, c.Dim, c.Hidden, k, c.MaxLen, pool, rng)
+	if c.Loss == LossMSE {
+		m.Loss = LossMSE
+	}
+	res := &Result{Config: c, Tokenizer: tok, Labels: labels, Model: m}
+	if c.Optimizer == "sgd" {
+		res.SGD = NewSGD(c.LR, c.Momentum, c.Nesterov, m)
+	} else {
+		res.Adam = NewAdam(c.LR, m)
+	}
 	fit(res, tr, va, rng, progress)
 	return res, nil
 }
 
 func fit(res *Result, tr, va *Dataset, rng *rand.Rand, progress io.Writer) {
-	c, m, adam := &res.Config, res.Model, res.Adam
+	c, m := &res.Config, res.Model
 	g := newGrads(m)
 	s := newScratch(m)
 	order := make([]int, tr.Len())
@@ -208,14 +244,19 @@ func fit(res *Result, tr, va *Dataset, rng *rand.Rand, progress io.Writer) {
 				m.backward(x, tr.Y[i], s, g, scale, dropout)
 			}
 			seen += len(batch)
-			adam.step(m, g, float32(c.L2))
-			bar.update(st+1, lossSum/float64(seen)+l2Penalty(m, c.L2), float64(correct)/float64(seen))
+			regularize(g, m, float32(c.L1), float32(c.L2))
+			if res.SGD != nil {
+				res.SGD.step(m, g)
+			} else {
+				res.Adam.step(m, g, 0)
+			}
+			bar.update(st+1, lossSum/float64(seen)+penalty(m, c.L1, c.L2), float64(correct)/float64(seen))
 		}
-		e := Epoch{Loss: lossSum/float64(seen) + l2Penalty(m, c.L2), Accuracy: float64(correct) / float64(seen),
+		e := Epoch{Loss: lossSum/float64(seen) + penalty(m, c.L1, c.L2), Accuracy: float64(correct) / float64(seen),
 			ValLoss: math.NaN(), ValAccuracy: math.NaN()}
 		if va != nil {
 			e.ValLoss, e.ValAccuracy = Evaluate(m, va)
-			e.ValLoss += l2Penalty(m, c.L2)
+			e.ValLoss += penalty(m, c.L1, c.L2)
 		}
 		e.Duration = time.Since(start)
 		res.History = append(res.History, e)
@@ -252,24 +293,50 @@ func fit(res *Result, tr, va *Dataset, rng *rand.Rand, progress io.Writer) {
 	}
 }
 
-// l2Penalty is the regularisation loss Keras adds: l2·Σw² over both Dense kernels.
-func l2Penalty(m *Model, l2 float64) float64 {
-	if l2 == 0 {
+// penalty is the regularisation loss Keras adds for kernel_regularizer L1L2(l1, l2) on both
+// Dense kernels: l1·Σ|w| + l2·Σw².
+func penalty(m *Model, l1, l2 float64) float64 {
+	if l1 == 0 && l2 == 0 {
 		return 0
 	}
-	var s float64
+	var s1, s2 float64
 	for _, w := range [][]float32{m.W1, m.W2} {
 		for _, v := range w {
-			s += float64(v) * float64(v)
+			s1 += math.Abs(float64(v))
+			s2 += float64(v) * float64(v)
 		}
 	}
-	return l2 * s
+	return l1*s1 + l2*s2
+}
+
+// regularize adds the gradient of penalty to the Dense kernels' gradients: 2·l2·w, then
+// l1·sign(w) (TensorFlow's gradient of |w|, 0 at w = 0).
+func regularize(g *grads, m *Model, l1, l2 float32) {
+	for _, p := range [][2][]float32{{g.w1, m.W1}, {g.w2, m.W2}} {
+		gw, w := p[0], p[1]
+		if l2 != 0 {
+			decay := 2 * l2
+			for j := range gw {
+				gw[j] += decay * w[j]
+			}
+		}
+		if l1 != 0 {
+			for j, v := range w {
+				switch {
+				case v > 0:
+					gw[j] += l1
+				case v < 0:
+					gw[j] -= l1
+				}
+			}
+		}
+	}
 }
 
 // clone copies m into dst (allocated when nil) and returns dst.
 func (m *Model) clone(dst *Model) *Model {
 	if dst == nil {
-		dst = &Model{V: m.V, D: m.D, H: m.H, K: m.K, L: m.L,
+		dst = &Model{V: m.V, D: m.D, H: m.H, K: m.K, L: m.L, Pool: m.Pool, Loss: m.Loss,
 			Emb: make([]float32, len(m.Emb)), W1: make([]float32, len(m.W1)), B1: make([]float32, len(m.B1)),
 			W2: make([]float32, len(m.W2)), B2: make([]float32, len(m.B2))}
 	}

@@ -152,10 +152,18 @@ func TestKerasH5Python(t *testing.T) {
 		l2       float64
 		classes  int
 		paddings string
+		set      func(*Config)
 	}{
 		{name: "binary", classes: 2, paddings: "post"},
 		{name: "3 classes, dropout, l2", classes: 3, dropout: 0.3, l2: 0.01, paddings: "pre",
 			relabel: func(i int, e Example) string { return []string{"alpha", "beta", "gamma"}[i%3] }},
+		{name: "max pooling, SGD nesterov momentum, l1+l2", classes: 2, paddings: "post", l2: 0.001,
+			set: func(c *Config) {
+				c.Pool, c.Optimizer, c.LR, c.Momentum, c.Nesterov, c.L1 = PoolMax, "sgd", 0.05, 0.9, true, 0.001
+			}},
+		{name: "flatten, mse, plain SGD, 3 classes", classes: 3, paddings: "pre",
+			relabel: func(i int, e Example) string { return []string{"alpha", "beta", "gamma"}[i%3] },
+			set:     func(c *Config) { c.Pool, c.Loss, c.Optimizer, c.LR = PoolFlatten, LossMSE, "sgd", 0.1 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			trx := append([]Example(nil), tr...)
@@ -166,6 +174,9 @@ func TestKerasH5Python(t *testing.T) {
 			}
 			c := smallConfig()
 			c.Epochs, c.Vocab, c.Dropout, c.L2, c.Padding, c.Truncating = 1, 300, tc.dropout, tc.l2, tc.paddings, tc.paddings
+			if tc.set != nil {
+				tc.set(&c)
+			}
 			var vax []Example
 			if tc.relabel == nil {
 				vax = va

@@ -5,8 +5,25 @@ import "strconv"
 // Format and Version identify the edgewatt model file in its metadata.
 const (
 	Format  = "edgewatt"
-	Version = 1
+	Version = 2 // 2: the sha256 covers the metadata and does not depend on tensor order (issue 11)
 )
+
+// Limits a reader checks before using a file (Validate), each far above any text classifier
+// for a small board; the messages name them.
+const (
+	MaxMaxLen     = 1 << 16 // pad_sequences maxlen: positions per input
+	MaxVocabWords = 1 << 21 // words in tokenizer.vocab
+	MaxWordBytes  = 1 << 12 // bytes of one vocabulary word (UTF-8)
+)
+
+// LabelCount is how many labels a model whose last layer has out units must have: one per
+// unit, and two (the class of 0, the class of 1) for a single unit.
+func LabelCount(out int) int {
+	if out == 1 {
+		return 2
+	}
+	return out
+}
 
 // DType is a tensor element type, spelled as in safetensors.
 type DType string
@@ -45,13 +62,42 @@ func DenseWeight(i int) string { return "dense." + strconv.Itoa(i) + ".weight" }
 func DenseBias(i int) string   { return "dense." + strconv.Itoa(i) + ".bias" }
 func DenseScale(i int) string  { return "dense." + strconv.Itoa(i) + ".scale" }
 
-// Arch is the network: one Embedding, a GlobalAveragePooling1D, then Dense layers.
+// Arch is the network: one Embedding, a pooling step (Pooling), then Dense layers.
 // InputLayer and Dropout are identity at inference and are not stored.
 type Arch struct {
 	Embedding EmbeddingSpec `json:"embedding"`
-	Dense     []DenseSpec   `json:"dense"`
+	// Pooling is how the maxlen embedding rows become dense.0's input: PoolAverage ("" in
+	// files written before it existed), PoolMax or PoolFlatten.
+	Pooling string      `json:"pooling,omitempty"`
+	Dense   []DenseSpec `json:"dense"`
 	// SourceLayers lists the source model's layers (class and name) for inspect.
 	SourceLayers []SourceLayer `json:"source_layers,omitempty"`
+}
+
+// Pooling steps (Arch.Pooling).
+const (
+	// PoolAverage is GlobalAveragePooling1D: the mean of the maxlen rows (of the non-padding
+	// rows when the Embedding has mask_zero). dense.0's input width is the embedding width D.
+	PoolAverage = "average"
+	// PoolMax is GlobalMaxPooling1D: the elementwise maximum of the maxlen rows, padding rows
+	// included even with mask_zero (Keras 2 and 3 both drop the mask there). Width D.
+	PoolMax = "max"
+	// PoolFlatten is Flatten: the maxlen rows concatenated in sequence order, position p's
+	// row at [p*D, (p+1)*D) (padding rows included: Flatten drops the mask too). dense.0's
+	// input width is maxlen*D.
+	PoolFlatten = "flatten"
+)
+
+// PoolWidth returns dense.0's input width for pooling p over maxlen rows of width d, or 0
+// for an unknown pooling.
+func PoolWidth(p string, maxlen, d int) int {
+	switch p {
+	case "", PoolAverage, PoolMax:
+		return d
+	case PoolFlatten:
+		return maxlen * d
+	}
+	return 0
 }
 
 // EmbeddingSpec describes the Embedding layer.
@@ -89,15 +135,38 @@ const (
 	ModeModelMaker = "modelmaker"
 	// ModeJSStrip is the TF.js comment-spam codelab: lower, delete [^\w\s], split on ' '.
 	ModeJSStrip = "jsstrip"
+	// ModeTextVec is Keras's TextVectorization layer with output_mode "int", as TensorFlow
+	// computes it: Standardize, then Split, then the NGrams, looked up with "" = 0
+	// (padding/mask) and "[UNK]" = 1 (OOVID); see runtime.Tokenizer for the exact definitions.
+	ModeTextVec = "textvec"
+)
+
+// TextVectorization standardize and split settings (ModeTextVec).
+const (
+	StandardizeLowerStrip = "lower_and_strip_punctuation"
+	StandardizeLower      = "lower"
+	StandardizeStrip      = "strip_punctuation"
+	StandardizeNone       = "" // None
+	SplitWhitespace       = "whitespace"
+	SplitCharacter        = "character"
+	SplitNone             = "" // None: the whole standardized text is one token
+	// MaxNGram is the widest n-gram ModeTextVec runs.
+	MaxNGram = 16
 )
 
 // TokenizerSpec is the tokenizer's settings. The words themselves are the tokenizer.vocab
 // tensor: word of id i (1 <= i <= VocabWords) is line i-1.
 type TokenizerSpec struct {
-	Mode      string `json:"mode"`
-	Filters   string `json:"filters,omitempty"` // ModeKeras: characters replaced by Split
-	Lower     bool   `json:"lower"`
-	Split     string `json:"split,omitempty"` // ModeKeras: the separator, default " "
+	Mode    string `json:"mode"`
+	Filters string `json:"filters,omitempty"` // ModeKeras: characters replaced by Split
+	Lower   bool   `json:"lower"`
+	Split   string `json:"split,omitempty"` // ModeKeras: the separator, default " "; ModeTextVec: SplitWhitespace, SplitCharacter or SplitNone
+	// Standardize is ModeTextVec's standardize (StandardizeLowerStrip, ...).
+	Standardize string `json:"standardize,omitempty"`
+	// NGrams is ModeTextVec's n-gram widths in output order, comma-separated
+	// (TextVectorization's ngrams=2 is "1,2"); empty means no n-grams (tokens as split).
+	// A string keeps TokenizerSpec comparable.
+	NGrams    string `json:"ngrams,omitempty"`
 	CharLevel bool   `json:"char_level,omitempty"`
 	// NumWords is Keras's num_words: ids >= NumWords map to OOVID (or are dropped when
 	// OOVID < 0). 0 means no limit.

@@ -835,12 +835,15 @@ func (d *Dataset) extractFromChunk(
 		return fmt.Errorf("failed to read chunk data: %w", err)
 	}
 
-	// Decompress if needed (using existing FilterPipelineMessage.ApplyFilters)
-	if filterPipeline != nil {
-		chunkData, err = filterPipeline.ApplyFilters(chunkData)
-		if err != nil {
-			return fmt.Errorf("failed to apply filters: %w", err)
-		}
+	// Decompress if needed (using existing FilterPipelineMessage.ApplyFilters); edgewatt
+	// patch: bounded by, and checked against, the chunk's declared size.
+	chunkBytes, err := core.ChunkBytes(&core.DataLayoutMessage{ChunkSize: chunkDims}, len(datasetDims), elementSize)
+	if err != nil {
+		return err
+	}
+	chunkData, err = filterPipeline.ApplyFilters(chunkData, chunkBytes)
+	if err != nil {
+		return fmt.Errorf("failed to apply filters: %w", err)
 	}
 
 	// Extract portion of this chunk that intersects with selection

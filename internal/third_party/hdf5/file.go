@@ -15,11 +15,20 @@ import (
 
 // File represents an open HDF5 file with its metadata and root group.
 type File struct {
-	osFile        *os.File
+	osFile        readerAtCloser // edgewatt patch: an *os.File, or any io.ReaderAt (OpenReaderAt)
 	sb            *core.Superblock
 	root          *Group
 	visitedBTrees map[uint64]bool // Track visited B-tree addresses to prevent cycles
 }
+
+type readerAtCloser interface {
+	io.ReaderAt
+	io.Closer
+}
+
+type nopCloserAt struct{ io.ReaderAt }
+
+func (nopCloserAt) Close() error { return nil }
 
 // Open opens an HDF5 file for reading and returns a File handle.
 // The file must be a valid HDF5 file with a supported format version.
@@ -30,19 +39,27 @@ func Open(filename string) (*File, error) {
 		return nil, utils.WrapError("file open failed", err)
 	}
 
-	// Verify HDF5 signature before reading superblock.
-	if !isHDF5File(f) {
-		_ = f.Close()
-		return nil, errors.New("not an HDF5 file")
-	}
-
 	// Get file size for address validation.
 	fi, err := f.Stat()
 	if err != nil {
 		_ = f.Close()
 		return nil, utils.WrapError("file stat failed", err)
 	}
-	fileSize := fi.Size()
+	return open(f, fi.Size())
+}
+
+// OpenReaderAt reads an HDF5 file of size bytes from r, e.g. a zip member held in memory
+// (edgewatt patch: no temporary file). Close does not close r.
+func OpenReaderAt(r io.ReaderAt, size int64) (*File, error) {
+	return open(nopCloserAt{r}, size)
+}
+
+func open(f readerAtCloser, fileSize int64) (*File, error) {
+	// Verify HDF5 signature before reading superblock.
+	if !isHDF5File(f) {
+		_ = f.Close()
+		return nil, errors.New("not an HDF5 file")
+	}
 
 	sb, err := core.ReadSuperblock(f)
 	if err != nil {

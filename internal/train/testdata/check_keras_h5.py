@@ -59,8 +59,12 @@ def main():
     need(mc.get("class_name") == "Sequential", "model_config is not a Sequential model")
     layers = mc.get("config", {}).get("layers", [])
     need(layers and layers[0]["class_name"] == "InputLayer", "first layer is not InputLayer")
-    need(tc.get("optimizer_config", {}).get("class_name") == "Adam", "training_config has no Adam")
-    need(tc.get("loss") in ("binary_crossentropy", "sparse_categorical_crossentropy"), "unexpected loss %r" % tc.get("loss"))
+    opt = tc.get("optimizer_config", {}).get("class_name")
+    need(opt in ("Adam", "SGD"), "training_config has neither Adam nor SGD")
+    need(tc.get("loss") in ("binary_crossentropy", "sparse_categorical_crossentropy", "mean_squared_error"), "unexpected loss %r" % tc.get("loss"))
+    if opt == "SGD":
+        oc = tc["optimizer_config"]["config"]
+        need(set(oc) >= {"learning_rate", "momentum", "nesterov"}, "SGD config lacks learning_rate/momentum/nesterov: %r" % oc)
 
     mw = f["model_weights"]
     vlen_str(mw, "backend", "ascii")
@@ -71,7 +75,7 @@ def main():
     for n in names:
         g = mw[n]
         cls = [l["class_name"] for l in layers if l["config"]["name"] == n][0]
-        if cls in ("GlobalAveragePooling1D", "Dropout"):
+        if cls in ("GlobalAveragePooling1D", "GlobalMaxPooling1D", "Flatten", "Dropout"):
             v = g.attrs.get("weight_names")
             need(isinstance(v, np.ndarray) and v.dtype == np.float64 and v.shape == (0,),
                  "%s: weight_names of a weightless layer must be an empty float64 array, got %r" % (n, v))
@@ -86,10 +90,18 @@ def main():
 
     ow = f["optimizer_weights"]
     onames = fixed_strs(ow, "weight_names")
-    need(onames and onames[0] == "Adam/iter:0", "optimizer weight_names do not start with Adam/iter:0")
+    it = "%s/iter:0" % opt
+    need(onames and onames[0] == it, "optimizer weight_names do not start with %s" % it)
     for on in onames:
         need(on in ow, "optimizer_weights: %s listed but missing" % on)
-    need(ow["Adam/iter:0"].dtype == np.int64 and ow["Adam/iter:0"].shape == (), "Adam/iter:0 is not a scalar int64")
+    need(ow[it].dtype == np.int64 and ow[it].shape == (), "%s is not a scalar int64" % it)
+    if opt == "SGD":
+        mom = tc["optimizer_config"]["config"]["momentum"] > 0
+        need(len(onames) == (1 + 5 if mom else 1), "SGD (momentum %s) has %d optimizer weights" % (mom, len(onames)))
+    for l in layers:
+        reg = l["config"].get("kernel_regularizer")
+        if reg:
+            need(reg["class_name"] == "L1L2" and set(reg["config"]) == {"l1", "l2"}, "kernel_regularizer %r" % reg)
 
     emb_layer = layers[1]["config"]
     need(emb_layer["input_length"] == layers[0]["config"]["batch_input_shape"][1], "input_length differs from InputLayer")
@@ -106,7 +118,13 @@ def main():
         return
     cases = json.load(open(cases_path))
     x = np.array(cases["x"], dtype=np.int64)
-    avg = E[x].mean(axis=1)
+    pool = layers[2]["class_name"]
+    if pool == "GlobalMaxPooling1D":  # every position, padding included (no mask)
+        avg = E[x].max(axis=1)
+    elif pool == "Flatten":
+        avg = E[x].reshape(len(x), -1)
+    else:
+        avg = E[x].mean(axis=1)
     h = np.maximum(avg @ W1 + b1, 0)
     z = h @ W2 + b2
     if z.shape[1] == 1:

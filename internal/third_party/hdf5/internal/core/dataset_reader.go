@@ -311,6 +311,12 @@ func readChunkedData(r io.ReaderAt, layout *DataLayoutMessage, dataspace *Datasp
 	// Allocate output buffer.
 	rawData := make([]byte, totalBytes)
 
+	// edgewatt patch: every chunk must decode to exactly the size its layout declares.
+	chunkBytes, err := ChunkBytes(layout, len(dataspace.Dimensions), elementSize)
+	if err != nil {
+		return nil, err
+	}
+
 	// Collect all chunks from B-tree (handles both leaf and non-leaf nodes).
 	chunks, err := btree.CollectAllChunks(r, sb.OffsetSize, layout.ChunkSize)
 	if err != nil {
@@ -335,12 +341,10 @@ func readChunkedData(r io.ReaderAt, layout *DataLayoutMessage, dataspace *Datasp
 			return nil, fmt.Errorf("failed to read chunk at 0x%x: %w", chunkAddr, err)
 		}
 
-		// Apply filters (decompression, etc) if present.
-		if filterPipeline != nil {
-			chunkData, err = filterPipeline.ApplyFilters(chunkData)
-			if err != nil {
-				return nil, fmt.Errorf("failed to apply filters to chunk at 0x%x: %w", chunkAddr, err)
-			}
+		// Apply filters (decompression, etc) if present; check the decoded size either way.
+		chunkData, err = filterPipeline.ApplyFilters(chunkData, chunkBytes)
+		if err != nil {
+			return nil, fmt.Errorf("failed to apply filters to chunk at 0x%x: %w", chunkAddr, err)
 		}
 
 		// Calculate where this chunk goes in the output array.

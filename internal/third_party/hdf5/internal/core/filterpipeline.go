@@ -159,9 +159,51 @@ func ParseFilterPipelineMessage(data []byte) (*FilterPipelineMessage, error) {
 	return pipeline, nil
 }
 
+// ErrChunkSize reports a chunk whose decoded size is not the size its layout declares
+// (edgewatt patch: a decompression bomb or a corrupt chunk).
+var ErrChunkSize = errors.New("chunk size mismatch")
+
+// ChunkBytes returns the decoded size in bytes of one chunk of a chunked layout whose
+// dataspace has rank dims and whose elements are elemSize bytes. Layout messages of version
+// 1-3 store rank+1 chunk dimensions, the last being the element size in bytes; version 4
+// stores rank dimensions (edgewatt patch).
+func ChunkBytes(layout *DataLayoutMessage, rank int, elemSize uint64) (uint64, error) {
+	dims := layout.ChunkSize
+	n := uint64(1)
+	if len(dims) == rank {
+		n = elemSize
+	} else if len(dims) != rank+1 {
+		return 0, fmt.Errorf("chunked layout has %d dimensions for a rank-%d dataset", len(dims), rank)
+	}
+	for _, d := range dims {
+		if d == 0 {
+			return 0, errors.New("chunked layout has a zero chunk dimension")
+		}
+		if n > MaxDecodedChunk/d {
+			return 0, fmt.Errorf("chunk dimensions %v exceed %d bytes", dims, uint64(MaxDecodedChunk))
+		}
+		n *= d
+	}
+	return n, nil
+}
+
+// MaxDecodedChunk bounds the decoded size of one chunk (edgewatt patch).
+const MaxDecodedChunk = 1 << 30
+
 // ApplyFilters applies filter pipeline to decompress/decode chunk data.
-func (fp *FilterPipelineMessage) ApplyFilters(data []byte) ([]byte, error) {
+//
+// edgewatt patch: expected is the chunk's decoded size as its layout declares it
+// (ChunkBytes). No decoder produces more than expected bytes: decompression streams into a
+// buffer that stops one byte past it, so a decompression bomb costs at most expected+1
+// bytes and is refused; the decoded chunk must be exactly expected bytes long.
+func (fp *FilterPipelineMessage) ApplyFilters(data []byte, expected uint64) ([]byte, error) {
+	if expected > MaxDecodedChunk {
+		return nil, fmt.Errorf("%w: chunk declares %d decoded bytes, more than %d", ErrChunkSize, expected, uint64(MaxDecodedChunk))
+	}
 	if fp == nil || len(fp.Filters) == 0 {
+		if uint64(len(data)) != expected {
+			return nil, fmt.Errorf("%w: unfiltered chunk holds %d bytes, its layout declares %d", ErrChunkSize, len(data), expected)
+		}
 		return data, nil
 	}
 
@@ -176,9 +218,9 @@ func (fp *FilterPipelineMessage) ApplyFilters(data []byte) ([]byte, error) {
 		// Skip optional filters if they fail.
 		isOptional := (filter.Flags & 0x0001) != 0
 
-		result, err = applyFilter(filter, result)
+		result, err = applyFilter(filter, result, expected)
 		if err != nil {
-			if isOptional {
+			if isOptional && !errors.Is(err, ErrChunkSize) {
 				// Optional filter - log and continue.
 				continue
 			}
@@ -191,7 +233,7 @@ func (fp *FilterPipelineMessage) ApplyFilters(data []byte) ([]byte, error) {
 		// This can happen with sparse chunks or chunks at dataset boundaries.
 		if filter.ID == FilterLZF && len(filter.ClientData) >= 3 && filter.ClientData[2] > 0 {
 			expectedSize := int(filter.ClientData[2])
-			if len(result) < expectedSize {
+			if len(result) < expectedSize && uint64(expectedSize) <= expected {
 				// Pad with zeros to match expected size
 				padded := make([]byte, expectedSize)
 				copy(padded, result)
@@ -199,15 +241,18 @@ func (fp *FilterPipelineMessage) ApplyFilters(data []byte) ([]byte, error) {
 			}
 		}
 	}
+	if uint64(len(result)) != expected {
+		return nil, fmt.Errorf("%w: chunk decodes to %d bytes, its layout declares %d; the file is corrupt", ErrChunkSize, len(result), expected)
+	}
 
 	return result, nil
 }
 
-// applyFilter applies a single filter.
-func applyFilter(filter Filter, data []byte) ([]byte, error) {
+// applyFilter applies a single filter; no decoder returns more than limit bytes.
+func applyFilter(filter Filter, data []byte, limit uint64) ([]byte, error) {
 	switch filter.ID {
 	case FilterDeflate:
-		return applyDeflate(data)
+		return applyDeflate(data, limit)
 
 	case FilterShuffle:
 		return applyShuffle(data, filter.ClientData)
@@ -217,7 +262,7 @@ func applyFilter(filter Filter, data []byte) ([]byte, error) {
 		return applyFletcher32(data)
 
 	case FilterBZIP2:
-		return applyBZIP2(data)
+		return applyBZIP2(data, limit)
 
 	case FilterLZF:
 		// LZF filter: check if data is actually uncompressed.
@@ -230,7 +275,7 @@ func applyFilter(filter Filter, data []byte) ([]byte, error) {
 				return data, nil
 			}
 		}
-		return applyLZF(data)
+		return applyLZF(data, limit)
 
 	case FilterSZIP:
 		return applySZIP(data)
@@ -240,13 +285,27 @@ func applyFilter(filter Filter, data []byte) ([]byte, error) {
 	}
 }
 
+// readBounded reads r to its end into a buffer that grows with the data but never past
+// limit bytes (edgewatt patch): a stream with more is refused after limit+1 bytes.
+func readBounded(r io.Reader, limit uint64, what string) ([]byte, error) {
+	var buf bytes.Buffer
+	n, err := io.Copy(&buf, io.LimitReader(r, int64(limit)+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s decompression failed: %w", what, err)
+	}
+	if uint64(n) > limit {
+		return nil, fmt.Errorf("%w: %s data inflates to more than the %d bytes its chunk declares (a decompression bomb or a corrupt file)", ErrChunkSize, what, limit)
+	}
+	return buf.Bytes(), nil
+}
+
 // applyDeflate decompresses GZIP/deflate compressed data.
 // HDF5 uses raw deflate (zlib), not gzip format.
 //
 // Compatibility fallback: releases of this library up to v0.14 wrote
 // gzip-wrapped (RFC 1952) streams instead of zlib (RFC 1950). Sniff the
 // gzip magic so those files stay readable.
-func applyDeflate(data []byte) ([]byte, error) {
+func applyDeflate(data []byte, limit uint64) ([]byte, error) {
 	var reader io.ReadCloser
 	var err error
 	if len(data) >= 2 && data[0] == 0x1f && data[1] == 0x8b {
@@ -263,13 +322,7 @@ func applyDeflate(data []byte) ([]byte, error) {
 	}
 	defer func() { _ = reader.Close() }()
 
-	// Read all decompressed data.
-	decompressed, err := io.ReadAll(reader)
-	if err != nil {
-		return nil, fmt.Errorf("deflate decompression failed: %w", err)
-	}
-
-	return decompressed, nil
+	return readBounded(reader, limit, "deflate")
 }
 
 // applyShuffle reverses shuffle filter.
@@ -323,27 +376,20 @@ func applyFletcher32(data []byte) ([]byte, error) {
 // applyBZIP2 decompresses BZIP2-compressed data.
 // BZIP2 is a high-compression algorithm providing better compression than GZIP.
 // Uses stdlib compress/bzip2 for decompression.
-func applyBZIP2(data []byte) ([]byte, error) {
+func applyBZIP2(data []byte, limit uint64) ([]byte, error) {
 	reader := bzip2.NewReader(io.NopCloser(io.NewSectionReader(
 		&bytesReaderAt{data}, 0, int64(len(data)))))
-
-	// Read all decompressed data.
-	decompressed, err := io.ReadAll(reader)
-	if err != nil {
-		return nil, fmt.Errorf("bzip2 decompression failed: %w", err)
-	}
-
-	return decompressed, nil
+	return readBounded(reader, limit, "bzip2")
 }
 
 // applyLZF decompresses LZF-compressed data.
 // LZF is a very fast compression algorithm used by PyTables and h5py.
-func applyLZF(data []byte) ([]byte, error) {
+func applyLZF(data []byte, limit uint64) ([]byte, error) {
 	if len(data) == 0 {
 		return data, nil
 	}
 
-	decompressed, err := lzfDecompress(data)
+	decompressed, err := lzfDecompress(data, limit)
 	if err != nil {
 		return nil, fmt.Errorf("lzf decompression failed: %w", err)
 	}
@@ -370,17 +416,20 @@ func applySZIP(_ []byte) ([]byte, error) {
 //   - Literal run (000LLLLL): L+1 bytes of uncompressed data
 //   - Short backref (RRROXXXX XXXXXXXX): 3-8 bytes from offset 1-8192
 //   - Long backref (111OXXXX XXXXXXXX RRRRRRRR): 9-264 bytes from offset 1-8192
-func lzfDecompress(input []byte) ([]byte, error) {
+func lzfDecompress(input []byte, limit uint64) ([]byte, error) {
 	inLen := len(input)
 	if inLen == 0 {
 		return input, nil
 	}
 
 	// Pre-allocate output buffer (LZF typically achieves 40-50% compression).
-	output := make([]byte, 0, inLen*2)
+	output := make([]byte, 0, min(uint64(inLen)*2, limit))
 	inPos := 0
 
 	for inPos < inLen {
+		if uint64(len(output)) > limit {
+			return nil, fmt.Errorf("%w: lzf data inflates to more than the %d bytes its chunk declares", ErrChunkSize, limit)
+		}
 		// Read control byte.
 		ctrl := input[inPos]
 		inPos++

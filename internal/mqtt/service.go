@@ -1,0 +1,387 @@
+package mqtt
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/eclipse/paho.golang/autopaho"
+	"github.com/eclipse/paho.golang/paho"
+)
+
+// Options configure a Service. Zero values take the documented defaults.
+type Options struct {
+	Broker          *Broker
+	Node            string // node id: topics and Home Assistant's device (required)
+	Root            string // topic root; default "edgewatt"
+	DiscoveryPrefix string // Home Assistant's discovery prefix; default "homeassistant"
+	NoDiscovery     bool   // do not publish Home Assistant discovery
+
+	Board        string // the board model for Home Assistant's device and the fleet view
+	Version      string // edgewatt's version (sw_version)
+	DashboardURL string // configuration_url: the node's dashboard
+
+	TelemetryInterval time.Duration // publish at least this often; default 30s
+	TelemetryCheck    time.Duration // look for changes this often; default 1s
+	SessionExpiry     time.Duration // how long the broker keeps the session (and queues requests) while the node is away; default 24h
+	KeepAlive         time.Duration // default 30s
+	BackoffMin        time.Duration // reconnect delay: random in [min, cap], the cap doubling from 2*min up to BackoffMax; default 250ms
+	BackoffMax        time.Duration // default 30s
+	DedupWindow       int           // request ids remembered to answer redeliveries once; default 16384
+	MaxPayload        int           // request size limit; default 64 KiB
+
+	Log *slog.Logger // default: discard
+}
+
+// predictTimeout bounds how long one request may wait for the classifier.
+const predictTimeout = 10 * time.Second
+
+// Stats counts what a Service did since it started.
+type Stats struct {
+	Requests    uint64 // classify messages received, duplicates included
+	Answered    uint64 // results queued (labels and errors)
+	Errors      uint64 // of which error results (malformed payloads, unknown models, failed predictions)
+	Duplicates  uint64 // redeliveries of an id already answered, dropped
+	Connections uint64 // successful connections to the broker
+}
+
+// Service connects a Classifier to an MQTT broker: it answers classify requests, publishes
+// telemetry, Home Assistant discovery and its availability, and keeps doing so across broker
+// restarts and network drops. Create it with New and start it with Run.
+type Service struct {
+	o   Options
+	t   topics
+	c   Classifier
+	ts  TelemetrySource
+	log *slog.Logger
+
+	seen *window
+	cm   atomic.Pointer[autopaho.ConnectionManager]
+
+	requests, answered, errs, dups, conns atomic.Uint64
+
+	mu          sync.Mutex
+	lastTel     telemetryMsg
+	lastTelTime time.Time
+	modelsKey   string
+}
+
+// New checks the options and returns a Service that is not yet connected.
+func New(o Options, c Classifier, ts TelemetrySource) (*Service, error) {
+	if o.Broker == nil || o.Broker.URL == nil {
+		return nil, errors.New("mqtt: no broker: give --mqtt mqtt://host:1883")
+	}
+	if c == nil {
+		return nil, errors.New("mqtt: no classifier")
+	}
+	if err := CheckNode(o.Node); err != nil {
+		return nil, err
+	}
+	if o.Root == "" {
+		o.Root = DefaultRoot
+	}
+	if o.DiscoveryPrefix == "" {
+		o.DiscoveryPrefix = DefaultDiscoveryPrefix
+	}
+	if err := CheckTopicLevel("topic root", o.Root); err != nil {
+		return nil, err
+	}
+	if err := CheckTopicLevel("discovery prefix", o.DiscoveryPrefix); err != nil {
+		return nil, err
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.TelemetryInterval, 30*time.Second)
+	def(&o.TelemetryCheck, time.Second)
+	def(&o.SessionExpiry, 24*time.Hour)
+	def(&o.KeepAlive, 30*time.Second)
+	def(&o.BackoffMin, 250*time.Millisecond)
+	def(&o.BackoffMax, 30*time.Second)
+	if o.BackoffMax < 2*o.BackoffMin {
+		o.BackoffMax = 2 * o.BackoffMin
+	}
+	if o.MaxPayload <= 0 {
+		o.MaxPayload = DefaultMaxPayload
+	}
+	if o.Board == "" {
+		o.Board = "unknown board"
+	}
+	if o.Version == "" {
+		o.Version = "devel"
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Service{o: o, t: topics{root: o.Root, node: o.Node}, c: c, ts: ts, log: log.With("component", "mqtt"),
+		seen: newWindow(o.DedupWindow)}, nil
+}
+
+// Stats returns the counters.
+func (s *Service) Stats() Stats {
+	return Stats{Requests: s.requests.Load(), Answered: s.answered.Load(), Errors: s.errs.Load(),
+		Duplicates: s.dups.Load(), Connections: s.conns.Load()}
+}
+
+// Backoff returns the reconnect delay before attempt n (0: none): capped exponential with
+// full jitter, random in [lo, cap] with cap = min(hi, 2^n * lo).
+func Backoff(n int, lo, hi time.Duration) time.Duration {
+	if n <= 0 {
+		return 0
+	}
+	ceil := lo
+	for i := 0; i < n && ceil < hi; i++ {
+		ceil *= 2
+	}
+	ceil = min(ceil, hi)
+	return lo + rand.N(ceil-lo+1)
+}
+
+// Run connects (retrying with backoff while the broker is down) and serves until ctx is
+// cancelled; then it publishes "offline" and disconnects. Inference never waits on the
+// network: results go through an in-memory queue that the connection drains, and
+// telemetry is published from its own goroutine.
+func (s *Service) Run(ctx context.Context) error {
+	sessionExpiry := uint32(min(s.o.SessionExpiry/time.Second, 1<<32-1))
+	cfg := autopaho.ClientConfig{
+		ServerUrls:                    []*url.URL{s.o.Broker.URL},
+		TlsCfg:                        s.o.Broker.TLS,
+		KeepAlive:                     uint16(min(s.o.KeepAlive/time.Second, 65535)),
+		CleanStartOnInitialConnection: false,
+		SessionExpiryInterval:         sessionExpiry,
+		ReconnectBackoff:              func(n int) time.Duration { return Backoff(n, s.o.BackoffMin, s.o.BackoffMax) },
+		ConnectTimeout:                10 * time.Second,
+		ConnectUsername:               s.o.Broker.Username,
+		ConnectPassword:               []byte(s.o.Broker.Password),
+		WillMessage:                   &paho.WillMessage{Topic: s.t.status(), Payload: []byte(payloadOffline), QoS: 1, Retain: true},
+		OnConnectionUp: func(cm *autopaho.ConnectionManager, ca *paho.Connack) {
+			s.conns.Add(1)
+			s.log.Info("connected", "broker", s.o.Broker.String(), "session_present", ca.SessionPresent)
+			go s.onUp(ctx, cm)
+		},
+		OnConnectionDown: func() bool {
+			s.log.Warn("disconnected", "broker", s.o.Broker.String())
+			return true
+		},
+		OnConnectError: func(err error) {
+			s.log.Warn("connect failed", "broker", s.o.Broker.String(), "err", err)
+		},
+		ClientConfig: paho.ClientConfig{
+			ClientID:          "edgewatt-" + s.o.Node,
+			OnPublishReceived: []func(paho.PublishReceived) (bool, error){s.onPublish},
+			OnClientError:     func(err error) { s.log.Warn("client error", "err", err) },
+		},
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	cm, err := autopaho.NewConnection(runCtx, cfg)
+	if err != nil {
+		return fmt.Errorf("mqtt: %w", err)
+	}
+	s.cm.Store(cm)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.telemetryLoop(ctx) })
+	<-ctx.Done()
+	wg.Wait()
+	// Say goodbye while the connection is (maybe) up, then disconnect cleanly.
+	byeCtx, byeCancel := context.WithTimeout(runCtx, 2*time.Second)
+	_, _ = cm.Publish(byeCtx, &paho.Publish{Topic: s.t.status(), Payload: []byte(payloadOffline), QoS: 1, Retain: true})
+	byeCancel()
+	dctx, dcancel := context.WithTimeout(runCtx, 3*time.Second)
+	defer dcancel()
+	_ = cm.Disconnect(dctx)
+	return nil
+}
+
+// onUp (re)subscribes and announces the node after every connection.
+func (s *Service) onUp(ctx context.Context, cm *autopaho.ConnectionManager) {
+	subs := []paho.SubscribeOptions{{Topic: s.t.classifyFilter(), QoS: 1}}
+	if !s.o.NoDiscovery {
+		subs = append(subs, paho.SubscribeOptions{Topic: s.o.DiscoveryPrefix + "/status", QoS: 1})
+	}
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := cm.Subscribe(sctx, &paho.Subscribe{Subscriptions: subs}); err != nil {
+		s.log.Warn("subscribe failed", "err", err)
+	}
+	s.announce(ctx, cm)
+}
+
+// announce publishes (retained) discovery, info, telemetry and then "online".
+func (s *Service) announce(ctx context.Context, cm *autopaho.ConnectionManager) {
+	info := Info{Node: s.o.Node, Board: s.o.Board, Version: s.o.Version, DashboardURL: s.o.DashboardURL, Models: infoModels(s.c.Models())}
+	pub := func(topic string, payload []byte, qos byte) {
+		pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		if _, err := cm.Publish(pctx, &paho.Publish{Topic: topic, Payload: payload, QoS: qos, Retain: true}); err != nil {
+			s.log.Warn("publish failed", "topic", topic, "err", err)
+		}
+	}
+	if !s.o.NoDiscovery {
+		d, err := discoveryPayload(s.t, info)
+		if err == nil {
+			pub(discoveryTopic(s.o.DiscoveryPrefix, s.o.Node), d, 1)
+		}
+	}
+	if b, err := json.Marshal(info); err == nil {
+		pub(s.t.info(), b, 1)
+	}
+	s.publishTelemetry(ctx, cm, true)
+	pub(s.t.status(), []byte(payloadOnline), 1)
+	s.mu.Lock()
+	s.modelsKey = modelsKey(info.Models)
+	s.mu.Unlock()
+}
+
+func modelsKey(ms []ModelInfo) string {
+	var b strings.Builder
+	for _, m := range ms {
+		b.WriteString(m.Name + "\x00" + m.SHA256 + "\x00" + strings.Join(m.Labels, "\x01") + "\x02")
+	}
+	return b.String()
+}
+
+// telemetryLoop publishes telemetry when it changes and at the interval, and announces
+// again when the models change (a reload with new labels changes the event entity).
+func (s *Service) telemetryLoop(ctx context.Context) {
+	tick := time.NewTicker(s.o.TelemetryCheck)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		cm := s.cm.Load()
+		s.mu.Lock()
+		key := s.modelsKey
+		s.mu.Unlock()
+		if key != "" && key != modelsKey(infoModels(s.c.Models())) {
+			s.announce(ctx, cm)
+			continue
+		}
+		s.publishTelemetry(ctx, cm, false)
+	}
+}
+
+func (s *Service) publishTelemetry(ctx context.Context, cm *autopaho.ConnectionManager, force bool) {
+	var t Telemetry
+	if s.ts != nil {
+		t = s.ts.Telemetry()
+	} else {
+		t = Telemetry{Watts: nan, Joules: nan, MicrojoulesPerInference: nan, MicrojoulesPerInferenceTotal: nan, TemperatureC: nan}
+	}
+	now := time.Now()
+	msg := newTelemetryMsg(now, t, s.c.Models())
+	s.mu.Lock()
+	due := force || s.lastTelTime.IsZero() || now.Sub(s.lastTelTime) >= s.o.TelemetryInterval || changed(s.lastTel, msg)
+	s.mu.Unlock()
+	if !due {
+		return
+	}
+	b, err := json.Marshal(msg)
+	if err != nil {
+		return
+	}
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	// QoS 0: only the latest value matters, and nothing is queued while the broker is away.
+	if _, err := cm.Publish(pctx, &paho.Publish{Topic: s.t.telemetry(), Payload: b, QoS: 0, Retain: true}); err != nil {
+		return
+	}
+	s.mu.Lock()
+	s.lastTel, s.lastTelTime = msg, now
+	s.mu.Unlock()
+}
+
+// onPublish handles every incoming message, in order, on paho's delivery goroutine; the
+// message is acknowledged when it returns, after its result is queued.
+func (s *Service) onPublish(pr paho.PublishReceived) (bool, error) {
+	p := pr.Packet
+	if !s.o.NoDiscovery && p.Topic == s.o.DiscoveryPrefix+"/status" {
+		if bytes.Equal(bytes.TrimSpace(p.Payload), []byte(payloadOnline)) {
+			if cm := s.cm.Load(); cm != nil {
+				s.log.Info("home assistant online: announcing again")
+				go s.announce(context.Background(), cm)
+			}
+		}
+		return true, nil
+	}
+	model, ok := s.t.modelOf(p.Topic)
+	if !ok {
+		return false, nil
+	}
+	s.requests.Add(1)
+	res, answer := s.handle(model, p.Payload)
+	if !answer {
+		s.dups.Add(1)
+		return true, nil
+	}
+	s.publishResult(model, p, res)
+	return true, nil
+}
+
+// handle decodes and classifies one request; answer is false for a duplicate.
+func (s *Service) handle(model string, payload []byte) (res Result, answer bool) {
+	req, err := DecodeRequest(payload, s.o.MaxPayload)
+	if err != nil {
+		id := idOf(payload)
+		if id != nil && !s.seen.add(model+"\x00"+string(id)) {
+			return Result{}, false
+		}
+		return Result{ID: id, Model: model, Error: err.Error()}, true
+	}
+	if req.ID != nil && !s.seen.add(model+"\x00"+string(req.ID)) {
+		return Result{}, false
+	}
+	// The classifier may wait for a free inference slot (HTTP shares them); not forever.
+	ctx, cancel := context.WithTimeout(context.Background(), predictTimeout)
+	defer cancel()
+	preds, err := s.c.Predict(ctx, model, []string{req.Text})
+	if err == nil && len(preds) != 1 {
+		err = fmt.Errorf("mqtt: the classifier returned %d predictions for one text", len(preds))
+	}
+	if err != nil {
+		return Result{ID: req.ID, Model: model, Error: err.Error()}, true
+	}
+	return newResult(req.ID, model, preds[0]), true
+}
+
+// publishResult queues the result (QoS 1) for the connection to send: to the request's MQTT
+// v5 response topic with its correlation data when it has one, else to .../<model>/result.
+func (s *Service) publishResult(model string, req *paho.Publish, r Result) {
+	if r.Error != "" {
+		s.errs.Add(1)
+	}
+	b, err := json.Marshal(r)
+	if err != nil {
+		s.log.Error("encode result", "err", err)
+		return
+	}
+	pub := &paho.Publish{Topic: s.t.result(model), Payload: b, QoS: 1}
+	if req.Properties != nil && req.Properties.ResponseTopic != "" && !strings.ContainsAny(req.Properties.ResponseTopic, "+#") {
+		pub.Topic = req.Properties.ResponseTopic
+		pub.Properties = &paho.PublishProperties{CorrelationData: req.Properties.CorrelationData, ContentType: "application/json"}
+	}
+	cm := s.cm.Load()
+	if cm == nil {
+		return
+	}
+	if err := cm.PublishViaQueue(context.Background(), &autopaho.QueuePublish{Publish: pub}); err != nil {
+		s.log.Error("queue result", "topic", pub.Topic, "err", err)
+		return
+	}
+	s.answered.Add(1)
+}

@@ -1,0 +1,280 @@
+package mqtt
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/eclipse/paho.golang/autopaho"
+	"github.com/eclipse/paho.golang/paho"
+)
+
+func decodeResult(t testing.TB, p *paho.Publish) Result {
+	t.Helper()
+	var r Result
+	if err := json.Unmarshal(p.Payload, &r); err != nil {
+		t.Fatalf("result %q: %v", p.Payload, err)
+	}
+	return r
+}
+
+// TestRoundTrip: plain text and JSON requests get labels from the real model; ids are echoed;
+// malformed payloads get error results; a duplicate id is answered once; an MQTT v5
+// response topic gets the result with its correlation data; status and telemetry are retained.
+func TestRoundTrip(t *testing.T) {
+	br := startMosquitto(t)
+	cls := newRuntimeClassifier(t, "smarthome")
+	tel := &fixedTelemetry{t: Telemetry{Watts: 3.25, Joules: 7200, MicrojoulesPerInference: 0.35, MicrojoulesPerInferenceTotal: 1.2,
+		PredictionsPerSecond: 12, TemperatureC: 48.3, PowerSource: "ina260"}}
+	svc := startService(t, br.broker(), "kitchen", cls, tel, nil)
+	tp := topics{root: "edgewatt", node: "kitchen"}
+	c := newClient(t, br.broker(), "tester", false, "edgewatt/kitchen/+/result", tp.status(), tp.telemetry(), "replies/#")
+	if st := c.next(t, tp.status(), 10*time.Second); string(st.Payload) != "online" {
+		t.Fatalf("status %q, want online", st.Payload)
+	}
+
+	c.publish(t, tp.classify("smarthome"), []byte("Smoke detected in the kitchen, evacuate now"))
+	r := decodeResult(t, c.next(t, tp.result("smarthome"), 10*time.Second))
+	if r.Label != "urgent" || r.Error != "" || r.ID != nil || r.Model != "smarthome" {
+		t.Errorf("plain text: %+v, want label urgent, no id", r)
+	}
+	if s := r.Scores["urgent"] + r.Scores["routine"]; math.Abs(s-1) > 1e-5 || r.Scores["urgent"] <= 0.5 {
+		t.Errorf("scores %v: want urgent > 0.5 and the two summing to 1", r.Scores)
+	}
+
+	c.publish(t, tp.classify("smarthome"), []byte(`{"text": "The dishwasher finished its cycle", "id": "n-1"}`))
+	r = decodeResult(t, c.next(t, tp.result("smarthome"), 10*time.Second))
+	if r.Label != "routine" || string(r.ID) != `"n-1"` {
+		t.Errorf("JSON request: %+v, want label routine, id \"n-1\"", r)
+	}
+	c.publish(t, tp.classify("smarthome"), []byte(`{"text": "Water leak detected under the sink", "id": 42}`))
+	r = decodeResult(t, c.next(t, tp.result("smarthome"), 10*time.Second))
+	if r.Label != "urgent" || string(r.ID) != `42` {
+		t.Errorf("numeric id: %+v, want label urgent, id 42", r)
+	}
+
+	// Malformed payloads: an error result each, and the service keeps going.
+	for _, tc := range []struct {
+		payload, id, want string
+	}{
+		{`{"text": 5, "id": "bad-1"}`, `"bad-1"`, "malformed JSON"},
+		{`{"txt": "hello", "id": "bad-2"}`, `"bad-2"`, "unknown field"},
+		{`{"id": "bad-3"}`, `"bad-3"`, `no "text"`},
+		{`{"text": "a"`, ``, "malformed JSON"},
+		{"\xff\xfe", ``, "UTF-8"},
+		{``, ``, "empty request"},
+	} {
+		c.publish(t, tp.classify("smarthome"), []byte(tc.payload))
+		r = decodeResult(t, c.next(t, tp.result("smarthome"), 10*time.Second))
+		if !strings.Contains(r.Error, tc.want) || string(r.ID) != tc.id || r.Label != "" {
+			t.Errorf("payload %q: result %+v, want error containing %q and id %s", tc.payload, r, tc.want, tc.id)
+		}
+	}
+	c.publish(t, tp.classify("nosuchmodel"), []byte(`{"text": "x", "id": "m"}`))
+	r = decodeResult(t, c.next(t, tp.result("nosuchmodel"), 10*time.Second))
+	if !strings.Contains(r.Error, "not loaded") {
+		t.Errorf("unknown model: %+v", r)
+	}
+
+	// The same id twice: answered once. The next request's result proves the second copy
+	// was handled (deliveries are in order) and dropped.
+	c.publish(t, tp.classify("smarthome"), []byte(`{"text": "Anna arrived home at 18:00", "id": "dup"}`))
+	c.publish(t, tp.classify("smarthome"), []byte(`{"text": "Anna arrived home at 18:00", "id": "dup"}`))
+	c.publish(t, tp.classify("smarthome"), []byte(`{"text": "Anna arrived home at 18:00", "id": "after"}`))
+	if r = decodeResult(t, c.next(t, tp.result("smarthome"), 10*time.Second)); string(r.ID) != `"dup"` {
+		t.Fatalf("first result %+v, want id dup", r)
+	}
+	if r = decodeResult(t, c.next(t, tp.result("smarthome"), 10*time.Second)); string(r.ID) != `"after"` {
+		t.Fatalf("second result %+v, want id after (the duplicate must not be answered)", r)
+	}
+	if st := svc.Stats(); st.Duplicates != 1 {
+		t.Errorf("stats %+v: want 1 duplicate", st)
+	}
+
+	// MQTT v5 request/response: the result goes to the response topic with the correlation data.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.cm.Publish(ctx, &paho.Publish{Topic: tp.classify("smarthome"), QoS: 1, Payload: []byte("The front door was forced open"),
+		Properties: &paho.PublishProperties{ResponseTopic: "replies/me", CorrelationData: []byte("corr-7")}}); err != nil {
+		t.Fatal(err)
+	}
+	p := c.next(t, "replies/me", 10*time.Second)
+	if r = decodeResult(t, p); r.Label != "urgent" || p.Properties == nil || string(p.Properties.CorrelationData) != "corr-7" {
+		t.Errorf("response topic: %+v, properties %+v", r, p.Properties)
+	}
+
+	// Telemetry, retained: a new subscriber gets it at once.
+	c2 := newClient(t, br.broker(), "tester2", false, tp.telemetry(), tp.info())
+	var tm telemetryMsg
+	if err := json.Unmarshal(c2.next(t, tp.telemetry(), 10*time.Second).Payload, &tm); err != nil {
+		t.Fatal(err)
+	}
+	if tm.PowerW == nil || *tm.PowerW != 3.25 || tm.EnergyWh == nil || *tm.EnergyWh != 2 || *tm.TemperatureC != 48.3 ||
+		tm.Models["smarthome"] != cls.m.Meta.DataSHA256 || tm.PredictionsPerSecond != 12 {
+		t.Errorf("telemetry %s", mustJSON(tm))
+	}
+	// On change: throttling shows up without waiting for the 30 s interval.
+	tel.set(Telemetry{Watts: 3.25, Joules: 7300, MicrojoulesPerInference: nan, MicrojoulesPerInferenceTotal: nan, TemperatureC: nan, Throttled: true})
+	deadline := time.After(10 * time.Second)
+	for {
+		var m telemetryMsg
+		select {
+		case p := <-c2.msgs:
+			if p.Topic != tp.telemetry() || json.Unmarshal(p.Payload, &m) != nil || !m.Throttled {
+				continue
+			}
+		case <-deadline:
+			t.Fatal("throttling was not published on change")
+		}
+		if m.UJPerInference != nil || m.TemperatureC != nil {
+			t.Errorf("unmeasured figures published: %s", mustJSON(m))
+		}
+		break
+	}
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// TestBrokerDownAtStart: the service starts before the broker, retries with backoff, and
+// serves once the broker is up.
+func TestBrokerDownAtStart(t *testing.T) {
+	br := startMosquitto(t)
+	br.kill(syscall.SIGTERM)
+	cls := newRuntimeClassifier(t, "smarthome")
+	svc := startService(t, br.broker(), "late", cls, nil, nil)
+	time.Sleep(700 * time.Millisecond) // a few failed attempts
+	if svc.Stats().Connections != 0 {
+		t.Fatal("connected to a broker that is down")
+	}
+	br.start()
+	tp := topics{root: "edgewatt", node: "late"}
+	c := newClient(t, br.broker(), "tester", false, tp.result("smarthome"), tp.status())
+	for {
+		if st := c.next(t, tp.status(), 15*time.Second); string(st.Payload) == "online" {
+			break
+		}
+	}
+	c.publish(t, tp.classify("smarthome"), []byte(`{"text":"Smoke detected in the kitchen","id":1}`))
+	if r := decodeResult(t, c.next(t, tp.result("smarthome"), 10*time.Second)); r.Label != "urgent" {
+		t.Errorf("%+v", r)
+	}
+}
+
+// TestBrokerRestartDuringStream: 1,000 QoS 1 requests while the broker is stopped (SIGTERM,
+// so it saves its sessions) and started again mid-stream. Every id gets a result, the
+// service answers each id exactly once, and any copy the requester sees twice is a QoS 1
+// redelivery of the same result, never a second answer.
+func TestBrokerRestartDuringStream(t *testing.T) {
+	const n = 1000
+	br := startMosquitto(t)
+	cls := newRuntimeClassifier(t, "smarthome")
+	svc := startService(t, br.broker(), "stream", cls, nil, nil)
+	tp := topics{root: "edgewatt", node: "stream"}
+	req := newClient(t, br.broker(), "requester", true, tp.result("smarthome"))
+	// Wait for the service's subscription (its online status follows it).
+	st := newClient(t, br.broker(), "watcher", false, tp.status())
+	for string(st.next(t, tp.status(), 10*time.Second).Payload) != "online" {
+	}
+
+	texts := []string{"Smoke detected in the kitchen, evacuate now", "The dishwasher finished its cycle",
+		"Water leak detected under the sink in the bathroom", "Good morning, it is 21 degrees inside"}
+	want := map[string]string{}
+	for _, s := range texts {
+		p, _ := cls.Predict(context.Background(), "smarthome", []string{s})
+		want[s] = p[0].Label
+	}
+	got := map[int][]string{}
+	var mu sync.Mutex
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case p := <-req.msgs:
+				var r Result
+				var id int
+				if json.Unmarshal(p.Payload, &r) != nil || json.Unmarshal(r.ID, &id) != nil {
+					t.Errorf("bad result %q", p.Payload)
+					continue
+				}
+				mu.Lock()
+				got[id] = append(got[id], string(p.Payload))
+				if len(got) == n {
+					close(done)
+					mu.Unlock()
+					return
+				}
+				mu.Unlock()
+			case <-time.After(60 * time.Second):
+				return
+			}
+		}
+	}()
+	restarted := make(chan struct{})
+	go func() {
+		defer close(restarted)
+		for { // restart once a third of the results are in
+			mu.Lock()
+			k := len(got)
+			mu.Unlock()
+			if k >= n/3 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		br.kill(syscall.SIGTERM)
+		time.Sleep(300 * time.Millisecond)
+		br.start()
+	}()
+	for i := range n {
+		payload := fmt.Sprintf(`{"text": %q, "id": %d}`, texts[i%len(texts)], i)
+		// Through the client's queue: publishing goes on while the broker is away.
+		if err := req.cm.PublishViaQueue(context.Background(), &autopaho.QueuePublish{Publish: &paho.Publish{
+			Topic: tp.classify("smarthome"), QoS: 1, Payload: []byte(payload)}}); err != nil {
+			t.Fatal(err)
+		}
+		if i%50 == 0 {
+			time.Sleep(2 * time.Millisecond) // a stream, not one burst
+		}
+	}
+	<-restarted
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	redelivered := 0
+	for i := range n {
+		rs := got[i]
+		if len(rs) == 0 {
+			t.Errorf("request %d: no result", i)
+			continue
+		}
+		for _, r := range rs[1:] {
+			if r != rs[0] {
+				t.Errorf("request %d answered twice, differently: %s and %s", i, rs[0], r)
+			}
+		}
+		redelivered += len(rs) - 1
+		var r Result
+		_ = json.Unmarshal([]byte(rs[0]), &r)
+		if r.Label != want[texts[i%len(texts)]] {
+			t.Errorf("request %d: label %q, want %q", i, r.Label, want[texts[i%len(texts)]])
+		}
+	}
+	s := svc.Stats()
+	if s.Answered != n || s.Connections < 2 {
+		t.Errorf("service stats %+v: want %d answered over at least 2 connections", s, n)
+	}
+	t.Logf("%d ids, %d results answered by the service over %d connections, %d duplicate deliveries dropped by id, %d QoS 1 redeliveries of a result seen by the requester",
+		len(got), s.Answered, s.Connections, s.Duplicates, redelivered)
+}
