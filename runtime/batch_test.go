@@ -124,11 +124,11 @@ func TestTraffic(t *testing.T) {
 		rows     int
 		rowBytes int
 	}{
-		{testSpecs[0], []int32{3, 3, 0, 7}, 4, 16 * 4},                 // 3 ids + padding (maxlen 20)
-		{testSpecs[0], []int32{3, 999}, 3, 16 * 4},                     // 999 past the table: the OOV row
-		{testSpecs[4], []int32{5}, 2, 16 * 2},                          // f16
-		{testSpecs[5], []int32{5, 6}, 3, 16 + 4},                       // int8 rows and their scale
-		{testSpecs[6], []int32{5, 6}, 2, 17},                           // int8 per tensor, mask_zero: no padding row
+		{testSpecs[0], []int32{3, 3, 0, 7}, 4, 16 * 4},                // 3 ids + padding (maxlen 20)
+		{testSpecs[0], []int32{3, 999}, 3, 16 * 4},                    // 999 past the table: the OOV row
+		{testSpecs[4], []int32{5}, 2, 16 * 2},                         // f16
+		{testSpecs[5], []int32{5, 6}, 3, 16 + 4},                      // int8 rows and their scale
+		{testSpecs[6], []int32{5, 6}, 2, 17},                          // int8 per tensor, mask_zero: no padding row
 		{testSpecs[1], []int32{1, 2, 3, 4, 5, 6, 7, 8, 9}, 7, 16 * 4}, // truncated to maxlen 7, no padding
 	} {
 		f, _ := buildModel(t, c.spec, 1)
