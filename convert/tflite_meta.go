@@ -28,9 +28,9 @@ const (
 // tfMeta is what edgewatt reads from TFLITE_METADATA.
 type tfMeta struct {
 	name, version string
-	vocabFile     string // associated file holding the vocabulary ("" when none)
+	vocabFile     string   // associated file holding the vocabulary ("" when none)
 	labelsFiles   []string // associated files typed TENSOR_AXIS_LABELS, in metadata order
-	delimRegex    string // RegexTokenizerOptions.delim_regex_pattern ("" when absent)
+	delimRegex    string   // RegexTokenizerOptions.delim_regex_pattern ("" when absent)
 }
 
 // parseTFLiteMetadata reads a TFLITE_METADATA buffer.

@@ -299,7 +299,9 @@ func synFamily(storage string, meta bool) []byte {
 	emb, w1, b1, w2, b2 := synWeights()
 	ids := synTensor{name: "input_ids", shape: []int32{1, synL}, typ: tflite.TensorTypeINT32}
 	axis := synTensor{name: "mean/axis", shape: []int32{1}, typ: tflite.TensorTypeINT32, data: []byte{1, 0, 0, 0}}
-	act := func(name string, shape ...int32) synTensor { return synTensor{name: name, shape: shape, typ: tflite.TensorTypeFLOAT32} }
+	act := func(name string, shape ...int32) synTensor {
+		return synTensor{name: name, shape: shape, typ: tflite.TensorTypeFLOAT32}
+	}
 	var tensors []synTensor
 	var ops []synOp
 	add := func(t synTensor) int32 { tensors = append(tensors, t); return int32(len(tensors) - 1) }

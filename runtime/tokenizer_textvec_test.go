@@ -187,6 +187,18 @@ func decodeMaximalSubpart(b []byte) (rune, int) {
 	return utf8.RuneError, -1
 }
 
+// tvStrip is the set of Python's string.punctuation, which the RE2 class
+// [!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\'] spells (",-\." is the range ',' '-' '.').
+func TestTextVecStripSet(t *testing.T) {
+	const punctuation = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~" // Python's string.punctuation
+	a, b := []byte(tvStrip), []byte(punctuation)
+	slices.Sort(a)
+	slices.Sort(b)
+	if len(a) != 32 || !slices.Equal(a, b) {
+		t.Errorf("strip set %q, want string.punctuation %q", a, b)
+	}
+}
+
 func TestTextVecNoAlloc(t *testing.T) {
 	words := []string{"", "[UNK]", "new", "york", "new york", "city"}
 	for _, split := range []string{modelfile.SplitWhitespace, modelfile.SplitCharacter, modelfile.SplitNone} {
