@@ -106,6 +106,9 @@ func Build(opts Options) (*modelfile.File, error) {
 		return nil, fmt.Errorf("%w (tokenizer %s, model %s)", err, tokFile, opts.Model)
 	}
 	logf("tokenizer %s: %s, %d words known, ids 1..%d kept\n", tokFile, tok.Format, spec.SourceWords, spec.VocabWords)
+	if m.TextVec != nil {
+		net.Arch.SourceLayers = withTextVecLayer(net.Arch.SourceLayers, m.TextVecLayer, spec, tok.SeqLen)
+	}
 	pre, err := preprocessFor(tok, opts, net.InputLength)
 	if err != nil {
 		return nil, err

@@ -397,6 +397,7 @@ func extractTextVec(m *Model, asset func(name string) ([]byte, bool, error)) (*T
 	if len(l.Weights) != 0 {
 		return nil, fmt.Errorf("convert: TextVectorization %q has %d weight tensors, want none", l.Name, len(l.Weights))
 	}
+	m.TextVecLayer = l.Name
 	m.Layers = append(m.Layers[:idx:idx], m.Layers[idx+1:]...)
 	// The string InputLayer before it says nothing about the sequence length.
 	for i := range m.Layers[:idx] {
@@ -454,4 +455,22 @@ func preprocessFor(tok *Tokenizer, opts Options, inputLen int) (modelfile.Prepro
 	}
 	opts.Padding, opts.Truncating = modelfile.Post, modelfile.Post
 	return preprocess(opts, inputLen)
+}
+
+// withTextVecLayer lists the removed TextVectorization among the source layers, after the
+// InputLayer, for inspect.
+func withTextVecLayer(src []modelfile.SourceLayer, name string, spec modelfile.TokenizerSpec, seqLen int) []modelfile.SourceLayer {
+	none := func(s string) string {
+		if s == "" {
+			return "None"
+		}
+		return s
+	}
+	note := fmt.Sprintf("tokenizer: standardize %s, split %s, ngrams %s, output_sequence_length %d", none(spec.Standardize), none(spec.Split), none(spec.NGrams), seqLen)
+	tv := modelfile.SourceLayer{Class: "TextVectorization", Name: name, Note: note}
+	i := 0
+	for i < len(src) && src[i].Class == "InputLayer" {
+		i++
+	}
+	return append(src[:i:i], append([]modelfile.SourceLayer{tv}, src[i:]...)...)
 }

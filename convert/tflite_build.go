@@ -165,12 +165,15 @@ func buildTFLite(opts Options, logf func(string, ...any)) (*modelfile.File, erro
 		lower = "not lower-cased, as the TFLite Task Library runs it"
 	}
 	logf("tokenizer %s: %s, %d words known, ids 1..%d kept, %s\n", tokFile, tok.Format, spec.SourceWords, spec.VocabWords, lower)
-	// Model Maker and the TFLite examples pad and truncate at the end.
-	if opts.Padding == "" {
-		opts.Padding = modelfile.Post
-	}
-	if opts.Truncating == "" {
-		opts.Truncating = modelfile.Post
+	// Model Maker and the TFLite examples pad and truncate at the end; a Keras tokenizer
+	// file keeps pad_sequences' defaults (pre), as for Keras models.
+	if tok.Format == "vocab" {
+		if opts.Padding == "" {
+			opts.Padding = modelfile.Post
+		}
+		if opts.Truncating == "" {
+			opts.Truncating = modelfile.Post
+		}
 	}
 	pre, err := preprocess(opts, m.inputLen)
 	if err != nil {

@@ -514,25 +514,48 @@ func TestTFLiteTruncations(t *testing.T) {
 
 func FuzzParseTFLite(f *testing.F) {
 	for _, s := range []string{"f32", "f16", "int8", "full-int8"} {
-		f.Add(synFamily(s, true))
+		f.Add(synFamily(s, false))
 	}
-	f.Add(synMetadata(`[^\w\']+`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if m, err := parseTFLite(b); err == nil {
-			// What the reader accepts is consistent: shapes match the data.
+			// What the reader accepts is consistent: shapes match the data and chain.
 			n, ok := shapeElems(m.emb.shape)
-			if !ok || n != len(m.emb.f32) {
-				t.Fatalf("embedding %v with %d values", m.emb.shape, len(m.emb.f32))
+			if !ok || n != len(m.emb.f32) || len(m.dense) == 0 {
+				t.Fatalf("embedding %v with %d values, %d dense", m.emb.shape, len(m.emb.f32), len(m.dense))
+			}
+			for _, d := range m.dense {
+				if n, ok := shapeElems(d.w.shape); !ok || n != len(d.w.f32) {
+					t.Fatalf("dense %v with %d values", d.w.shape, len(d.w.f32))
+				}
 			}
 		}
+	})
+}
+
+func FuzzTFLiteMetadata(f *testing.F) {
+	f.Add(synMetadata(modelMakerDelim))
+	f.Add(synMetadata(""))
+	f.Fuzz(func(t *testing.T, b []byte) {
 		if md, err := parseTFLiteMetadata(b); err == nil && md == nil {
-			t.Fatal("metadata: nil without error")
+			t.Fatal("nil metadata without an error")
 		}
-		if files, err := tfliteZip(b); err == nil {
-			for name, data := range files {
-				if len(data) > maxTFLiteZipMember {
-					t.Fatalf("%s: %d bytes", name, len(data))
-				}
+	})
+}
+
+func FuzzTFLiteZip(f *testing.F) {
+	f.Add(synFamily("f16", true))
+	f.Add(appendZip(nil, map[string]string{"vocab.txt": synVocab, "labels.txt": "a\nb"}))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		files, err := tfliteZip(b)
+		if err != nil {
+			return
+		}
+		if len(files) > maxTFLiteZipMembers {
+			t.Fatalf("%d members", len(files))
+		}
+		for name, data := range files {
+			if len(data) > maxTFLiteZipMember {
+				t.Fatalf("%s: %d bytes", name, len(data))
 			}
 		}
 	})
