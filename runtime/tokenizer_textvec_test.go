@@ -269,3 +269,29 @@ func FuzzTextVec(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkTextVec tokenizes a headline with TextVectorization's default settings over a
+// 10,000-word vocabulary, and with bigrams.
+func BenchmarkTextVec(b *testing.B) {
+	words := []string{"", "[UNK]"}
+	for i := 0; len(words) < 10000; i++ {
+		words = append(words, "w"+strconv.Itoa(i))
+	}
+	words[100], words[101], words[102] = "mom", "starting", "to"
+	text := "Mom starting to fear son's web series closest thing she will have to grandchild"
+	for _, ng := range [][]int{nil, {1, 2}} {
+		std, split := modelfile.StandardizeLowerStrip, modelfile.SplitWhitespace
+		tok, err := NewTokenizer(textVecSpec(&std, &split, ng, words), words)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("ngrams"+strconv.Itoa(len(ng)), func(b *testing.B) {
+			dst := make([]int32, 0, 64)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				dst = tok.AppendIDs(dst[:0], text)
+			}
+		})
+	}
+}
