@@ -258,6 +258,9 @@ func ReadTokenizerFile(path, split string) (*Tokenizer, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if what := modelfile.Sniff(data); what != "" {
+		return nil, nil, fmt.Errorf("convert: --tokenizer %s is %s, not a tokenizer: give the model as the first argument and the tokenizer saved with it (Tokenizer.to_json() file, tokenizer pickle or vocab file) as --tokenizer", path, what)
+	}
 	var t *Tokenizer
 	trimmed := bytes.TrimLeft(trimBOM(data), " \t\r\n")
 	switch {
