@@ -27,9 +27,6 @@ import (
 // [1, n], and QUANTIZE/DEQUANTIZE on activations (full-integer models, run in float).
 // Anything else is refused naming the operator.
 
-// maxTFLiteBytes bounds the .tflite file read into memory.
-const maxTFLiteBytes = 1 << 30
-
 // tfConst is a constant tensor of the model: its float32 value (dequantized) and how it
 // was stored.
 type tfConst struct {
@@ -67,17 +64,17 @@ type tfModel struct {
 // isTFLite reports whether head (the first 8 bytes of a file) is a TFLite FlatBuffer.
 func isTFLite(head []byte) bool { return len(head) >= 8 && string(head[4:8]) == "TFL3" }
 
-// ReadTFLiteFile reads a .tflite file.
-func readTFLiteFile(path string) (*tfModel, error) {
-	b, err := readInput(path, "model", maxTFLiteBytes)
+// readTFLiteFile reads a .tflite file (at most safeio.MaxModelFile bytes) and its graph.
+func readTFLiteFile(path string) (*tfModel, []byte, error) {
+	b, err := readInput(path, "model", safeio.MaxModelFile)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m, err := parseTFLite(b)
 	if err != nil {
-		return nil, fmt.Errorf("%w (%s)", err, path)
+		return nil, nil, fmt.Errorf("%w (%s)", err, path)
 	}
-	return m, nil
+	return m, b, nil
 }
 
 // errTFLiteCorrupt is wrapped when a FlatBuffer offset or length points outside the file.

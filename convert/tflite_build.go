@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,13 +23,9 @@ type tfliteSource struct {
 }
 
 func readTFLiteSource(path string) (*tfliteSource, error) {
-	m, err := readTFLiteFile(path)
+	m, b, err := readTFLiteFile(path)
 	if err != nil {
 		return nil, err
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("convert: %v", err)
 	}
 	s := &tfliteSource{model: m}
 	sum := sha256.Sum256(b)
@@ -226,7 +221,7 @@ func buildTFLite(opts Options, logf func(string, ...any)) (*modelfile.File, erro
 // says so. Biases are float32 in every scheme (FLOAT16 and INT32 biases widen exactly or
 // dequantize).
 func tfliteNative(f32 *modelfile.File, path string, log io.Writer) (*modelfile.File, error) {
-	m, err := readTFLiteFile(path)
+	m, _, err := readTFLiteFile(path)
 	if err != nil {
 		return nil, err
 	}
