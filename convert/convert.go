@@ -193,6 +193,9 @@ func Convert(opts Options, out string) (*modelfile.File, error) {
 	}
 	var f *modelfile.File
 	if f32.Meta.Provenance.SourceFormat == "tflite" && opts.Quant.Scheme == "" {
+		if q := opts.Quant; q.EvalFile != "" || q.CalibFile != "" || q.Percentile != 0 || q.EvalRows != nil || q.CalibTexts != nil {
+			return nil, errors.New("convert: --eval, --calib and --percentile measure a requantization, and a .tflite without --quant keeps its own storage; add --quant f32, f16 or int8, or convert without them and run edgewatt eval on the result")
+		}
 		f, err = tfliteNative(f32, opts.Model, log)
 	} else {
 		f, err = Quantize(f32, opts.Quant, log)
