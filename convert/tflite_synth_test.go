@@ -560,3 +560,59 @@ func FuzzTFLiteZip(f *testing.F) {
 		}
 	})
 }
+
+// EMBEDDING_LOOKUP (ids first), a FULLY_CONNECTED without bias (input -1) and LOGISTIC: a
+// one-unit sigmoid model, converted with --tokenizer (no metadata).
+func TestTFLiteEmbeddingLookupSigmoid(t *testing.T) {
+	emb, w1, _, _, _ := synWeights()
+	ts := []synTensor{
+		{name: "ids", shape: []int32{1, synL}, typ: tflite.TensorTypeFLOAT32},
+		{name: "ids_int", shape: []int32{1, synL}, typ: tflite.TensorTypeINT32},
+		{name: "table", shape: []int32{synV, synD}, typ: tflite.TensorTypeFLOAT32, data: f32Bytes(emb)},
+		{name: "looked_up", shape: []int32{1, synL, synD}, typ: tflite.TensorTypeFLOAT32},
+		{name: "axis", shape: []int32{}, typ: tflite.TensorTypeINT32, data: []byte{1, 0, 0, 0}},
+		{name: "mean", shape: []int32{1, synD}, typ: tflite.TensorTypeFLOAT32},
+		{name: "kernel", shape: []int32{1, synD}, typ: tflite.TensorTypeFLOAT32, data: f32Bytes(w1[:synD])},
+		{name: "logit", shape: []int32{1, 1}, typ: tflite.TensorTypeFLOAT32},
+		{name: "prob", shape: []int32{1, 1}, typ: tflite.TensorTypeFLOAT32},
+	}
+	ops := []synOp{
+		{code: tflite.BuiltinOperatorCAST, in: []int32{0}, out: []int32{1}},
+		{code: tflite.BuiltinOperatorEMBEDDING_LOOKUP, in: []int32{1, 2}, out: []int32{3}},
+		{code: tflite.BuiltinOperatorMEAN, in: []int32{3, 4}, out: []int32{5}},
+		{code: tflite.BuiltinOperatorFULLY_CONNECTED, in: []int32{5, 6, -1}, out: []int32{7}},
+		{code: tflite.BuiltinOperatorLOGISTIC, in: []int32{7}, out: []int32{8}},
+	}
+	b := synModel(ts, ops, 0, 8, nil)
+	vocab := writeTemp(t, "vocab.txt", []byte(synVocab))
+	f, err := Build(Options{Model: writeTemp(t, "m.tflite", b), Tokenizer: vocab})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := f.Meta.Arch
+	if len(a.Dense) != 1 || a.Dense[0].Activation != "sigmoid" || a.Dense[0].Out != 1 || strings.Join(f.Meta.Labels, ",") != "0,1" {
+		t.Fatalf("arch %+v labels %v", a, f.Meta.Labels)
+	}
+	m, err := runtime.New(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := m.NewPredictor()
+	got := float64(p.PredictText("the cat sat on the mat").Scores[0])
+	want := synForward(t, b, p.PaddedIDs(p.Tokens()))[0]
+	if math.Abs(got-want) > 1e-6 {
+		t.Errorf("score %v, the model gives %v", got, want)
+	}
+}
+
+// Vocab words are separated from their ids by ASCII whitespace only: U+0085 and U+00A0
+// are words (the TFLite IMDB example's vocabulary has U+0085).
+func TestReadVocabUnicodeSpaceWords(t *testing.T) {
+	tok, err := ReadVocab([]byte("<PAD> 0\n<START> 1\n<UNKNOWN> 2\n\u0085 3\n\u00a0 4\nok\t5\n"), "modelmaker")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok.Index[3] != "\u0085" || tok.Index[4] != "\u00a0" || tok.Index[5] != "ok" {
+		t.Errorf("index %v", tok.Index)
+	}
+}
