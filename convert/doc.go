@@ -62,9 +62,11 @@
 // RegexTokenizerOptions must be Model Maker's [^\w']+; without metadata --tokenizer gives
 // the vocab file. Weights are kept as stored where a runtime scheme holds them exactly:
 // FLOAT16 -> f16, INT8 per-tensor symmetric embedding -> int8-tensor, INT8 per-channel
-// (output axis) or per-tensor symmetric dense -> int8-channel; other storage (asymmetric
-// zero points, a mix of types among dense layers) is stored as float32 with a note in the
-// log and the file's report. --quant f32|f16|int8 instead dequantizes and requantizes with
+// (output axis) or per-tensor symmetric dense -> int8-channel. Int8 storage no scheme holds
+// exactly (zero points, per-row embedding scales, int8 dense next to float dense) is
+// requantized to the nearest scheme (int8-tensor, int8-row, int8-channel) with each tensor's
+// max |w - w'| in the log and the file's report; float storage stays exact (f16 and f32
+// dense layers together are f32). --quant f32|f16|int8 instead dequantizes and requantizes with
 // the usual report. Model Maker lower-cased its training text, but the TFLite Task Library
 // does not lower-case at inference: convert lower-cases ("as trained") unless --keep-case
 // ("as the Task Library runs it"); the Task Library's RE2 \w is also ASCII-only while

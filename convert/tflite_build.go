@@ -243,7 +243,7 @@ func tfliteNative(f32 *modelfile.File, path string, log io.Writer) (*modelfile.F
 		}
 		out.Tensors = append(out.Tensors, modelfile.Tensor{Name: scaleName, DType: modelfile.DType(s.ScaleDType), Shape: []int{n}, Data: qt.ScaleBytes()})
 		st := quant.Compare(c.f32, qt.Dequantize())
-		notes = append(notes, fmt.Sprintf("%s: %s (%s) requantized to %s, max |w - w'| %.3g", name, c.dtype, storageOf(c), s.Name, st.MaxAbs))
+		notes = append(notes, fmt.Sprintf("%s: %s (%s) -> %s, max |w - w'| %.3g", name, c.dtype, storageOf(c), s.Name, st.MaxAbs))
 		return nil
 	}
 	// Embedding.
