@@ -223,7 +223,7 @@ func (r *tfReader) constant(i int32) (*tfConst, error) {
 	if size == 0 {
 		return nil, fmt.Errorf("convert: TFLite constant %q has type %s; edgewatt reads FLOAT32, FLOAT16, INT8, INT32 and INT64 constants", c.name, c.dtype)
 	}
-	if len(data) != n*size {
+	if n > len(data) || len(data) != n*size { // n <= len(data) first: n*size cannot overflow
 		return nil, fmt.Errorf("convert: %w: TFLite tensor %q of shape %v and type %s has %d bytes, want %d", errTFLiteCorrupt, c.name, c.shape, c.dtype, len(data), n*size)
 	}
 	c.f32 = make([]float32, n)
