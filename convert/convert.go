@@ -96,6 +96,15 @@ func build(opts Options) (_ *modelfile.File, sources []string, err error) {
 	if opts.KeepCase {
 		return nil, nil, errors.New("convert: --keep-case applies to .tflite models with vocab-file tokenizers")
 	}
+	if m.TextVec == nil && m.Format != "keras" {
+		// .h5 and TF.js have no assets: only a vocabulary in the layer's config is there.
+		if m.TextVec, err = extractTextVec(m, nil); err != nil {
+			return nil, nil, fmt.Errorf("%w (model %s)", err, opts.Model)
+		}
+		if m.TextVec != nil {
+			m.TextVecData, _ = json.Marshal(m.TextVec.Index)
+		}
+	}
 	if m.TextVec == nil && opts.Tokenizer == "" {
 		return nil, nil, ErrNoTokenizer
 	}

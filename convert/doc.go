@@ -122,7 +122,9 @@
 // output_sequence_length is maxlen with post padding and truncation (a contrary --padding
 // is refused). A get_config() saved as JSON beside a model without the layer is accepted as
 // --tokenizer, with its vocabulary in the config or in vocabulary.json / vocabulary.txt
-// beside it. Custom Python callables (standardize or split), output modes other than "int",
+// beside it. A legacy .h5 or TF.js model may start with the layer only when its config holds
+// the vocabulary (those formats keep no assets; otherwise the refusal says to save as .keras).
+// Custom Python callables (standardize or split), output modes other than "int",
 // ragged or sparse outputs and idf weights are refused saying why.
 //
 // Both give modelfile.ModeKeras with filters, lower, split and char_level stored exactly as

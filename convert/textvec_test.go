@@ -267,3 +267,25 @@ func TestTextVecInKerasSynthetic(t *testing.T) {
 		}
 	}
 }
+
+// Formats without assets (legacy .h5, TF.js) carry a TextVectorization's vocabulary only in
+// its config; without it the refusal says to save as .keras.
+func TestExtractTextVecWithoutAssets(t *testing.T) {
+	layer := func(vocab string) Layer {
+		var cfg map[string]json.RawMessage
+		json.Unmarshal([]byte(`{"name":"tv","standardize":"lower","split":"whitespace","output_mode":"int","output_sequence_length":8,"vocabulary":`+vocab+`}`), &cfg)
+		return Layer{Class: "TextVectorization", Name: "tv", Config: cfg}
+	}
+	model := func(vocab string) *Model {
+		return &Model{Format: "h5", Layers: []Layer{{Class: "InputLayer", Name: "in", Config: map[string]json.RawMessage{}}, layer(vocab), {Class: "Embedding", Name: "emb"}}}
+	}
+	m := model(`["a","b"]`)
+	tok, err := extractTextVec(m, nil)
+	if err != nil || tok == nil || tok.Index[2] != "a" || len(m.Layers) != 2 || m.TextVecLayer != "tv" {
+		t.Fatalf("config vocabulary: %v %v, layers %d", tok, err, len(m.Layers))
+	}
+	_, err = extractTextVec(model(`null`), nil)
+	if err == nil || !strings.Contains(err.Error(), "save the model as .keras") || !errors.Is(err, ErrUnsupportedLayer) {
+		t.Errorf("no vocabulary in an h5: %v", err)
+	}
+}
