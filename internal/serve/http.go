@@ -195,7 +195,7 @@ func (s *Service) instrument(next http.Handler) http.Handler {
 		s.met.requests.WithLabelValues(pat, r.Method, strconv.Itoa(code)).Observe(time.Since(t0).Seconds())
 		if code >= 500 {
 			s.log.Warn("http.request", "method", r.Method, "path", r.URL.Path, "code", code, "remote", r.RemoteAddr)
-		} else {
+		} else if s.log.Enabled(r.Context(), slog.LevelDebug) {
 			s.log.Debug("http.request", "method", r.Method, "path", r.URL.Path, "code", code, "remote", r.RemoteAddr, "duration", time.Since(t0))
 		}
 	})
