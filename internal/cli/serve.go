@@ -39,6 +39,7 @@ type serveOptions struct {
 	unitUser      string
 	unitGroups    string
 	drain         time.Duration
+	mqtt          mqttFlags
 }
 
 type multiFlag []string
@@ -70,12 +71,17 @@ func runServe(env *Env) error {
 	fs.BoolVar(&o.unit, "systemd-unit", false, "print a hardened systemd unit running this command and exit")
 	fs.StringVar(&o.unitUser, "unit-user", "", "with --systemd-unit: run as this user instead of a DynamicUser")
 	fs.StringVar(&o.unitGroups, "unit-groups", "i2c,video", "with --systemd-unit: supplementary groups (the power sensors need i2c and video)")
+	o.mqtt.register(fs)
 	args, err := parseFlags(fs, env.Args)
 	if err != nil {
 		return err
 	}
 	if len(args) > 0 {
 		return usagef("serve: unexpected argument %q; give models with -m FILE", args[0])
+	}
+	broker, err := o.mqtt.check()
+	if err != nil {
+		return err
 	}
 	if len(o.models) == 0 {
 		return usagef("serve: -m MODEL is required (a .safetensors file from 'edgewatt convert'; repeat -m NAME=FILE for more)")
@@ -118,6 +124,9 @@ func runServe(env *Env) error {
 		Limits: serve.Limits{MaxBodyBytes: o.maxBody, MaxTextBytes: o.maxText, MaxBatch: o.maxBatch, MaxInflight: o.maxInflight}}
 	if o.watch == 0 {
 		opt.Watch = -1
+	}
+	if broker != nil {
+		opt.Components = append(opt.Components, o.mqtt.component(broker, o.listen, o.tlsCert != ""))
 	}
 	if o.power != "none" && o.power != "" {
 		src, err := openServePower(log, o.power)
@@ -244,6 +253,7 @@ func printUnit(env *Env, o serveOptions, specs []serve.ModelSpec) error {
 	if o.maxInflight > 0 {
 		args = append(args, "--max-inflight", strconv.Itoa(o.maxInflight))
 	}
+	args = append(args, o.mqtt.unitArgs()...)
 	var groups []string
 	for _, g := range strings.Split(o.unitGroups, ",") {
 		if g = strings.TrimSpace(g); g != "" {
