@@ -208,15 +208,18 @@ func (t *telemetry) tick(now time.Time, r *board.Reading) {
 	t.histN++
 }
 
-// History returns the recorded points, oldest first.
-func (s *Service) History() []Point {
+// History returns the recorded points after sinceMillis (Unix milliseconds; 0 for all),
+// oldest first.
+func (s *Service) History(sinceMillis int64) []Point {
 	t := s.tel
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	n := min(t.histN, historyLen)
 	out := make([]Point, 0, n)
 	for i := t.histN - n; i < t.histN; i++ {
-		out = append(out, t.hist[i%historyLen])
+		if p := t.hist[i%historyLen]; p.T > sinceMillis {
+			out = append(out, p)
+		}
 	}
 	return out
 }
