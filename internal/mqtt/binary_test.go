@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,6 +56,13 @@ func (e *buildError) Error() string { return "go build: " + e.err.Error() + "\n"
 // serveNode starts 'edgewatt serve --mqtt' as a real process and waits for it to listen.
 func serveNode(t *testing.T, bin, url, node string, extra ...string) *exec.Cmd {
 	t.Helper()
+	cmd, _ := serveNodeAddr(t, bin, url, node, extra...)
+	return cmd
+}
+
+// serveNodeAddr is serveNode, also returning the HTTP address it listens on.
+func serveNodeAddr(t *testing.T, bin, url, node string, extra ...string) (*exec.Cmd, string) {
+	t.Helper()
 	args := append([]string{"serve", "-m", "smarthome=" + testModel(t), "--listen", "127.0.0.1:0", "--watch", "0",
 		"--mqtt", url, "--mqtt-node", node, "--mqtt-telemetry-interval", "1s"}, extra...)
 	cmd := exec.Command(bin, args...)
@@ -70,6 +78,7 @@ func serveNode(t *testing.T, bin, url, node string, extra ...string) *exec.Cmd {
 		_ = cmd.Wait()
 	})
 	listening := make(chan struct{})
+	var addr string
 	var log bytes.Buffer
 	var mu sync.Mutex
 	go func() {
@@ -79,8 +88,8 @@ func serveNode(t *testing.T, bin, url, node string, extra ...string) *exec.Cmd {
 			mu.Lock()
 			log.WriteString(sc.Text() + "\n")
 			mu.Unlock()
-			if strings.Contains(sc.Text(), "serving on") {
-				once.Do(func() { close(listening) })
+			if _, a, ok := strings.Cut(sc.Text(), "serving on "); ok {
+				once.Do(func() { addr = strings.TrimSpace(a); close(listening) })
 			}
 		}
 		_, _ = io.Copy(io.Discard, stderr)
@@ -92,7 +101,36 @@ func serveNode(t *testing.T, bin, url, node string, extra ...string) *exec.Cmd {
 		defer mu.Unlock()
 		t.Fatalf("edgewatt serve did not start:\n%s", log.String())
 	}
-	return cmd
+	return cmd, addr
+}
+
+// TestServeWithBrokerDown: with the broker unreachable, the service starts and answers HTTP
+// at once; the MQTT side keeps retrying in the background and serves when the broker comes.
+func TestServeWithBrokerDown(t *testing.T) {
+	br := startMosquitto(t)
+	br.kill(syscall.SIGTERM)
+	bin := edgewattBinary(t)
+	_, addr := serveNodeAddr(t, bin, br.url(), "patient", "--power", "none")
+	for i := range 20 { // requests while the broker is away
+		resp, err := http.Post("http://"+addr+"/v1/predict", "application/json", strings.NewReader(`{"text": "Smoke detected in the kitchen"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !bytes.Contains(body, []byte("urgent")) {
+			t.Fatalf("HTTP predict %d with the broker down: %d %s", i, resp.StatusCode, body)
+		}
+	}
+	br.start()
+	tp := topics{root: "edgewatt", node: "patient"}
+	c := newClient(t, br.broker(), "w", false, tp.status(), tp.result("smarthome"))
+	for string(c.next(t, tp.status(), 20*time.Second).Payload) != "online" {
+	}
+	c.publish(t, tp.classify("smarthome"), []byte("Water leak detected under the sink"))
+	if r := decodeResult(t, c.next(t, tp.result("smarthome"), 10*time.Second)); r.Label != "urgent" {
+		t.Errorf("%+v", r)
+	}
 }
 
 // TestLastWillOnSIGKILL: the real binary, killed with SIGKILL, is reported offline by the

@@ -278,3 +278,84 @@ func TestBrokerRestartDuringStream(t *testing.T) {
 	t.Logf("%d ids, %d results answered by the service over %d connections, %d duplicate deliveries dropped by id, %d QoS 1 redeliveries of a result seen by the requester",
 		len(got), s.Answered, s.Connections, s.Duplicates, redelivered)
 }
+
+// TestReannounceAfterBrokerLostState: a broker without persistence forgets subscriptions and
+// retained messages when it restarts; the node subscribes again and publishes its status,
+// discovery and telemetry again, and answers requests.
+func TestReannounceAfterBrokerLostState(t *testing.T) {
+	br := startMosquittoPersist(t, false)
+	cls := newRuntimeClassifier(t, "smarthome")
+	svc := startService(t, br.broker(), "amnesia", cls, nil, nil)
+	tp := topics{root: "edgewatt", node: "amnesia"}
+	c := newClient(t, br.broker(), "w1", false, tp.status())
+	for string(c.next(t, tp.status(), 10*time.Second).Payload) != "online" {
+	}
+	br.kill(syscall.SIGTERM)
+	br.start()
+	disc := discoveryTopic(DefaultDiscoveryPrefix, "amnesia")
+	c2 := newClient(t, br.broker(), "w2", false, tp.status(), disc, tp.telemetry(), tp.result("smarthome"))
+	got := map[string]bool{}
+	deadline := time.After(15 * time.Second)
+	for !got[tp.status()] || !got[disc] || !got[tp.telemetry()] {
+		select {
+		case p := <-c2.msgs:
+			if p.Topic != tp.status() || string(p.Payload) == "online" {
+				got[p.Topic] = true
+			}
+		case <-deadline:
+			t.Fatalf("after the broker lost its state, the node re-published only %v", got)
+		}
+	}
+	c2.publish(t, tp.classify("smarthome"), []byte(`{"text": "The dishwasher finished its cycle", "id": 1}`))
+	if r := decodeResult(t, c2.next(t, tp.result("smarthome"), 10*time.Second)); r.Label != "routine" {
+		t.Errorf("after resubscribing: %+v", r)
+	}
+	if n := svc.Stats().Connections; n < 2 {
+		t.Errorf("%d connections", n)
+	}
+}
+
+// TestTelemetryInterval: unchanged figures are published again at the interval.
+func TestTelemetryInterval(t *testing.T) {
+	br := startMosquitto(t)
+	cls := newRuntimeClassifier(t, "smarthome")
+	tel := &fixedTelemetry{t: Telemetry{Watts: 2, Joules: 1, MicrojoulesPerInference: nan, MicrojoulesPerInferenceTotal: nan, TemperatureC: nan}}
+	startService(t, br.broker(), "ticker", cls, tel, func(o *Options) { o.TelemetryInterval = 200 * time.Millisecond })
+	tp := topics{root: "edgewatt", node: "ticker"}
+	c := newClient(t, br.broker(), "w", false, tp.telemetry())
+	var times []time.Time
+	for len(times) < 4 {
+		var m telemetryMsg
+		if err := json.Unmarshal(c.next(t, tp.telemetry(), 10*time.Second).Payload, &m); err != nil {
+			t.Fatal(err)
+		}
+		times = append(times, m.Time)
+	}
+	for i := 1; i < len(times); i++ {
+		if !times[i].After(times[i-1]) {
+			t.Errorf("telemetry times %v do not advance", times)
+		}
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	b, _ := ParseBroker("mqtt://127.0.0.1:1", TLSFiles{})
+	cls := newRuntimeClassifier(t, "m")
+	for _, tc := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{Node: "x"}, "no broker"},
+		{Options{Broker: b, Node: ""}, "empty node"},
+		{Options{Broker: b, Node: "a/b"}, "letters, digits"},
+		{Options{Broker: b, Node: "a", Root: "a/#"}, "reserve"},
+		{Options{Broker: b, Node: "a", DiscoveryPrefix: "+"}, "reserve"},
+	} {
+		if _, err := New(tc.o, cls, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want %q", tc.o, err, tc.want)
+		}
+	}
+	if SanitizeNode("Kitchen Pi.local") != "kitchen-pi-local" || SanitizeNode("***") != "edgewatt" {
+		t.Errorf("SanitizeNode: %q %q", SanitizeNode("Kitchen Pi.local"), SanitizeNode("***"))
+	}
+}
