@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/edgewatt/edgewatt/board"
 )
 
 func TestServeMQTTUsageErrors(t *testing.T) {
@@ -60,5 +62,14 @@ func TestDashboardURL(t *testing.T) {
 	}
 	if v := edgewattVersion(); v == "" {
 		t.Error("empty version")
+	}
+}
+
+func TestBoardName(t *testing.T) {
+	if got := boardName(&board.Info{Model: "Raspberry Pi 4 Model B Rev 1.4", CPU: "Cortex-A72"}); got != "Raspberry Pi 4 Model B Rev 1.4" {
+		t.Error(got)
+	}
+	if got := boardName(&board.Info{CPU: "AMD EPYC", Machine: "x86_64"}); got != "AMD EPYC x86_64" {
+		t.Error(got)
 	}
 }
