@@ -5,14 +5,14 @@ BIN := bin
 QEMU_ARM64 ?= qemu-aarch64-static
 QEMU_ARM ?= qemu-arm-static
 # Packages whose tests also run under qemu-user for the Pi's architectures.
-CROSS_PKGS := ./runtime/... ./convert/... ./quant/... ./board/... ./internal/e2e/...
+CROSS_PKGS := ./runtime/... ./convert/... ./quant/... ./board/... ./internal/e2e/... ./internal/serve/...
 
-.PHONY: all build test test-host test-cross build-pi demo fuzz bench clean
+.PHONY: all build test test-host test-cross build-pi demo fuzz bench clean release release-check
 
 all: build
 
 build:
-	$(GO) build -o $(BIN)/edgewatt ./cmd/edgewatt
+	$(GO) build -ldflags '$(VERSION_LDFLAGS)' -o $(BIN)/edgewatt ./cmd/edgewatt
 
 test: test-host test-cross fuzz
 
@@ -47,7 +47,7 @@ build-pi:
 	GOOS=linux GOARCH=arm GOARM=6 $(GO) build -trimpath -ldflags='-s -w' -o $(BIN)/edgewatt-linux-armv6 ./cmd/edgewatt
 
 clean:
-	rm -rf $(BIN) out
+	rm -rf $(BIN) out $(DIST)
 
 # The whole job on the embedded example: train in Go on examples/smarthome, convert to int8 with
 # an accuracy report, predict a few sentences, and measure energy per inference with the best
@@ -66,5 +66,42 @@ demo: build
 	$(BIN)/edgewatt predict -m $(DEMO)/smarthome-int8.safetensors < examples/smarthome/predict.txt
 	@echo "== 4/4 energy per inference"
 	$(BIN)/edgewatt bench -m $(DEMO)/smarthome-int8.safetensors --energy --power 'auto|replay:examples/smarthome/pi4-power-trace.csv' \
-		--windows 3 --window 2s --chart $(DEMO)/energy.svg
+		--windows 3 --window 2s --threads 1 --chart $(DEMO)/energy.svg
 	@echo "chart: $(DEMO)/energy.svg"
+
+# Releases (issue 16): reproducible static binaries and SHA256SUMS in $(DIST). The same commit
+# gives the same bytes on any machine and path: -trimpath, -buildvcs=false (git would call a
+# tree with dist/ in it "modified"), no build ID, and the build date is the commit's time
+# (SOURCE_DATE_EPOCH), never the clock. Version, commit and date reach 'edgewatt version'
+# through the linker (internal/buildinfo). 'make release-check' builds everything twice, the
+# second time from a copy of the tree at another path with an empty build cache, and compares.
+DIST ?= dist
+RELEASE_TARGETS ?= linux/amd64 linux/arm64 linux/armv7 linux/armv6 darwin/amd64 darwin/arm64 windows/amd64
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+BUILD_DATE := $(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -r $(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ)
+BUILDINFO := github.com/edgewatt/edgewatt/internal/buildinfo
+VERSION_LDFLAGS := -X $(BUILDINFO).version=$(VERSION) -X $(BUILDINFO).commit=$(COMMIT) -X $(BUILDINFO).date=$(BUILD_DATE)
+
+release:
+	@rm -rf $(DIST) && mkdir -p $(DIST)
+	@set -e; for t in $(RELEASE_TARGETS); do \
+		os=$${t%/*}; arch=$${t#*/}; goarch=$$arch; goarm=; ext=; \
+		case $$arch in armv*) goarch=arm; goarm=$${arch#armv};; esac; \
+		[ $$os = windows ] && ext=.exe; \
+		echo "release $(DIST)/edgewatt-$$os-$$arch$$ext"; \
+		GOFLAGS= GOOS=$$os GOARCH=$$goarch GOARM=$$goarm GOAMD64=v1 GOARM64=v8.0 \
+			$(GO) build -trimpath -buildvcs=false -ldflags '-s -w -buildid= $(VERSION_LDFLAGS)' \
+			-o $(DIST)/edgewatt-$$os-$$arch$$ext ./cmd/edgewatt; \
+	done
+	@cd $(DIST) && sha256sum edgewatt-* > SHA256SUMS && cat SHA256SUMS
+
+release-check:
+	@rm -rf $(DIST).check && mkdir -p $(DIST).check/src $(DIST).check/gocache
+	@git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t $(DIST).check/src
+	$(MAKE) release DIST=$(abspath $(DIST))
+	cd $(DIST).check/src && GOCACHE=$(abspath $(DIST).check/gocache) $(MAKE) release DIST=$(abspath $(DIST).check/dist) \
+		VERSION=$(VERSION) COMMIT=$(COMMIT) SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) RELEASE_TARGETS="$(RELEASE_TARGETS)"
+	cmp $(DIST)/SHA256SUMS $(DIST).check/dist/SHA256SUMS && echo "release-check: identical bytes from two builds (another path, empty build cache)"
+	@chmod -R u+w $(DIST).check && rm -rf $(DIST).check

@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -37,6 +38,11 @@ var commands = map[string]command{
 	"eval":     {"measure a model file on labelled texts: accuracy, per-class F1, confusion, ROC AUC, calibration", runEval},
 	"serve":    {"serve models over HTTP (JSON and Open Inference Protocol v2), with metrics, energy and a dashboard", runServe},
 	"fleet":    {"list the edgewatt nodes on an MQTT broker: board, model, power, µJ/inference, online/offline", runFleet},
+
+	// Build, install and release (issue 16).
+	"version":    {"print the version, commit, build date, Go version, target and kernels", runVersion},
+	"completion": {"print a shell completion script: completion bash|zsh|fish", runCompletion},
+	"deploy":     {"install a model and the matching edgewatt on a Pi or a fleet over SSH, with checks and rollback", runDeploy},
 }
 
 // UsageError is a mistake in how edgewatt was called (unknown flag, missing argument);
@@ -67,6 +73,12 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // Run dispatches to the subcommand named by args[0].
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	switch {
+	case len(args) == 2 && args[0] == "help": // edgewatt help convert = edgewatt convert -h
+		args = []string{args[1], "-h"}
+	case len(args) > 0 && (args[0] == "--version" || args[0] == "-version"):
+		args = []string{"version"}
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		if len(args) == 0 {
@@ -89,38 +101,66 @@ func usage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  %-9s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
-	fmt.Fprintln(w, "\nrun 'edgewatt <command> -h' for a command's flags")
+	fmt.Fprintln(w, "\nrun 'edgewatt help <command>' (or 'edgewatt <command> -h') for a command's flags;")
+	fmt.Fprintln(w, "put -- before a text that starts with '-': edgewatt predict -m MODEL -- \"-5 degrees outside\"")
 }
 
 // newFlagSet returns a flag set whose errors come back as usage errors instead of exiting.
 func newFlagSet(env *Env, name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	fs.SetOutput(&flagOutput{stdout: env.Stdout, stderr: env.Stderr})
 	fs.Usage = func() {
-		fmt.Fprintf(env.Stderr, "usage: edgewatt %s %s\n", name, synopsis)
+		fmt.Fprintf(fs.Output(), "usage: edgewatt %s %s\n", name, synopsis)
 		fs.PrintDefaults()
 	}
 	return fs
 }
 
+// flagOutput holds what the flag package prints until parseFlags knows where it belongs:
+// asked-for help (-h, --help) goes to stdout (so 'edgewatt convert -h | grep quant' works),
+// a usage mistake to stderr.
+type flagOutput struct {
+	stdout, stderr io.Writer
+	buf            bytes.Buffer
+}
+
+func (o *flagOutput) Write(p []byte) (int, error) { return o.buf.Write(p) }
+
+func (o *flagOutput) flush(help bool) {
+	w := o.stderr
+	if help {
+		w = o.stdout
+	}
+	w.Write(o.buf.Bytes())
+	o.buf.Reset()
+}
+
 // parseFlags parses args allowing flags after positional arguments (edgewatt convert m.h5 -o x).
 func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
+	out, _ := fs.Output().(*flagOutput)
 	for {
-		if err := fs.Parse(args); err != nil {
+		err := fs.Parse(args)
+		if out != nil {
+			out.flush(errors.Is(err, flag.ErrHelp))
+		}
+		if err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
 			return nil, &UsageError{Msg: err.Error()}
 		}
-		args = fs.Args()
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			// The flag package stopped at "--": everything after it is an argument, even
+			// "-5 degrees" (edgewatt predict -m M -- "-5 degrees outside").
+			return append(pos, rest...), nil
+		}
+		args = rest
 		if len(args) == 0 {
 			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
 		}
 		pos = append(pos, args[0])
 		args = args[1:]
