@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,6 +46,8 @@ func edgewattBinary(t *testing.T) string {
 	}
 	return binPath
 }
+
+var listenLine = regexp.MustCompile(`serve\.start .*\baddr=(\S+)`)
 
 type buildError struct {
 	err error
@@ -88,8 +91,9 @@ func serveNodeAddr(t *testing.T, bin, url, node string, extra ...string) (*exec.
 			mu.Lock()
 			log.WriteString(sc.Text() + "\n")
 			mu.Unlock()
-			if _, a, ok := strings.Cut(sc.Text(), "serving on "); ok {
-				once.Do(func() { addr = strings.TrimSpace(a); close(listening) })
+			// The listening address: serve's "serve.start addr=HOST:PORT" log line.
+			if m := listenLine.FindStringSubmatch(sc.Text()); m != nil {
+				once.Do(func() { addr = m[1]; close(listening) })
 			}
 		}
 		_, _ = io.Copy(io.Discard, stderr)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"net"
 	"strings"
 	"sync"
 	"syscall"
@@ -358,4 +360,142 @@ func TestNewRejects(t *testing.T) {
 	if SanitizeNode("Kitchen Pi.local") != "kitchen-pi-local" || SanitizeNode("***") != "edgewatt" {
 		t.Errorf("SanitizeNode: %q %q", SanitizeNode("Kitchen Pi.local"), SanitizeNode("***"))
 	}
+}
+
+// swappable is a classifier whose model set a test replaces, as serve's reload does.
+type swappable struct {
+	*runtimeClassifier
+	mu     sync.Mutex
+	models []Model
+}
+
+func (s *swappable) Models() []Model { s.mu.Lock(); defer s.mu.Unlock(); return s.models }
+func (s *swappable) set(m []Model)   { s.mu.Lock(); s.models = m; s.mu.Unlock() }
+
+// TestModelReloadAnnounced: a reloaded model with a new sha256 and new labels is announced
+// again (discovery's event types, info) without a reconnection.
+func TestModelReloadAnnounced(t *testing.T) {
+	br := startMosquitto(t)
+	rc := newRuntimeClassifier(t, "smarthome")
+	sw := &swappable{runtimeClassifier: rc, models: rc.Models()}
+	startService(t, br.broker(), "reloader", sw, nil, nil)
+	disc := discoveryTopic(DefaultDiscoveryPrefix, "reloader")
+	c := newClient(t, br.broker(), "ha", false, disc, "edgewatt/reloader/info")
+	first := c.next(t, disc, 10*time.Second)
+	if !strings.Contains(string(first.Payload), `"event_types":["routine","urgent"]`) {
+		t.Fatalf("discovery %s", first.Payload)
+	}
+	sw.set([]Model{{Name: "smarthome", SHA256: strings.Repeat("ab", 32), Labels: []string{"routine", "urgent", "spam"}}})
+	var d map[string]any
+	if err := json.Unmarshal(c.next(t, disc, 10*time.Second).Payload, &d); err != nil {
+		t.Fatal(err)
+	}
+	ev := d["components"].(map[string]any)["smarthome_event"].(map[string]any)
+	if got := fmt.Sprint(ev["event_types"]); got != "[routine urgent spam]" {
+		t.Errorf("event_types after reload %s", got)
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		var in Info
+		select {
+		case p := <-c.msgs:
+			if p.Topic != "edgewatt/reloader/info" || json.Unmarshal(p.Payload, &in) != nil || len(in.Models) != 1 || in.Models[0].SHA256 != strings.Repeat("ab", 32) {
+				continue
+			}
+		case <-deadline:
+			t.Fatal("info not re-published with the new sha256")
+		}
+		break
+	}
+}
+
+// TestNetworkDrop: the connection to the broker is cut (a proxy drops every TCP connection;
+// the broker keeps running): the node reconnects to its session, and every request of a
+// stream spanning the cut is answered.
+func TestNetworkDrop(t *testing.T) {
+	br := startMosquitto(t)
+	px := startProxy(t, fmt.Sprintf("127.0.0.1:%d", br.port))
+	viaProxy, err := ParseBroker("mqtt://"+px.addr, TLSFiles{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cls := newRuntimeClassifier(t, "smarthome")
+	svc := startService(t, viaProxy, "flaky", cls, nil, nil)
+	tp := topics{root: "edgewatt", node: "flaky"}
+	c := newClient(t, br.broker(), "req", true, tp.result("smarthome"), tp.status())
+	for string(c.next(t, tp.status(), 10*time.Second).Payload) != "online" {
+	}
+	const n = 300
+	got := map[int]bool{}
+	for i := range n {
+		if i == n/2 {
+			px.cut()
+		}
+		if err := c.cm.PublishViaQueue(context.Background(), &autopaho.QueuePublish{Publish: &paho.Publish{
+			Topic: tp.classify("smarthome"), QoS: 1, Payload: fmt.Appendf(nil, `{"text": "door open", "id": %d}`, i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.After(30 * time.Second)
+	for len(got) < n {
+		select {
+		case p := <-c.msgs:
+			var r Result
+			var id int
+			if p.Topic == tp.result("smarthome") && json.Unmarshal(p.Payload, &r) == nil && json.Unmarshal(r.ID, &id) == nil {
+				got[id] = true
+			}
+		case <-deadline:
+			t.Fatalf("%d of %d requests answered after the network drop; stats %+v", len(got), n, svc.Stats())
+		}
+	}
+	if s := svc.Stats(); s.Connections < 2 || s.Answered != n {
+		t.Errorf("stats %+v: want %d answers over at least 2 connections", s, n)
+	}
+}
+
+// proxy forwards TCP connections to a target until cut, which closes every open one.
+type proxy struct {
+	addr  string
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func startProxy(t *testing.T, target string) *proxy {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	p := &proxy{addr: l.Addr().String()}
+	go func() {
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, in, out)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(out, in); out.Close() }()
+			go func() { _, _ = io.Copy(in, out); in.Close() }()
+		}
+	}()
+	t.Cleanup(p.cut)
+	return p
+}
+
+func (p *proxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
 }
