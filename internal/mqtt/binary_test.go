@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -138,7 +139,8 @@ func TestServeWithBrokerDown(t *testing.T) {
 }
 
 // TestLastWillOnSIGKILL: the real binary, killed with SIGKILL, is reported offline by the
-// broker through its last will.
+// broker through its last will; requests sent while it is down are answered once it is
+// started again (its persistent session queued them).
 func TestLastWillOnSIGKILL(t *testing.T) {
 	br := startMosquitto(t)
 	bin := edgewattBinary(t)
@@ -162,6 +164,21 @@ func TestLastWillOnSIGKILL(t *testing.T) {
 	c2 := newClient(t, br.broker(), "late-watcher", false, tp.status())
 	if p := c2.next(t, tp.status(), 10*time.Second); string(p.Payload) != "offline" || !p.Retain {
 		t.Errorf("retained status %q (retain %v), want offline", p.Payload, p.Retain)
+	}
+	// Requests sent while the node is down wait in its session at the broker and are
+	// answered when it is back.
+	const n = 20
+	for i := range n {
+		c.publish(t, tp.classify("smarthome"), fmt.Appendf(nil, `{"text": "The dishwasher finished its cycle", "id": %d}`, i))
+	}
+	serveNode(t, bin, br.url(), "victim", "--power", "none")
+	got := map[string]bool{}
+	for len(got) < n {
+		r := decodeResult(t, c.next(t, tp.result("smarthome"), 20*time.Second))
+		if r.Label != "routine" {
+			t.Errorf("queued request %s: %+v", r.ID, r)
+		}
+		got[string(r.ID)] = true
 	}
 }
 

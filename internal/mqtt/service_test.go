@@ -499,3 +499,30 @@ func (p *proxy) cut() {
 	}
 	p.conns = nil
 }
+
+// TestRequestsWhileStopped: a node stopped cleanly (SIGTERM path: "offline", then DISCONNECT)
+// keeps its session; requests sent meanwhile are answered when it starts again.
+func TestRequestsWhileStopped(t *testing.T) {
+	br := startMosquitto(t)
+	cls := newRuntimeClassifier(t, "smarthome")
+	tp := topics{root: "edgewatt", node: "restarter"}
+	c := newClient(t, br.broker(), "req", false, tp.status(), tp.result("smarthome"))
+	stop := startServiceStoppable(t, br.broker(), "restarter", cls, nil, nil)
+	for string(c.next(t, tp.status(), 10*time.Second).Payload) != "online" {
+	}
+	stop()
+	if p := c.next(t, tp.status(), 10*time.Second); string(p.Payload) != "offline" {
+		t.Fatalf("status after a clean stop %q", p.Payload)
+	}
+	for i := range 50 {
+		c.publish(t, tp.classify("smarthome"), fmt.Appendf(nil, `{"text": "Smoke detected", "id": %d}`, i))
+	}
+	svc := startService(t, br.broker(), "restarter", cls, nil, nil)
+	got := map[string]bool{}
+	for len(got) < 50 {
+		got[string(decodeResult(t, c.next(t, tp.result("smarthome"), 10*time.Second)).ID)] = true
+	}
+	if s := svc.Stats(); s.Answered != 50 {
+		t.Errorf("stats %+v", s)
+	}
+}
