@@ -72,7 +72,7 @@ func goarch() string {
 	return strings.TrimSpace(string(out))
 }
 
-func opts(s *testSSHD, dist, model string, hosts ...string) Options {
+func opts(s testSSHD, dist, model string, hosts ...string) Options {
 	o := Options{Model: model, Init: "none", Dist: dist, SSH: s.ssh(), Keep: 2}
 	for _, h := range hosts {
 		hh, err := ParseHost(h, "/opt/edgewatt")
@@ -292,7 +292,7 @@ func TestDeployFullAndReadOnly(t *testing.T) {
 	checkIntact(t, s, prefix, rel)
 }
 
-func checkIntact(t *testing.T, s *testSSHD, prefix, rel string) {
+func checkIntact(t *testing.T, s testSSHD, prefix, rel string) {
 	t.Helper()
 	if got := link(t, filepath.Join(prefix, "current")); got != "releases/"+rel {
 		t.Errorf("current -> %q, want releases/%s", got, rel)
