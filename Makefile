@@ -5,7 +5,7 @@ BIN := bin
 QEMU_ARM64 ?= qemu-aarch64-static
 QEMU_ARM ?= qemu-arm-static
 # Packages whose tests also run under qemu-user for the Pi's architectures.
-CROSS_PKGS := ./runtime/... ./convert/... ./quant/... ./board/... ./internal/e2e/...
+CROSS_PKGS := ./runtime/... ./convert/... ./quant/... ./board/... ./internal/e2e/... ./internal/serve/...
 
 .PHONY: all build test test-host test-cross build-pi demo fuzz bench clean release release-check
 
@@ -66,7 +66,7 @@ demo: build
 	$(BIN)/edgewatt predict -m $(DEMO)/smarthome-int8.safetensors < examples/smarthome/predict.txt
 	@echo "== 4/4 energy per inference"
 	$(BIN)/edgewatt bench -m $(DEMO)/smarthome-int8.safetensors --energy --power 'auto|replay:examples/smarthome/pi4-power-trace.csv' \
-		--windows 3 --window 2s --chart $(DEMO)/energy.svg
+		--windows 3 --window 2s --threads 1 --chart $(DEMO)/energy.svg
 	@echo "chart: $(DEMO)/energy.svg"
 
 # Releases (issue 16): reproducible static binaries and SHA256SUMS in $(DIST). The same commit

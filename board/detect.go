@@ -203,14 +203,22 @@ func Detect(opts DetectOptions) *Info {
 		in.note("temperature: %v", err)
 	}
 
-	// Throttling: a Pi's firmware knows.
+	// Throttling: a Pi's firmware knows; through vcgencmd, else the firmware driver's sysfs
+	// get_throttled or the rpi_volt hwmon device (ConditionsProbe reads them all).
 	if in.Pi != nil || isPiModel {
-		if out, err := run("vcgencmd", "get_throttled"); err != nil {
-			in.note("throttling: %v: %s", err, vcgencmdHint(err))
-		} else if th, err := ParseThrottled(out); err != nil {
+		c, err := (&ConditionsProbe{fsys: fsys, run: run, vcgencmd: true}).Read()
+		switch {
+		case c.HasThrottled:
+			in.Throttled, in.HasThrottled = c.Throttled, true
+			if c.ThrottleFrom != "vcgencmd" {
+				in.note("throttling: read from %s (vcgencmd unavailable)", c.ThrottleFrom)
+			}
+		case err != nil:
 			in.note("throttling: %v", err)
-		} else {
-			in.Throttled, in.HasThrottled = th, true
+		case c.ThrottleFrom != "":
+			in.note("throttling: only under-voltage can be read (%s): %s", c.ThrottleFrom, c.Throttled)
+		default:
+			in.note("throttling: no vcgencmd get_throttled, no firmware get_throttled in sysfs, no rpi_volt hwmon")
 		}
 	} else {
 		in.note("throttling: not a Raspberry Pi, no vcgencmd get_throttled")

@@ -2,6 +2,7 @@ package board
 
 import (
 	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -166,6 +167,21 @@ func TestDetectPiWithoutRevision(t *testing.T) {
 	in := Detect(DetectOptions{FS: fsys, Run: func(string, ...string) ([]byte, error) { return []byte("throttled=0x0\n"), nil }})
 	if in.Pi != nil || !slices.Contains(in.Notes, "revision code missing from /proc/cpuinfo") {
 		t.Errorf("Pi %+v, notes %q; want no revision and a note saying it is missing", in.Pi, in.Notes)
+	}
+}
+
+// TestDetectPiWithoutVcgencmd: Ubuntu on a Pi has no vcgencmd; the firmware driver's sysfs
+// get_throttled gives the bits, and the notes say where they came from.
+func TestDetectPiWithoutVcgencmd(t *testing.T) {
+	fsys := ubuntuPi("50005", "0")
+	fsys["proc/device-tree/model"] = &fstest.MapFile{Data: []byte("Raspberry Pi 4 Model B Rev 1.4\x00")}
+	fsys["proc/cpuinfo"] = &fstest.MapFile{Data: []byte("processor\t: 0\nCPU part\t: 0xd08\nRevision\t: c03114\n")}
+	missing := func(string, ...string) ([]byte, error) {
+		return nil, &CommandError{Cmd: "vcgencmd get_throttled", Err: exec.ErrNotFound}
+	}
+	in := Detect(DetectOptions{FS: fsys, Run: missing})
+	if !in.HasThrottled || in.Throttled != 0x50005 || !slices.Contains(in.Notes, "throttling: read from sysfs get_throttled+rpi_volt (vcgencmd unavailable)") {
+		t.Errorf("throttled %v (%v), notes %q; want 0x50005 from sysfs", in.Throttled, in.HasThrottled, in.Notes)
 	}
 }
 

@@ -14,6 +14,17 @@
 // reports what golang.org/x/sys/cpu sees and periph's rpi.Present(). A machine that is not
 // a Pi is described as what it is, without errors; what is missing is listed in Notes.
 //
+// # Conditions during a measurement
+//
+// ConditionsProbe reads, each time it is asked, the temperature and the throttle and
+// under-voltage bits from every source the board has: `vcgencmd get_throttled`; where
+// vcgencmd is missing or fails (Ubuntu on a Pi), the Raspberry Pi firmware driver's sysfs
+// attribute get_throttled (the same bits in hex, under /sys/devices/platform/soc/
+// soc:firmware on a Pi 4); the rpi_volt hwmon device's in0_lcrit_alarm (under-voltage);
+// and cpu0's current and maximum clock (a clock under load below the run's highest is a
+// cap). Conditions.ThrottleFrom names what was read, "" when nothing could be, so that
+// callers warn instead of reporting "not throttled".
+//
 // # Power sources and units
 //
 // A Source returns Readings in periph.io/x/conn/v3/physic units (physic.Power in nW,
@@ -36,14 +47,19 @@
 //     calibration against a USB meter is real ≈ 1.1451 x PMIC + 0.5879 W
 //     (pmic:community). Calibrate your own board with a meter on the 5 V input.
 //   - hwmon[:name]: power*_input/power*_average (µW), else in{k}_input (mV) x
-//     curr{k}_input (mA), e.g. an INA2xx bound to the kernel's ina2xx driver.
+//     curr{k}_input (mA), e.g. an INA2xx bound to the kernel's ina2xx driver; Interval is
+//     the device's update_interval (ms) when it has one, else 100 ms.
 //   - powersupply[:name]: power_now (µW), else voltage_now (µV) x current_now (µA); a
 //     battery that is not discharging is Partial.
 //   - rapl[:zone]: powercap energy_uj counters (psys if present, else the sum of the
 //     package zones); wraparound at max_energy_range_uj is handled, Energy is the
 //     unwrapped total since Open and Power the mean since the previous Read.
-//   - replay:FILE.csv: a recorded trace "time_s,watts[,temp_c,throttled]" (Trace,
-//     Replay), read at once on the trace's virtual clock, or paced in real time.
+//   - replay:FILE.csv: a recorded trace "time_s,watts[,temp_c,throttled[,inferences_per_s]]"
+//     (Trace, Replay), read at once on the trace's virtual clock, or paced in real time. An
+//     optional header must name those columns (a first row with a typo is an error, not a
+//     header); '#' lines before the first row are the trace's Description, which reports
+//     quote; the rate column is the mean rate since the previous row. Only a regular file
+//     of at most 256 MiB and 4 million rows is read (replay:/dev/zero is refused).
 //
 // "auto" tries an INA2xx on /dev/i2c-1 (probing 0x40-0x4F by their id registers), the
 // Pi 5 PMIC, hwmon, power_supply and RAPL, and otherwise returns a *NoSourceError

@@ -27,7 +27,14 @@ type hwmonSource struct {
 	in    string // attribute in mV
 	curr  string // attribute in mA
 	now   func() time.Time
+	// interval is the device's update_interval (ms) when it has one: how often the
+	// chip produces a new sample (the ina2xx driver's conversion time x averages).
+	interval time.Duration
+	stale    staleCheck
 }
+
+// defaultHwmonInterval is the sampling period of an hwmon device without update_interval.
+const defaultHwmonInterval = 100 * time.Millisecond
 
 // hwmonFind returns the hwmon directories with a power or voltage x current pair,
 // filtered by want (the name attribute or the hwmonN directory) when not empty.
@@ -69,6 +76,9 @@ func hwmonFind(fsys fs.FS, want string) ([]*hwmonSource, []string, error) {
 					break
 				}
 			}
+		}
+		if ms, err := readInt(fsys, path.Join(dir, "update_interval")); err == nil && ms > 0 && ms <= 3600_000 {
+			s.interval = time.Duration(ms) * time.Millisecond
 		}
 		if s.power != "" || s.in != "" {
 			found = append(found, s)
@@ -132,6 +142,7 @@ func openHwmon(sp Spec, opt OpenOptions) (Source, error) {
 	if _, err := s.Read(); err != nil {
 		return nil, err
 	}
+	s.stale = staleCheck{} // the probe is not the caller's previous reading
 	return s, nil
 }
 
@@ -142,9 +153,14 @@ func orNone(l []string) []string {
 	return l
 }
 
-func (s *hwmonSource) Name() string            { return s.name }
-func (s *hwmonSource) Interval() time.Duration { return 100 * time.Millisecond }
-func (s *hwmonSource) Close() error            { return nil }
+func (s *hwmonSource) Name() string { return s.name }
+func (s *hwmonSource) Interval() time.Duration {
+	if s.interval > 0 {
+		return s.interval
+	}
+	return defaultHwmonInterval
+}
+func (s *hwmonSource) Close() error { return nil }
 
 func (s *hwmonSource) Read() (Reading, error) {
 	fail := func(err error) (Reading, error) {
@@ -182,5 +198,6 @@ func (s *hwmonSource) Read() (Reading, error) {
 		r.Power = -r.Power
 	}
 	r.Time = s.now()
+	s.stale.mark(&r)
 	return r, nil
 }

@@ -117,11 +117,12 @@ const (
 
 // pmicSource reads the Pi 5 PMIC through vcgencmd.
 type pmicSource struct {
-	name string
-	run  Runner
-	now  func() time.Time
-	a, b float64
-	last *PMICADC
+	name  string
+	run   Runner
+	now   func() time.Time
+	a, b  float64
+	last  *PMICADC
+	stale staleCheck
 }
 
 func openPMIC(sp Spec, opt OpenOptions) (Source, error) {
@@ -158,6 +159,7 @@ func openPMIC(sp Spec, opt OpenOptions) (Source, error) {
 		}
 		return nil, err
 	}
+	s.stale = staleCheck{} // the probe is not the caller's previous reading
 	return s, nil
 }
 
@@ -183,5 +185,7 @@ func (s *pmicSource) Read() (Reading, error) {
 	if w < 0 {
 		w = 0
 	}
-	return Reading{Time: s.now(), Power: Watts(w), Voltage: p.Input, Flags: Estimated | Partial}, nil
+	r := Reading{Time: s.now(), Power: Watts(w), Voltage: p.Input, Flags: Estimated | Partial}
+	s.stale.mark(&r)
+	return r, nil
 }

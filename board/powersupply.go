@@ -22,6 +22,7 @@ type powerSupplySource struct {
 	dir   string
 	power bool
 	now   func() time.Time
+	stale staleCheck
 }
 
 func openPowerSupply(sp Spec, opt OpenOptions) (Source, error) {
@@ -55,6 +56,7 @@ func openPowerSupply(sp Spec, opt OpenOptions) (Source, error) {
 		if _, err := s.Read(); err != nil {
 			return nil, err
 		}
+		s.stale = staleCheck{} // the probe is not the caller's previous reading
 		return s, nil
 	}
 	what := "no power supply reports power_now or voltage_now and current_now"
@@ -107,5 +109,6 @@ func (s *powerSupplySource) Read() (Reading, error) {
 		}
 	}
 	r.Time = s.now()
+	s.stale.mark(&r)
 	return r, nil
 }

@@ -2,6 +2,7 @@ package board
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -21,28 +22,61 @@ type TraceSample struct {
 	Power     physic.Power
 	Temp      physic.Temperature // 0 (absolute zero) when the trace has no temperature
 	Throttled Throttle           // vcgencmd get_throttled bits; 0 when absent
+	Rate      float64            // inferences per second since the previous row; 0 when absent (or idle)
 }
 
-// Trace is a recorded power trace: CSV rows "time_s,watts[,temp_c,throttled]", an optional
-// header line, times strictly increasing, throttled in hex (0x50005) or decimal.
+// Trace is a recorded power trace: CSV rows "time_s,watts[,temp_c,throttled[,inferences_per_s]]",
+// an optional header line naming those columns, times strictly increasing, throttled in hex
+// (0x50005) or decimal. Lines starting with '#' are the trace's description, kept in
+// Description: a report on a replay quotes it, so a synthetic trace says so.
 type Trace struct {
-	Samples []TraceSample
+	Samples     []TraceSample
+	Description string // the '#' comment lines, without the '#', joined by newlines
+	// HasRate is true when the trace has an inferences_per_s column (recorded, e.g., by
+	// 'edgewatt bench --energy --record' on a board): a replay then counts the trace's
+	// inferences instead of the host's.
+	HasRate bool
 }
 
-// maxTraceRows bounds what ParseTrace accepts, so a wrong file cannot exhaust memory.
-const maxTraceRows = 10_000_000
+// traceColumns are the columns of a trace, in order; a header line must name a prefix of them.
+var traceColumns = []string{"time_s", "watts", "temp_c", "throttled", "inferences_per_s"}
 
-// ParseTrace reads a CSV power trace; see Trace for the format.
-func ParseTrace(r io.Reader) (*Trace, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 4096), 1<<16)
+// Trace limits: a wrong file (a disk image, /dev/zero) is refused rather than read whole.
+const (
+	maxTraceRows  = 4_000_000 // 11 hours at 100 Hz
+	maxTraceBytes = 256 << 20
+	maxTraceLine  = 1 << 16
+	maxTraceDesc  = 64 << 10 // description bytes kept
+)
+
+// ParseTrace reads a CSV power trace; see Trace for the format. At most 256 MiB are read.
+func ParseTrace(r io.Reader) (*Trace, error) { return parseTrace(r, maxTraceBytes) }
+
+func parseTrace(r io.Reader, maxBytes int64) (*Trace, error) {
+	lr := &io.LimitedReader{R: r, N: maxBytes + 1}
+	sc := bufio.NewScanner(lr)
+	sc.Buffer(make([]byte, 4096), maxTraceLine)
 	t := &Trace{}
+	var desc strings.Builder
 	line, rows := 0, 0
 	joules := 0.0
+	width := 0 // the header's column count, 0 without a header
 	for sc.Scan() {
 		line++
 		text := strings.TrimSpace(sc.Text())
-		if text == "" || strings.HasPrefix(text, "#") {
+		if line == 1 {
+			text = strings.TrimPrefix(text, "\ufeff") // a UTF-8 byte order mark
+		}
+		if c, ok := strings.CutPrefix(text, "#"); ok {
+			if rows == 0 && desc.Len() < maxTraceDesc {
+				if desc.Len() > 0 {
+					desc.WriteByte('\n')
+				}
+				desc.WriteString(strings.TrimSpace(c))
+			}
+			continue
+		}
+		if text == "" {
 			continue
 		}
 		f := strings.Split(text, ",")
@@ -50,34 +84,58 @@ func ParseTrace(r io.Reader) (*Trace, error) {
 			f[i] = strings.TrimSpace(f[i])
 		}
 		rows++
-		if rows == 1 && !looksNumeric(f[0]) {
-			continue // header
+		if rows == 1 && isHeader(f) {
+			if err := checkHeader(f); err != nil {
+				return nil, fmt.Errorf("board: trace line %d: %w", line, err)
+			}
+			width = len(f)
+			continue
 		}
-		if len(f) < 2 || len(f) > 4 {
-			return nil, fmt.Errorf("board: trace line %d: %d fields, want time_s,watts[,temp_c,throttled]", line, len(f))
+		if len(f) < 2 || len(f) > len(traceColumns) {
+			return nil, fmt.Errorf("board: trace line %d: %d fields, want time_s,watts[,temp_c,throttled[,inferences_per_s]]", line, len(f))
+		}
+		if width != 0 && len(f) > width {
+			return nil, fmt.Errorf("board: trace line %d: %d fields, but the header names %d", line, len(f), width)
 		}
 		sec, err := strconv.ParseFloat(f[0], 64)
 		if err != nil || math.IsNaN(sec) || math.IsInf(sec, 0) || sec < 0 || sec > 1e9 {
-			return nil, fmt.Errorf("board: trace line %d: time %q: want seconds >= 0 (e.g. 0.100)", line, f[0])
+			what := "want seconds >= 0 (e.g. 0.100)"
+			if rows == 1 {
+				what += "; a header line must name the columns: " + strings.Join(traceColumns, ",")
+			}
+			return nil, fmt.Errorf("board: trace line %d: time %q: %s", line, clip(f[0]), what)
 		}
 		w, err := strconv.ParseFloat(f[1], 64)
 		if err != nil || math.IsNaN(w) || math.IsInf(w, 0) || w < 0 || w > 1e6 {
-			return nil, fmt.Errorf("board: trace line %d: power %q: want watts between 0 and 1e6 (e.g. 3.25)", line, f[1])
+			return nil, fmt.Errorf("board: trace line %d: power %q: want watts between 0 and 1e6 (e.g. 3.25)", line, clip(f[1]))
 		}
 		s := TraceSample{T: time.Duration(math.Round(sec * 1e9)), Power: Watts(w)}
 		if len(f) > 2 && f[2] != "" {
 			c, err := strconv.ParseFloat(f[2], 64)
 			if err != nil || math.IsNaN(c) || c < -273.15 || c > 1000 {
-				return nil, fmt.Errorf("board: trace line %d: temperature %q: want degrees Celsius (e.g. 48.3)", line, f[2])
+				return nil, fmt.Errorf("board: trace line %d: temperature %q: want degrees Celsius (e.g. 48.3)", line, clip(f[2]))
 			}
 			s.Temp = physic.ZeroCelsius + physic.Temperature(math.Round(c*float64(physic.Kelvin)))
 		}
 		if len(f) > 3 && f[3] != "" {
 			v, err := strconv.ParseUint(f[3], 0, 32)
 			if err != nil {
-				return nil, fmt.Errorf("board: trace line %d: throttled %q: want vcgencmd get_throttled bits (e.g. 0x50005 or 0)", line, f[3])
+				return nil, fmt.Errorf("board: trace line %d: throttled %q: want vcgencmd get_throttled bits (e.g. 0x50005 or 0)", line, clip(f[3]))
 			}
 			s.Throttled = Throttle(v)
+		}
+		if len(t.Samples) == 0 {
+			t.HasRate = len(f) > 4
+		}
+		if (len(f) > 4) != t.HasRate {
+			return nil, fmt.Errorf("board: trace line %d: inferences_per_s must be on every row or on none (0 while idle)", line)
+		}
+		if t.HasRate {
+			v, err := strconv.ParseFloat(f[4], 64)
+			if err != nil || math.IsNaN(v) || v < 0 || v > 1e9 {
+				return nil, fmt.Errorf("board: trace line %d: inferences_per_s %q: want a rate >= 0 (0 while idle)", line, clip(f[4]))
+			}
+			s.Rate = v
 		}
 		if n := len(t.Samples); n > 0 && s.T <= t.Samples[n-1].T {
 			return nil, fmt.Errorf("board: trace line %d: time %s is not after the previous row's %s: sort the trace by time", line, f[0], t.Samples[n-1].T)
@@ -95,11 +153,18 @@ func ParseTrace(r io.Reader) (*Trace, error) {
 		t.Samples = append(t.Samples, s)
 	}
 	if err := sc.Err(); err != nil {
+		if errors.Is(err, bufio.ErrTooLong) {
+			err = fmt.Errorf("a line longer than %d bytes: not a trace of time_s,watts rows", maxTraceLine)
+		}
 		return nil, fmt.Errorf("board: trace line %d: %w", line+1, err)
 	}
-	if len(t.Samples) == 0 {
-		return nil, fmt.Errorf("board: trace has no rows: want CSV lines time_s,watts[,temp_c,throttled]")
+	if lr.N <= 0 {
+		return nil, fmt.Errorf("board: trace larger than %d MiB: split it or decimate it", maxBytes>>20)
 	}
+	if len(t.Samples) == 0 {
+		return nil, fmt.Errorf("board: trace has no rows: want CSV lines time_s,watts[,temp_c,throttled[,inferences_per_s]]")
+	}
+	t.Description = desc.String()
 	return t, nil
 }
 
@@ -107,9 +172,28 @@ func ParseTrace(r io.Reader) (*Trace, error) {
 // 9.2e9 J), so that integrating it cannot overflow.
 const maxTraceJoules = 1e9
 
-func looksNumeric(s string) bool {
-	_, err := strconv.ParseFloat(s, 64)
-	return err == nil
+// isHeader reports whether the first row is a header: no field is a number. A row with
+// a typo in its first number ("0.O5,2.7") is not a header but a bad row.
+func isHeader(f []string) bool {
+	for _, v := range f {
+		if _, err := strconv.ParseFloat(v, 64); err == nil || v == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// checkHeader accepts a header naming a prefix of traceColumns, in order.
+func checkHeader(f []string) error {
+	if len(f) < 2 || len(f) > len(traceColumns) {
+		return fmt.Errorf("header with %d columns: want %s (the first two at least)", len(f), strings.Join(traceColumns, ","))
+	}
+	for i, v := range f {
+		if !strings.EqualFold(v, traceColumns[i]) {
+			return fmt.Errorf("header column %d is %q, want %q (columns: %s)", i+1, clip(v), traceColumns[i], strings.Join(traceColumns, ","))
+		}
+	}
+	return nil
 }
 
 // Duration is the time of the last sample.
@@ -144,22 +228,35 @@ func NewReplay(name string, t *Trace, start time.Time, pace bool) *Replay {
 }
 
 // OpenReplay reads the trace at file (a path in fsys if fsys is not nil, else in the
-// operating system) and returns a Replay.
+// operating system) and returns a Replay. The file must be a regular file of at most
+// 256 MiB: a device (/dev/zero), a FIFO or a directory is refused.
 func OpenReplay(file string, opt OpenOptions) (*Replay, error) {
 	var (
-		b   []byte
+		f   fs.File
 		err error
 	)
 	if opt.FS != nil {
-		b, err = fs.ReadFile(opt.FS, strings.TrimPrefix(path.Clean(file), "/"))
+		f, err = opt.FS.Open(strings.TrimPrefix(path.Clean(file), "/"))
 	} else {
-		b, err = os.ReadFile(file)
+		f, err = openRegular(file)
 	}
 	if err != nil {
 		return nil, &SourceError{Source: "replay:" + file, Op: "open", Err: err,
 			Hint: "pass an existing CSV file of time_s,watts rows, e.g. --power replay:board/testdata/replay/idle-load.csv"}
 	}
-	t, err := ParseTrace(strings.NewReader(string(b)))
+	defer f.Close()
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file", fi.Mode().Type())
+	}
+	if err == nil && fi.Size() > maxTraceBytes {
+		err = fmt.Errorf("%d bytes, more than the %d MiB a trace may have: split it or decimate it", fi.Size(), maxTraceBytes>>20)
+	}
+	if err != nil {
+		return nil, &SourceError{Source: "replay:" + file, Op: "open", Err: err,
+			Hint: "a replay reads a CSV file of time_s,watts rows"}
+	}
+	t, err := ParseTrace(f)
 	if err != nil {
 		return nil, &SourceError{Source: "replay:" + file, Op: "parse", Err: err}
 	}
@@ -172,6 +269,30 @@ func OpenReplay(file string, opt OpenOptions) (*Replay, error) {
 		r.now = opt.Now
 	}
 	return r, nil
+}
+
+// openRegular opens file without blocking on a FIFO: O_NONBLOCK where the system has it,
+// the regular-file check following.
+func openRegular(file string) (*os.File, error) {
+	return os.OpenFile(file, os.O_RDONLY|oNonblock, 0)
+}
+
+// Inferences is the trace's recorded inferences over [a, b]: each row's inferences_per_s is
+// the mean rate over the interval since the previous row (a counter difference divided by
+// the time, as a recorder writes it), spread evenly over that interval; 0 without a rate
+// column.
+func (t *Trace) Inferences(a, b time.Duration) float64 {
+	if !t.HasRate || b <= a {
+		return 0
+	}
+	var n float64
+	for i := 1; i < len(t.Samples); i++ {
+		p, q := t.Samples[i-1], t.Samples[i]
+		if lo, hi := max(a, p.T), min(b, q.T); hi > lo {
+			n += q.Rate * (hi - lo).Seconds()
+		}
+	}
+	return n
 }
 
 // Trace returns the trace being played.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"math"
+	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -62,9 +63,16 @@ func TestParseTraceErrors(t *testing.T) {
 	for _, in := range []string{
 		"",
 		"time_s,watts\n",
-		"0,1\n0,2\n",    // time not increasing
-		"0,-1\n",        // negative power
-		"0,1,2,3,4\n",   // too many fields
+		"0,1\n0,2\n",            // time not increasing
+		"0,-1\n",                // negative power
+		"0,1,2,3,4,5\n",         // too many fields
+		"0,1,2,3,4\n1,1,2,3\n",  // the rate column on some rows only
+		"0,1,2,3,-4\n",          // negative rate
+		"time_s,watts\n0,1,2\n", // more fields than the header
+		"time_s,wats\n0,1\n",    // misspelt header
+		"0.O5,2.7\n0.1,2.7\n",   // a typo in the first row is not a header
+		"0.05,2.7x\n0.1,2.7\n",  // nor there
+		"time_s,watts,temp_c,throttled,inferences_per_s,extra\n0,1\n",
 		"0,NaN\n",       // not a number
 		"x,1\ny,2\n",    // second line not a header
 		"0,1,20,0xzz\n", // bad throttled
@@ -75,6 +83,53 @@ func TestParseTraceErrors(t *testing.T) {
 			t.Errorf("ParseTrace(%q) succeeded, want an error", in)
 		}
 	}
+}
+
+func TestParseTraceKeepsDescriptionAndRate(t *testing.T) {
+	tr, err := ParseTrace(strings.NewReader("\ufeff# Pi 4 recording, NOT a measurement\n#  second line\n" +
+		"time_s,watts,temp_c,throttled,inferences_per_s\n0,2,,,0\n1,3,,,100\n2,3,,,100\n# a later comment is not description\n3,2,,,0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tr.Description != "Pi 4 recording, NOT a measurement\nsecond line" || !tr.HasRate {
+		t.Errorf("description %q, has rate %v", tr.Description, tr.HasRate)
+	}
+	// Each row's rate holds since the previous row: (0,1] 100/s, (1,2] 100/s, (2,3] 0.
+	if got := tr.Inferences(0, 3*time.Second); math.Abs(got-200) > 1e-9 {
+		t.Errorf("Inferences(0, 3s) = %v, want 200", got)
+	}
+	if got := tr.Inferences(500*time.Millisecond, 2500*time.Millisecond); math.Abs(got-150) > 1e-9 {
+		t.Errorf("Inferences(0.5s, 2.5s) = %v, want 150", got)
+	}
+}
+
+func TestReplayRefusesDevicesAndHugeFiles(t *testing.T) {
+	for _, f := range []string{"/dev/zero", "/dev/null", "testdata"} {
+		if _, err := os.Stat(f); err != nil {
+			continue
+		}
+		_, err := Open("replay:"+f, OpenOptions{})
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("replay:%s: err = %v, want a refusal: not a regular file", f, err)
+		}
+	}
+	if _, err := ParseTrace(strings.NewReader("time_s,watts\n" + strings.Repeat("#", 70000) + "\n0,1\n")); err == nil || !strings.Contains(err.Error(), "longer than") {
+		t.Errorf("a 70,000-byte line: err = %v, want a refusal", err)
+	}
+	// An endless stream (a device behind a pipe) stops at the byte bound.
+	if _, err := parseTrace(endless{}, 1<<20); err == nil || !strings.Contains(err.Error(), "larger than") {
+		t.Errorf("endless input: err = %v, want a size refusal", err)
+	}
+}
+
+// endless reads as an infinite run of blank lines.
+type endless struct{}
+
+func (endless) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = '\n'
+	}
+	return len(p), nil
 }
 
 func TestReplayMissingFile(t *testing.T) {
@@ -104,6 +159,8 @@ func TestIntegrate(t *testing.T) {
 func FuzzParseTrace(f *testing.F) {
 	f.Add("time_s,watts,temp_c,throttled\n0.0,2.7,45.0,0x0\n0.1,6.3,46,0x50005\n")
 	f.Add("0,1\n1,2\n")
+	f.Add("# a description\ntime_s,watts,temp_c,throttled,inferences_per_s\n0,2,45,0,0\n0.1,3,46,0x50005,1200\n")
+	f.Add("0.O5,2.7\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		tr, err := ParseTrace(strings.NewReader(s))
 		if err != nil {
@@ -116,6 +173,9 @@ func FuzzParseTrace(f *testing.F) {
 		}
 		if tr.Energy() < 0 {
 			t.Fatalf("negative energy %v", tr.Energy())
+		}
+		if n := tr.Inferences(0, tr.Duration()); n < 0 || math.IsNaN(n) {
+			t.Fatalf("recorded inferences %v", n)
 		}
 	})
 }

@@ -165,3 +165,18 @@ func (e *NoSourceError) Error() string {
 }
 
 func (e *NoSourceError) Is(target error) bool { return target == ErrNoSource }
+
+// staleCheck flags a reading Stale when it repeats the previous one exactly (power,
+// voltage and current): the sensor has produced no new sample since the last read. A
+// steady board read by a coarse sensor can repeat too, so Stale is a hint, not an error.
+type staleCheck struct {
+	last Reading
+	has  bool
+}
+
+func (c *staleCheck) mark(r *Reading) {
+	if c.has && r.Power == c.last.Power && r.Voltage == c.last.Voltage && r.Current == c.last.Current {
+		r.Flags |= Stale
+	}
+	c.last, c.has = *r, true
+}

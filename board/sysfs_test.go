@@ -35,6 +35,23 @@ func TestHwmonINA2xx(t *testing.T) {
 	if err != nil || r != want || src.Name() != "hwmon:ina219" {
 		t.Errorf("%s Read = %+v, %v\nwant %+v", src.Name(), r, err, want)
 	}
+	if src.Interval() != 100*time.Millisecond {
+		t.Errorf("Interval without update_interval = %v, want the 100ms default", src.Interval())
+	}
+	// Read again with nothing changed: the sensor gave no new sample.
+	if r, err := src.Read(); err != nil || r.Flags != Stale {
+		t.Errorf("second Read of unchanged attributes: flags %v (%v), want stale", r.Flags, err)
+	}
+	fsys["sys/class/hwmon/hwmon1/power1_input"] = file("4990000")
+	if r, err := src.Read(); err != nil || r.Flags != 0 {
+		t.Errorf("Read after a change: flags %v (%v), want ok", r.Flags, err)
+	}
+	// The driver says how often the chip converts: update_interval in ms.
+	fsys["sys/class/hwmon/hwmon1/update_interval"] = file("1100")
+	src, err = Open("hwmon", OpenOptions{FS: fsys, Now: fixedNow})
+	if err != nil || src.Interval() != 1100*time.Millisecond {
+		t.Errorf("Interval with update_interval 1100 = %v (%v), want 1.1s", src.Interval(), err)
+	}
 }
 
 func TestHwmonVoltageTimesCurrent(t *testing.T) {

@@ -34,8 +34,11 @@ type Options struct {
 	// or JSON ["a","b"] / {"a":0,"b":1}). Empty: labels.txt beside the model, else "0".."n-1".
 	Labels string
 	Split  string // vocab files: modelmaker (default) or jsstrip
-	Quant  QuantOptions
-	Log    io.Writer // progress and quantization report; nil discards
+	// KeepCase: vocab-file tokenizers do not lower-case (as the TFLite Task Library runs
+	// Model Maker models; Model Maker lower-cased when it trained).
+	KeepCase bool
+	Quant    QuantOptions
+	Log      io.Writer // progress and quantization report; nil discards
 }
 
 // ErrNoTokenizer is returned for a model that carries no tokenizer (no TextVectorization
@@ -59,14 +62,20 @@ func ReadModel(path string) (*Model, error) {
 		return ReadKeras(path)
 	case bytes.HasPrefix(bytes.TrimSpace(trimBOM(head)), []byte("{")):
 		return ReadTFJS(path)
-	case len(head) == 8 && string(head[4:]) == "TFL3":
-		return nil, fmt.Errorf("convert: %s is a TFLite flatbuffer, which edgewatt does not read; convert the Keras model it was made from (.h5, .keras or TF.js)", path)
+	case isTFLite(head):
+		return nil, fmt.Errorf("convert: %s is a TFLite flatbuffer: convert it with Build/Convert (edgewatt convert), which read .tflite directly", path)
 	}
 	return nil, fmt.Errorf("convert: %s is not a Keras .h5 (HDF5), .keras (zip) or TF.js model.json; a SavedModel directory or .tflite file must be re-exported from Keras with model.save(\"model.keras\")", path)
 }
 
 // Build reads and validates the model and tokenizer and returns the float32 model file.
 func Build(opts Options) (*modelfile.File, error) {
+	f, _, err := build(opts)
+	return f, err
+}
+
+// build is Build, also returning the extra files the model's reader opened (TF.js shards).
+func build(opts Options) (_ *modelfile.File, sources []string, err error) {
 	logf := func(format string, a ...any) {
 		if opts.Log != nil {
 			fmt.Fprintf(opts.Log, format, a...)
@@ -74,32 +83,39 @@ func Build(opts Options) (*modelfile.File, error) {
 	}
 	switch {
 	case opts.Model == "":
-		return nil, errors.New("convert: no model file: set Options.Model (the .h5, .keras or TF.js model.json)")
+		return nil, nil, errors.New("convert: no model file: set Options.Model (the .h5, .keras or TF.js model.json)")
+	}
+	if isTFLitePath(opts.Model) {
+		f, err := buildTFLite(opts, logf)
+		return f, nil, err
 	}
 	m, err := ReadModel(opts.Model)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if opts.KeepCase {
+		return nil, nil, errors.New("convert: --keep-case applies to .tflite models with vocab-file tokenizers")
 	}
 	if m.TextVec == nil && opts.Tokenizer == "" {
-		return nil, ErrNoTokenizer
+		return nil, nil, ErrNoTokenizer
 	}
 	net, err := Validate(m)
 	if err != nil {
-		return nil, fmt.Errorf("%w (model %s)", err, opts.Model)
+		return nil, nil, fmt.Errorf("%w (model %s)", err, opts.Model)
 	}
 	logf("model %s: %s, Keras %s, %d parameters\n", opts.Model, m.Format, orDash(m.KerasVersion), net.Params())
 	tok, tokData, tokFile, err := modelTokenizer(m, &opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	spec, words, err := tok.ForModel(net.Arch.Embedding.InputDim)
 	if err != nil {
-		return nil, fmt.Errorf("%w (tokenizer %s, model %s)", err, tokFile, opts.Model)
+		return nil, nil, fmt.Errorf("%w (tokenizer %s, model %s)", err, tokFile, opts.Model)
 	}
 	logf("tokenizer %s: %s, %d words known, ids 1..%d kept\n", tokFile, tok.Format, spec.SourceWords, spec.VocabWords)
 	pre, err := preprocessFor(tok, opts, net.InputLength)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	from := ""
 	if opts.MaxLen == 0 {
@@ -108,16 +124,16 @@ func Build(opts Options) (*modelfile.File, error) {
 	logf("preprocess: maxlen %d%s, padding %s, truncating %s\n", pre.MaxLen, from, pre.Padding, pre.Truncating)
 	labels, err := resolveLabels(opts.Labels, opts.Model, net.Arch.Dense[len(net.Arch.Dense)-1])
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	modelSum, err := fileSHA256(opts.Model)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	tokSum := sha256.Sum256(tokData)
 	vocab, err := modelfile.EncodeVocab(words)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	f := &modelfile.File{Meta: modelfile.Meta{
 		Arch:       net.Arch,
@@ -146,25 +162,25 @@ func Build(opts Options) (*modelfile.File, error) {
 	}
 	f.Tensors = append(f.Tensors, modelfile.Tensor{Name: modelfile.TensorVocab, DType: modelfile.U8, Shape: []int{len(vocab)}, Data: vocab})
 	if err := f.Validate(); err != nil {
-		return nil, fmt.Errorf("convert: internal error, the built file does not validate: %w", err)
+		return nil, nil, fmt.Errorf("convert: internal error, the built file does not validate: %w", err)
 	}
-	return f, nil
+	return f, m.Sources, nil
 }
 
 // Convert builds the float32 model file, quantizes it as opts.Quant says and writes it to
-// out atomically. On any error nothing is written.
+// out atomically. On any error nothing is written. out may not be one of the conversion's
+// inputs (the model, TF.js weight shards, tokenizer, labels file or labels.txt beside the
+// model, --eval and --calib files; compared by device and inode), nor an existing
+// non-regular file.
 func Convert(opts Options, out string) (*modelfile.File, error) {
 	if out == "" {
 		return nil, errors.New("convert: no output path")
 	}
-	if st, err := os.Stat(out); err == nil {
-		for _, in := range []string{opts.Model, opts.Tokenizer, opts.Labels} {
-			if si, err := os.Stat(in); err == nil && os.SameFile(st, si) {
-				return nil, fmt.Errorf("convert: output %s is the input %s; choose another -o", out, in)
-			}
-		}
+	outs := []safeio.Path{{Flag: "-o", Path: out}}
+	if err := safeio.CheckOutputs(outs, convertInputs(opts, nil)); err != nil {
+		return nil, fmt.Errorf("convert: %w", err)
 	}
-	f32, err := Build(opts)
+	f32, sources, err := build(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -172,14 +188,43 @@ func Convert(opts Options, out string) (*modelfile.File, error) {
 	if log == nil {
 		log = io.Discard
 	}
-	f, err := Quantize(f32, opts.Quant, log)
+	var f *modelfile.File
+	if f32.Meta.Provenance.SourceFormat == "tflite" && opts.Quant.Scheme == "" {
+		f, err = tfliteNative(f32, opts.Model, log)
+	} else {
+		f, err = Quantize(f32, opts.Quant, log)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if err := modelfile.WriteFile(out, f); err != nil {
+	// Again with the files the readers opened (TF.js shards), just before writing.
+	if err := safeio.CheckOutputs(outs, convertInputs(opts, sources)); err != nil {
+		return nil, fmt.Errorf("convert: %w", err)
+	}
+	b, err := modelfile.Marshal(f)
+	if err != nil {
 		return nil, err
 	}
+	if err := safeio.WriteAtomic(out, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+		return nil, fmt.Errorf("convert: %w", err)
+	}
 	return f, nil
+}
+
+// convertInputs lists every file a conversion reads.
+func convertInputs(opts Options, sources []string) []safeio.Path {
+	in := []safeio.Path{{Flag: "model", Path: opts.Model}, {Flag: "--tokenizer", Path: opts.Tokenizer},
+		{Flag: "--eval", Path: opts.Quant.EvalFile}, {Flag: "--calib", Path: opts.Quant.CalibFile}}
+	if opts.Labels != "" && fileExists(opts.Labels) {
+		in = append(in, safeio.Path{Flag: "--labels", Path: opts.Labels})
+	}
+	if opts.Model != "" {
+		in = append(in, safeio.Path{Flag: "labels beside the model", Path: filepath.Join(filepath.Dir(opts.Model), "labels.txt")})
+	}
+	for _, s := range sources {
+		in = append(in, safeio.Path{Flag: "weights shard", Path: s})
+	}
+	return in
 }
 
 func preprocess(opts Options, inputLen int) (modelfile.Preprocess, error) {
@@ -197,8 +242,8 @@ func preprocess(opts Options, inputLen int) (modelfile.Preprocess, error) {
 		return p, fmt.Errorf("convert: truncating %q must be pre or post (pad_sequences' truncating=)", p.Truncating)
 	}
 	switch {
-	case p.MaxLen < 0 || p.MaxLen > 1<<20:
-		return p, fmt.Errorf("convert: maxlen %d must be between 1 and %d", p.MaxLen, 1<<20)
+	case p.MaxLen < 0 || p.MaxLen > modelfile.MaxMaxLen:
+		return p, fmt.Errorf("convert: maxlen %d must be between 1 and %d", p.MaxLen, modelfile.MaxMaxLen)
 	case p.MaxLen == 0 && inputLen == 0:
 		return p, errors.New("convert: the model does not fix its input length; pass --maxlen N, the maxlen given to pad_sequences in training")
 	case p.MaxLen == 0:
@@ -211,10 +256,7 @@ func preprocess(opts Options, inputLen int) (modelfile.Preprocess, error) {
 
 // resolveLabels returns one label per output unit (two for a single sigmoid unit).
 func resolveLabels(arg, model string, last modelfile.DenseSpec) ([]string, error) {
-	n := last.Out
-	if n == 1 {
-		n = 2
-	}
+	n := modelfile.LabelCount(last.Out)
 	var labels []string
 	source := "--labels"
 	switch {

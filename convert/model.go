@@ -27,6 +27,9 @@ type Model struct {
 	Backend      string
 	ClassName    string // Sequential, Functional, Model
 	Layers       []Layer
+	// Sources are the files read besides the model file itself (TF.js weight shards), so
+	// that an output can be checked against them.
+	Sources []string
 	// TextVec is the tokenizer of a TextVectorization layer the model began with (removed
 	// from Layers), and TextVecData the bytes it was read from; nil when there was none.
 	TextVec     *Tokenizer

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/edgewatt/edgewatt/runtime"
@@ -77,4 +78,16 @@ func TestFlattenMaxLenMismatch(t *testing.T) {
 		t.Fatal("--maxlen 9 accepted for a model built for 8")
 	}
 	t.Log(err)
+}
+
+// A model file given as --tokenizer is named as such, and nothing is written.
+func TestTokenizerThatIsAModel(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "m.safetensors")
+	for _, tok := range []string{"tiny_k24.h5", "tiny.keras", "tfjs/model.json"} {
+		_, err := Convert(Options{Model: filepath.Join("testdata", "tiny_k24.h5"), Tokenizer: filepath.Join("testdata", tok)}, out)
+		if err == nil || !strings.Contains(err.Error(), "not a tokenizer") || !strings.Contains(err.Error(), "as --tokenizer") {
+			t.Errorf("--tokenizer %s: %v", tok, err)
+		}
+		assertNoFile(t, out)
+	}
 }

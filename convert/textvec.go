@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/edgewatt/edgewatt/internal/safeio"
 	"github.com/edgewatt/edgewatt/runtime/modelfile"
 )
 
@@ -320,9 +321,12 @@ func readTextVecSidecar(path string, raw map[string]json.RawMessage, data []byte
 		for _, name := range textVecSidecars {
 			p := filepath.Join(filepath.Dir(path), name)
 			tried = append(tried, p)
-			b, err := os.ReadFile(p)
-			if err != nil {
+			if _, err := os.Stat(p); err != nil {
 				continue
+			}
+			b, err := readInput(p, "TextVectorization vocabulary", safeio.MaxTextFile)
+			if err != nil {
+				return nil, nil, err
 			}
 			if vocab, err = readVocabList(b); err != nil {
 				return nil, nil, fmt.Errorf("%w (%s)", err, p)

@@ -39,9 +39,12 @@ func ReadTFJS(path string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseTFJS(b, path, func(name string, max int) ([]byte, error) {
+	var sources []string
+	m, err := parseTFJS(b, path, func(name string, max int) ([]byte, error) {
 		// A shard that is a FIFO or a device is refused without being opened.
-		f, _, err := safeio.Open(filepath.Join(filepath.Dir(path), name))
+		p := filepath.Join(filepath.Dir(path), name)
+		sources = append(sources, p)
+		f, _, err := safeio.Open(p)
 		if err != nil {
 			return nil, err
 		}
@@ -52,6 +55,11 @@ func ReadTFJS(path string) (*Model, error) {
 		}
 		return b, err
 	})
+	if err != nil {
+		return nil, err
+	}
+	m.Sources = sources
+	return m, nil
 }
 
 // parseTFJS decodes model.json bytes; shard loads a weight file named in the manifest and

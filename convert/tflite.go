@@ -4,13 +4,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
-	"os"
 	"strings"
 
 	flatbuffers "github.com/google/flatbuffers/go"
 
 	"github.com/edgewatt/edgewatt/convert/internal/tflite"
+	"github.com/edgewatt/edgewatt/internal/safeio"
 	"github.com/edgewatt/edgewatt/quant"
 )
 
@@ -68,16 +69,9 @@ func isTFLite(head []byte) bool { return len(head) >= 8 && string(head[4:8]) == 
 
 // ReadTFLiteFile reads a .tflite file.
 func readTFLiteFile(path string) (*tfModel, error) {
-	st, err := os.Stat(path)
+	b, err := readInput(path, "model", maxTFLiteBytes)
 	if err != nil {
-		return nil, fmt.Errorf("convert: %v", err)
-	}
-	if st.Size() > maxTFLiteBytes {
-		return nil, fmt.Errorf("convert: %s is %d bytes, more than edgewatt reads (%d)", path, st.Size(), maxTFLiteBytes)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("convert: %v", err)
+		return nil, err
 	}
 	m, err := parseTFLite(b)
 	if err != nil {
@@ -354,7 +348,7 @@ func (r *tfReader) opName(i uint32) (tflite.BuiltinOperator, string, error) {
 
 // Kinds of values flowing through the graph.
 const (
-	vIDs = iota + 1
+	vIDs     = iota + 1
 	vIDsNeg  // LESS(ids, 0)
 	vIDsWrap // ADD(ids, V)
 	vEmbedded
@@ -622,3 +616,15 @@ func (r *tfReader) walk() error {
 
 // opsString lists the operators for the log.
 func (m *tfModel) opsString() string { return strings.Join(m.ops, " ") }
+
+// isTFLitePath reports whether the file at path is a TFLite flatbuffer.
+func isTFLitePath(path string) bool {
+	f, _, err := safeio.Open(path) // a FIFO or device is not opened (it would block)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 8)
+	n, _ := io.ReadFull(f, head)
+	return isTFLite(head[:n])
+}

@@ -162,7 +162,9 @@ func ReadVocab(data []byte, mode string) (*Tokenizer, error) {
 		if !utf8.ValidString(line) {
 			return nil, fmt.Errorf("convert: vocab line %d is not UTF-8", n+1)
 		}
-		f := strings.Fields(line)
+		// ASCII whitespace only: words such as U+0085 or U+00A0 occur in real vocabularies
+		// (the TFLite IMDB example's), and Unicode-aware Fields would split them away.
+		f := strings.FieldsFunc(line, func(r rune) bool { return r == ' ' || r == '\t' || r == '\v' || r == '\f' || r == '\r' })
 		if len(f) != 2 {
 			return nil, fmt.Errorf("convert: vocab line %d is %q, want \"word id\"; is this a vocab file (Model Maker vocab.txt / TF.js vocab)?", n+1, line)
 		}
@@ -255,6 +257,9 @@ func ReadTokenizerFile(path, split string) (*Tokenizer, []byte, error) {
 	data, err := readInput(path, "tokenizer", safeio.MaxTextFile)
 	if err != nil {
 		return nil, nil, err
+	}
+	if what := modelfile.Sniff(data); what != "" {
+		return nil, nil, fmt.Errorf("convert: --tokenizer %s is %s, not a tokenizer: give the model as the first argument and the tokenizer saved with it (Tokenizer.to_json() file, tokenizer pickle or vocab file) as --tokenizer", path, what)
 	}
 	var t *Tokenizer
 	trimmed := bytes.TrimLeft(trimBOM(data), " \t\r\n")

@@ -93,22 +93,20 @@ func BenchmarkKernels(b *testing.B) {
 				k.dense(out[:1], x, w[:24], bias[:1], false)
 			}
 		})
-		b.Run(k.name+"/zeroPrefix-100", func(b *testing.B) {
+		dst := make([]int32, len(ids))
+		b.Run(k.name+"/compactIDs-100", func(b *testing.B) {
 			for b.Loop() {
-				k.zeroPrefix(ids)
+				k.compactIDs(dst, ids, 10000, 1)
 			}
 		})
-		counts := make([]uint32, 10000)
-		uniq := make([]int32, 0, 101)
-		tail := ids[zeroPrefixGeneric(ids):]
-		b.Run(k.name+"/countIDs-"+fmt.Sprint(len(tail)), func(b *testing.B) {
-			for b.Loop() {
-				u, _ := k.countIDs(counts, uniq, tail, 0)
-				for _, id := range u {
-					counts[id] = 0
+		if k.denseT != nil {
+			wT := w[:16*24]
+			b.Run(k.name+"/denseT-16x24", func(b *testing.B) {
+				for b.Loop() {
+					k.denseT(out, x[:16], wT, bias, true)
 				}
-			}
-		})
+			})
+		}
 	}
 }
 

@@ -4,8 +4,9 @@
 //
 // # Model and predictors
 //
-// Load maps the model file (mmap on Linux, a plain read elsewhere), verifies it completely
-// and returns an immutable Model that is safe for concurrent use. Each goroutine makes its own
+// Load reads the model file into private memory (no mmap: replacing or truncating the file
+// cannot change or crash a running process), verifies it completely and returns an
+// immutable Model that is safe for concurrent use. Each goroutine makes its own
 // Predictor, which owns preallocated scratch; a Predictor is not safe for concurrent use.
 //
 // The Scores of a Result alias the predictor's scratch until its next call (Result.Clone

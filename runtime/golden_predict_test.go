@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"strconv"
 	"testing"
 
 	"github.com/edgewatt/edgewatt/runtime/modelfile"
@@ -87,6 +88,9 @@ func TestGoldenPredictions(t *testing.T) {
 					NumWords: gm.NumWords, OOVID: gm.OOVID, StartID: -1, VocabWords: len(gm.Words) - 1},
 				Preprocess: modelfile.Preprocess{MaxLen: gm.MaxLen, Padding: gm.Padding, Truncating: gm.Truncating},
 				Quant:      modelfile.Quant{Embedding: modelfile.SchemeF32, Dense: modelfile.SchemeF32},
+			}
+			for i := 0; i < modelfile.LabelCount(in); i++ {
+				f.Meta.Labels = append(f.Meta.Labels, "c"+strconv.Itoa(i))
 			}
 			m, err := New(f)
 			if err != nil {

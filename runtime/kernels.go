@@ -21,11 +21,13 @@ type kernels struct {
 	gatherI8I32 func(acc []int32, table []int8, ids []int32, coef []int32)
 	// dense: out[o] = b[o] + sum_i w[o*len(x)+i] * x[i], then max(out[o], 0) when relu.
 	dense func(out, x, w, b []float32, relu bool)
-	// zeroPrefix: the number of leading zeros of ids.
-	zeroPrefix func(ids []int32) int
-	// countIDs: counts[id]++ for each nonzero id of seq (ids outside counts count as bad),
-	// appending first occurrences to uniq; returns uniq and the number of zeros.
-	countIDs func(counts []uint32, uniq, seq []int32, bad int32) ([]int32, int)
+	// denseT: the same with the weights transposed, wT[i*len(out)+o] = w[o*len(x)+i] (the
+	// layout for outputs computed side by side); nil when the table has none (dense runs).
+	denseT func(out, x, wT, b []float32, relu bool)
+	// compactIDs: writes to dst, in order, every id of seq that is not 0 once each id outside
+	// [0, rows) has been replaced by bad (0 <= bad < rows), and returns how many it wrote;
+	// len(dst) >= len(seq). The predictor's id loop: padding and zeros are only counted.
+	compactIDs func(dst, seq []int32, rows, bad int32) int
 }
 
 // generic is the table of reference twins.
@@ -36,8 +38,8 @@ var generic = kernels{
 	gatherI8:    gatherI8Generic,
 	gatherI8I32: gatherI8I32Generic,
 	dense:       denseGeneric,
-	zeroPrefix:  zeroPrefixGeneric,
-	countIDs:    countIDsGeneric,
+	denseT:      denseTGeneric,
+	compactIDs:  compactIDsGeneric,
 }
 
 // unrolled is the table of SIMD-friendly pure-Go kernels: the fallback on arm (GOARM 6/7),
@@ -48,9 +50,8 @@ var unrolled = kernels{
 	gatherF16:   gatherF16Unrolled,
 	gatherI8:    gatherI8Unrolled,
 	gatherI8I32: gatherI8I32Unrolled,
-	dense:       denseUnrolled,
-	zeroPrefix:  zeroPrefixUnrolled,
-	countIDs:    countIDsGeneric, // a scalar loop: the twin is already the pure-Go fast version
+	dense:       denseUnrolled, // four partial sums per output beat the transposed form in Go
+	compactIDs:  compactIDsUnrolled,
 }
 
 // kern is the table in use, chosen once at init (archKernels is per architecture).

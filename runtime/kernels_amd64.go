@@ -17,8 +17,7 @@ var avx2 = kernels{
 	gatherI8:    gatherI8AVX2Go,
 	gatherI8I32: gatherI8I32AVX2Go,
 	dense:       denseAVX2Go,
-	zeroPrefix:  zeroPrefixAVX2Go,
-	countIDs:    countIDsAMD64Go,
+	compactIDs:  compactIDsAVX2Go,
 }
 
 func archKernels() kernels {
@@ -112,22 +111,12 @@ func denseAVX2Go(out, x, w, b []float32, relu bool) {
 	denseAVX2(&out[0], len(out), &x[0], n, &w[0], &b[0], r)
 }
 
-func zeroPrefixAVX2Go(ids []int32) int {
-	if len(ids) == 0 {
+// compactIDsAVX2Go skips the leading zeros (a pre-padded row's padding) 32 ids per VPTEST,
+// then compacts the rest in Go.
+func compactIDsAVX2Go(dst, seq []int32, rows, bad int32) int {
+	if len(seq) == 0 {
 		return 0
 	}
-	return zeroPrefixAVX2(&ids[0], len(ids))
-}
-
-//go:noescape
-func countIDsAMD64(counts *uint32, n int, uniq *int32, seq *int32, m int, bad int) (nuniq, zeros int)
-
-// countIDsAMD64Go runs the id loop in assembly when uniq has room for every id of seq.
-func countIDsAMD64Go(counts []uint32, uniq, seq []int32, bad int32) ([]int32, int) {
-	if len(seq) == 0 || len(counts) == 0 || cap(uniq)-len(uniq) < len(seq) || uint(bad) >= uint(len(counts)) {
-		return countIDsGeneric(counts, uniq, seq, bad)
-	}
-	u := uniq[len(uniq):cap(uniq)]
-	nu, z := countIDsAMD64(&counts[0], len(counts), &u[0], &seq[0], len(seq), int(bad))
-	return uniq[:len(uniq)+nu], z
+	z := zeroPrefixAVX2(&seq[0], len(seq))
+	return compactIDsUnrolled(dst, seq[z:], rows, bad)
 }

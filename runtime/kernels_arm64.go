@@ -18,8 +18,8 @@ var neon = kernels{
 	gatherI8:    gatherI8NEONGo,
 	gatherI8I32: gatherI8I32NEONGo,
 	dense:       denseNEONGo,
-	zeroPrefix:  zeroPrefixNEONGo,
-	countIDs:    countIDsARM64Go,
+	denseT:      denseTNEONGo,
+	compactIDs:  compactIDsNEONGo,
 }
 
 // neonSDOT is neon with SDOT for the int8 to int32 gather. SDOT multiplies int8 by int8,
@@ -34,8 +34,8 @@ var neonSDOT = kernels{
 	gatherI8:    gatherI8NEONGo,
 	gatherI8I32: gatherI8I32SDOTGo,
 	dense:       denseNEONGo,
-	zeroPrefix:  zeroPrefixNEONGo,
-	countIDs:    countIDsARM64Go,
+	denseT:      denseTNEONGo,
+	compactIDs:  compactIDsNEONGo,
 }
 
 // The assembly checks every id against the table's rows before reading (two instructions
@@ -73,7 +73,10 @@ func gatherI8I32SDOT(acc *int32, d int, table *int8, ids *int32, coef *int32, n 
 func denseNEON(out *float32, nout int, x *float32, nin int, w *float32, b *float32, relu int)
 
 //go:noescape
-func zeroPrefixNEON(ids *int32, n int) int
+func denseTNEON(out *float32, nout int, x *float32, nin int, wT *float32, b *float32, relu int)
+
+//go:noescape
+func compactIDsNEON(dst *int32, seq *int32, n int, rows int, bad int) int
 
 func gatherF32NEONGo(acc, table []float32, ids []int32, coef []float32) {
 	d := len(acc)
@@ -160,23 +163,27 @@ func denseNEONGo(out, x, w, b []float32, relu bool) {
 	denseNEON(&out[0], len(out), &x[0], n, &w[0], &b[0], r)
 }
 
-func zeroPrefixNEONGo(ids []int32) int {
-	if len(ids) == 0 {
-		return 0
+func denseTNEONGo(out, x, wT, b []float32, relu bool) {
+	if len(out)%4 != 0 || len(x) == 0 || len(out) == 0 {
+		denseTGeneric(out, x, wT, b, relu)
+		return
 	}
-	return zeroPrefixNEON(&ids[0], len(ids))
+	if len(wT) < len(out)*len(x) || len(b) < len(out) {
+		panic("runtime: denseT: wT or b too short")
+	}
+	r := 0
+	if relu {
+		r = 1
+	}
+	denseTNEON(&out[0], len(out), &x[0], len(x), &wT[0], &b[0], r)
 }
 
-//go:noescape
-func countIDsARM64(counts *uint32, n int, uniq *int32, seq *int32, m int, bad int) (nuniq, zeros int)
-
-// countIDsARM64Go runs the id loop in assembly (scalar: nine instructions per id where the
-// compiled Go takes about twenty) when uniq has room for every id of seq.
-func countIDsARM64Go(counts []uint32, uniq, seq []int32, bad int32) ([]int32, int) {
-	if len(seq) == 0 || len(counts) == 0 || cap(uniq)-len(uniq) < len(seq) || uint(bad) >= uint(len(counts)) {
-		return countIDsGeneric(counts, uniq, seq, bad)
+func compactIDsNEONGo(dst, seq []int32, rows, bad int32) int {
+	if len(seq) == 0 {
+		return 0
 	}
-	u := uniq[len(uniq):cap(uniq)]
-	nu, z := countIDsARM64(&counts[0], len(counts), &u[0], &seq[0], len(seq), int(bad))
-	return uniq[:len(uniq)+nu], z
+	if len(dst) < len(seq) {
+		panic("runtime: compactIDs: dst shorter than seq")
+	}
+	return compactIDsNEON(&dst[0], &seq[0], len(seq), int(rows), int(bad))
 }

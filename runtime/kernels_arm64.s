@@ -36,8 +36,7 @@ f32id:
 	CMP     R11, R6
 	BHS     f32bad
 	VLD1R.P 4(R13), [V16.S4]
-	MUL     R9, R6, R7
-	ADD     R8, R7, R7
+	MADD    R9, R8, R6, R7 // R7 = table + id*stride
 	VLD1    (R7), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VFMLA   V16.S4, V20.S4, V0.S4
 	VFMLA   V16.S4, V21.S4, V1.S4
@@ -80,8 +79,7 @@ f16id:
 	CMP     R11, R6
 	BHS     f16bad
 	VLD1R.P 4(R13), [V16.S4]
-	MUL     R9, R6, R7
-	ADD     R8, R7, R7
+	MADD    R9, R8, R6, R7 // R7 = table + id*stride
 	VLD1    (R7), [V20.H8, V21.H8]
 	WORD $0x0e217a98 // fcvtl v24.4s, v20.4h
 	WORD $0x4e217a99 // fcvtl2 v25.4s, v20.8h
@@ -128,8 +126,7 @@ i8id:
 	CMP     R11, R6
 	BHS     i8bad
 	VLD1R.P 4(R13), [V16.S4]
-	MUL     R9, R6, R7
-	ADD     R8, R7, R7
+	MADD    R9, R8, R6, R7 // R7 = table + id*stride
 	VLD1    (R7), [V20.B16]
 	WORD $0x0f08a695 // sxtl v21.8h, v20.8b
 	WORD $0x4f08a696 // sxtl2 v22.8h, v20.16b
@@ -182,8 +179,7 @@ i32id:
 	CMP     R11, R6
 	BHS     i32bad
 	VLD1R.P 4(R13), [V16.S4]
-	MUL     R9, R6, R7
-	ADD     R8, R7, R7
+	MADD    R9, R8, R6, R7 // R7 = table + id*stride
 	VLD1    (R7), [V20.B16]
 	WORD $0x0f08a695 // sxtl v21.8h, v20.8b
 	WORD $0x4f08a696 // sxtl2 v22.8h, v20.16b
@@ -237,26 +233,22 @@ sdgroup:
 	MOVW.P 4(R12), R6
 	CMP     R11, R6
 	BHS     sdbad
-	MUL    R9, R6, R7
-	ADD    R8, R7, R7
+	MADD   R9, R8, R6, R7 // R7 = table + id*stride
 	VLD1   (R7), [V20.B16]
 	MOVW.P 4(R12), R6
 	CMP     R11, R6
 	BHS     sdbad
-	MUL    R9, R6, R7
-	ADD    R8, R7, R7
+	MADD   R9, R8, R6, R7 // R7 = table + id*stride
 	VLD1   (R7), [V21.B16]
 	MOVW.P 4(R12), R6
 	CMP     R11, R6
 	BHS     sdbad
-	MUL    R9, R6, R7
-	ADD    R8, R7, R7
+	MADD   R9, R8, R6, R7 // R7 = table + id*stride
 	VLD1   (R7), [V22.B16]
 	MOVW.P 4(R12), R6
 	CMP     R11, R6
 	BHS     sdbad
-	MUL    R9, R6, R7
-	ADD    R8, R7, R7
+	MADD   R9, R8, R6, R7 // R7 = table + id*stride
 	VLD1   (R7), [V23.B16]
 	VLD1.P 16(R13), [V16.S4]
 	WORD $0x0e612a10 // xtn v16.4h, v16.4s
@@ -284,8 +276,7 @@ sdid:
 	CMP     R11, R6
 	BHS     sdbad
 	VLD1R.P 4(R13), [V16.S4]
-	MUL     R9, R6, R7
-	ADD     R8, R7, R7
+	MADD    R9, R8, R6, R7 // R7 = table + id*stride
 	VLD1    (R7), [V20.B16]
 	WORD $0x0f08a695 // sxtl v21.8h, v20.8b
 	WORD $0x4f08a696 // sxtl2 v22.8h, v20.16b
@@ -449,118 +440,292 @@ dsstore:
 ddone:
 	RET
 
-// func zeroPrefixNEON(ids *int32, n int) int
-// 32 ids per step while they are all zero, then 16, then four, then one.
-TEXT ·zeroPrefixNEON(SB), NOSPLIT, $0-24
-	MOVD ids+0(FP), R0
-	MOVD n+8(FP), R1
-	MOVD $0, R2
+// func denseTNEON(out *float32, nout int, x *float32, nin int, wT *float32, b *float32, relu int)
+// nout is a multiple of 4, nin >= 1; wT is [nin][nout]. Outputs side by side, in chunks of
+// 24, 16, 8 and 4 (six to one accumulators, started at the bias): for each input, x[i] is
+// broadcast (LD1R) and multiplied into the chunk's slice of row i of wT. No horizontal sums;
+// relu != 0 clamps at 0 with FMAX.
+TEXT ·denseTNEON(SB), NOSPLIT, $0-56
+	MOVD out+0(FP), R0
+	MOVD nout+8(FP), R1
+	MOVD x+16(FP), R2
+	MOVD nin+24(FP), R3
+	MOVD wT+32(FP), R4
+	MOVD b+40(FP), R5
+	MOVD relu+48(FP), R6
+	VEOR V31.B16, V31.B16, V31.B16
+	LSL  $2, R1, R9 // row stride of wT in bytes
 
-z32:
-	SUB  R2, R1, R3
-	CMP  $32, R3
-	BLT  z16
-	VLD1 (R0), [V0.B16, V1.B16, V2.B16, V3.B16]
-	ADD  $64, R0, R6
-	VLD1 (R6), [V4.B16, V5.B16, V6.B16, V7.B16]
-	VORR V0.B16, V1.B16, V0.B16
-	VORR V2.B16, V3.B16, V2.B16
-	VORR V4.B16, V5.B16, V4.B16
-	VORR V6.B16, V7.B16, V6.B16
-	VORR V0.B16, V2.B16, V0.B16
-	VORR V4.B16, V6.B16, V4.B16
-	VORR V0.B16, V4.B16, V0.B16
-	VMOV V0.D[0], R4
-	VMOV V0.D[1], R5
-	ORR  R4, R5, R4
-	CBNZ R4, z16
-	ADD  $128, R0, R0
-	ADD  $32, R2, R2
-	B    z32
+t24:
+	CMP  $24, R1
+	BLT  t16
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R5), [V4.S4, V5.S4]
+	MOVD R2, R12 // x[i]
+	MOVD R4, R13 // wT[i][o:]
+	ADD  $64, R4, R15 // wT[i][o+16:]
+	MOVD R3, R14
+t24i:
+	VLD1R.P 4(R12), [V16.S4]
+	VLD1.P (R13)(R9), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P (R15)(R9), [V24.S4, V25.S4]
+	VFMLA  V16.S4, V20.S4, V0.S4
+	VFMLA  V16.S4, V21.S4, V1.S4
+	VFMLA  V16.S4, V22.S4, V2.S4
+	VFMLA  V16.S4, V23.S4, V3.S4
+	VFMLA  V16.S4, V24.S4, V4.S4
+	VFMLA  V16.S4, V25.S4, V5.S4
+	SUBS $1, R14, R14
+	BNE  t24i
+	CBZ  R6, t24st
+	WORD $0x4e3ff400 // fmax v0.4s, v0.4s, v31.4s
+	WORD $0x4e3ff421 // fmax v1.4s, v1.4s, v31.4s
+	WORD $0x4e3ff442 // fmax v2.4s, v2.4s, v31.4s
+	WORD $0x4e3ff463 // fmax v3.4s, v3.4s, v31.4s
+	WORD $0x4e3ff484 // fmax v4.4s, v4.4s, v31.4s
+	WORD $0x4e3ff4a5 // fmax v5.4s, v5.4s, v31.4s
+t24st:
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	VST1.P [V4.S4, V5.S4], 32(R0)
+	ADD  $96, R4, R4
+	SUB  $24, R1, R1
+	B    t24
 
-z16:
-	SUB  R2, R1, R3
-	CMP  $16, R3
-	BLT  z4
-	VLD1 (R0), [V0.B16, V1.B16, V2.B16, V3.B16]
-	VORR V0.B16, V1.B16, V0.B16
-	VORR V2.B16, V3.B16, V2.B16
-	VORR V0.B16, V2.B16, V0.B16
-	VMOV V0.D[0], R4
-	VMOV V0.D[1], R5
-	ORR  R4, R5, R4
-	CBNZ R4, z4
-	ADD  $64, R0, R0
-	ADD  $16, R2, R2
-	B    z16
+t16:
+	CMP  $16, R1
+	BLT  t8
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	MOVD R2, R12 // x[i]
+	MOVD R4, R13 // wT[i][o:]
+	MOVD R3, R14
+t16i:
+	VLD1R.P 4(R12), [V16.S4]
+	VLD1.P (R13)(R9), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VFMLA  V16.S4, V20.S4, V0.S4
+	VFMLA  V16.S4, V21.S4, V1.S4
+	VFMLA  V16.S4, V22.S4, V2.S4
+	VFMLA  V16.S4, V23.S4, V3.S4
+	SUBS $1, R14, R14
+	BNE  t16i
+	CBZ  R6, t16st
+	WORD $0x4e3ff400 // fmax v0.4s, v0.4s, v31.4s
+	WORD $0x4e3ff421 // fmax v1.4s, v1.4s, v31.4s
+	WORD $0x4e3ff442 // fmax v2.4s, v2.4s, v31.4s
+	WORD $0x4e3ff463 // fmax v3.4s, v3.4s, v31.4s
+t16st:
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
+	ADD  $64, R4, R4
+	SUB  $16, R1, R1
+	B    t16
 
-z4:
-	SUB  R2, R1, R3
-	CMP  $4, R3
-	BLT  z1
-	LDP  (R0), (R4, R5)
-	ORR  R4, R5, R4
-	CBNZ R4, z1
-	ADD  $16, R0, R0
-	ADD  $4, R2, R2
-	B    z4
+t8:
+	CMP  $8, R1
+	BLT  t4
+	VLD1.P 32(R5), [V0.S4, V1.S4]
+	MOVD R2, R12 // x[i]
+	MOVD R4, R13 // wT[i][o:]
+	MOVD R3, R14
+t8i:
+	VLD1R.P 4(R12), [V16.S4]
+	VLD1.P (R13)(R9), [V20.S4, V21.S4]
+	VFMLA  V16.S4, V20.S4, V0.S4
+	VFMLA  V16.S4, V21.S4, V1.S4
+	SUBS $1, R14, R14
+	BNE  t8i
+	CBZ  R6, t8st
+	WORD $0x4e3ff400 // fmax v0.4s, v0.4s, v31.4s
+	WORD $0x4e3ff421 // fmax v1.4s, v1.4s, v31.4s
+t8st:
+	VST1.P [V0.S4, V1.S4], 32(R0)
+	ADD  $32, R4, R4
+	SUB  $8, R1, R1
+	B    t8
 
-z1:
-	CMP    R1, R2
-	BGE    zdone
-	MOVWU.P 4(R0), R4
-	CBNZ   R4, zdone
-	ADD    $1, R2, R2
-	B      z1
+t4:
+	CMP  $4, R1
+	BLT  tdone
+	VLD1.P 16(R5), [V0.S4]
+	MOVD R2, R12 // x[i]
+	MOVD R4, R13 // wT[i][o:]
+	MOVD R3, R14
+t4i:
+	VLD1R.P 4(R12), [V16.S4]
+	VLD1.P (R13)(R9), [V20.S4]
+	VFMLA  V16.S4, V20.S4, V0.S4
+	SUBS $1, R14, R14
+	BNE  t4i
+	CBZ  R6, t4st
+	WORD $0x4e3ff400 // fmax v0.4s, v0.4s, v31.4s
+t4st:
+	VST1.P [V0.S4], 16(R0)
+	ADD  $16, R4, R4
+	SUB  $4, R1, R1
+	B    t4
 
-zdone:
-	MOVD R2, ret+16(FP)
+tdone:
 	RET
 
-// func countIDsARM64(counts *uint32, n int, uniq *int32, seq *int32, m int, bad int) (nuniq, zeros int)
-// The id loop of countIDsGeneric: ids are read zero-extended, so a negative one is >= n and
-// becomes bad like an id past the table; uniq has room for m ids.
-TEXT ·countIDsARM64(SB), NOSPLIT, $0-64
-	MOVD counts+0(FP), R0
-	MOVD n+8(FP), R1
-	MOVD uniq+16(FP), R2
-	MOVD seq+24(FP), R3
-	MOVD m+32(FP), R4
-	MOVD bad+40(FP), R5
-	MOVD R2, R6 // next free uniq slot
-	MOVD $0, R7 // zeros
+// func compactIDsNEON(dst *int32, seq *int32, n int, rows int, bad int) int
+// compactIDsGeneric, 16 ids per step: the unsigned maximum of the 16 (three UMAX and a UMAXV)
+// is 0 for a block of padding, skipped at once; when it is below rows every id is valid and
+// each takes four instructions (store it, count it if nonzero); otherwise ids past the table
+// (negative ones read as large) become bad first. Then blocks of 4, then single ids.
+TEXT ·compactIDsNEON(SB), NOSPLIT, $0-48
+	MOVD dst+0(FP), R0
+	MOVD seq+8(FP), R1
+	MOVD n+16(FP), R2
+	MOVD rows+24(FP), R3
+	MOVD bad+32(FP), R4
+	MOVD $0, R5 // ids written
 
-cloop:
-	MOVWU.P 4(R3), R8
-	CMP     R1, R8
-	BHS     cbad
+k16:
+	SUBS   $16, R2, R2
+	BLT    k4pre
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VUMAX  V0.S4, V1.S4, V4.S4
+	VUMAX  V2.S4, V3.S4, V5.S4
+	VUMAX  V4.S4, V5.S4, V4.S4
+	WORD   $0x6eb0a884 // umaxv s4, v4.4s
+	FMOVS  F4, R6
+	CBZ    R6, k16
+	SUB    $64, R1, R8
+	MOVD   $16, R10
+	CMP    R3, R6
+	BHS    kslow
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	B k16
 
-cid:
-	CBZ   R8, czero
-	MOVWU (R0)(R8<<2), R9
-	CBNZ  R9, cseen
-	MOVW.P R8, 4(R6)
+k4pre:
+	ADD $16, R2, R2
 
-cseen:
-	ADD  $1, R9, R9
-	MOVW R9, (R0)(R8<<2)
-	SUBS $1, R4, R4
-	BNE  cloop
-	B    cdone
+k4:
+	SUBS   $4, R2, R2
+	BLT    k1pre
+	VLD1.P 16(R1), [V0.S4]
+	WORD   $0x6eb0a804 // umaxv s4, v0.4s
+	FMOVS  F4, R6
+	CBZ    R6, k4
+	SUB    $16, R1, R8
+	MOVD   $4, R10
+	CMP    R3, R6
+	BHS    kslow4
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	MOVWU.P 4(R8), R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	B k4
 
-czero:
-	ADD  $1, R7, R7
-	SUBS $1, R4, R4
-	BNE  cloop
-	B    cdone
+kslow: // R10 ids at R8, some past the table; back to k16
+	MOVWU.P 4(R8), R9
+	CMP     R3, R9
+	CSEL    HS, R4, R9, R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	SUBS    $1, R10, R10
+	BNE     kslow
+	B       k16
 
-cbad:
-	MOVD R5, R8
-	B    cid
+kslow4: // the same, back to k4
+	MOVWU.P 4(R8), R9
+	CMP     R3, R9
+	CSEL    HS, R4, R9, R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	SUBS    $1, R10, R10
+	BNE     kslow4
+	B       k4
 
-cdone:
-	SUB  R2, R6, R6
-	LSR  $2, R6, R6
-	MOVD R6, nuniq+48(FP)
-	MOVD R7, zeros+56(FP)
+k1pre:
+	ADDS $4, R2, R2
+	BEQ  kdone
+
+k1:
+	MOVWU.P 4(R1), R9
+	CMP     R3, R9
+	CSEL    HS, R4, R9, R9
+	MOVW    R9, (R0)(R5<<2)
+	CMP     $0, R9
+	CINC    NE, R5, R5
+	SUBS    $1, R2, R2
+	BNE     k1
+
+kdone:
+	MOVD R5, ret+40(FP)
 	RET

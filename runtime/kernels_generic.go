@@ -3,7 +3,7 @@ package runtime
 import "github.com/x448/float16"
 
 // The reference twins: plain loops, always compiled, the contract every faster kernel meets
-// (bit-exactly for gatherI8I32 and zeroPrefix, within float32 rounding for the others: fast
+// (bit-exactly for gatherI8I32 and compactIDs, within float32 rounding for the others: fast
 // kernels may fuse multiply-add and reorder sums; tests allow 1e-6 relative to the magnitude
 // of the terms).
 
@@ -73,37 +73,35 @@ func denseGeneric(out, x, w, b []float32, relu bool) {
 	}
 }
 
-// zeroPrefixGeneric returns the number of leading zeros in ids.
-func zeroPrefixGeneric(ids []int32) int {
-	for i, id := range ids {
-		if id != 0 {
-			return i
+// denseTGeneric: out[o] = b[o] + sum_i wT[i*len(out)+o] * x[i], summed in order of i (the
+// same sums as denseGeneric with wT the transpose of its w); relu as in denseGeneric.
+func denseTGeneric(out, x, wT, b []float32, relu bool) {
+	n := len(out)
+	for o := range out {
+		s := b[o]
+		for i, v := range x {
+			s += wT[i*n+o] * v
 		}
+		if relu && s < 0 {
+			s = 0
+		}
+		out[o] = s
 	}
-	return len(ids)
 }
 
-// countIDsGeneric adds one to counts[id] for each id of seq, appending to uniq the ids seen for the
-// first time, and returns uniq and the number of zeros (padding), which it does not count in
-// counts. Ids outside counts (Keras rejects them) count as bad, 0 <= bad < len(counts): the
-// OOV id, or padding without one.
-func countIDsGeneric(counts []uint32, uniq, seq []int32, bad int32) ([]int32, int) {
-	zeros := 0
-	n := uint(len(counts))
+// compactIDsGeneric writes to dst the ids of seq that are not 0, each id outside [0, rows)
+// (Keras rejects them) replaced by bad first, and returns how many; 0 <= bad < rows is the
+// OOV id, or 0 (padding) when the tokenizer has none.
+func compactIDsGeneric(dst, seq []int32, rows, bad int32) int {
+	n := 0
 	for _, id := range seq {
-		u := uint(uint32(id))
-		if u >= n {
-			u = uint(bad)
+		if uint32(id) >= uint32(rows) {
+			id = bad
 		}
-		if u == 0 {
-			zeros++
-			continue
+		if id != 0 {
+			dst[n] = id
+			n++
 		}
-		c := counts[u]
-		if c == 0 {
-			uniq = append(uniq, int32(u))
-		}
-		counts[u] = c + 1
 	}
-	return uniq, zeros
+	return n
 }

@@ -10,8 +10,8 @@ import (
 )
 
 // Exactness contracts checked here (the twins are in kernels_generic.go):
-//   - gatherI8I32 and zeroPrefix: bit-identical to the twin.
-//   - float kernels (gather f32/f16/i8, dense): |fast - twin| <= 2(n+1) * 2^-24 * (sum of
+//   - gatherI8I32 and compactIDs: bit-identical to the twin.
+//   - float kernels (gather f32/f16/i8, dense, denseT): |fast - twin| <= 2(n+1) * 2^-24 * (sum of
 //     |terms|), n the number of terms summed (ids, or dense inputs), the terms being each
 //     coef*row value (or w*x product) and the initial accumulator: the fast kernels fuse
 //     multiply-adds and sum in another order, and either sum is within (n+1) half-ulps
@@ -231,7 +231,7 @@ func TestDenseMatchesTwin(t *testing.T) {
 	forTables(t, func(t *testing.T, k *kernels) {
 		r := rand.New(rand.NewPCG(3, 4))
 		for _, nin := range []int{1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 24, 25, 31, 32, 33, 64} {
-			for _, nout := range []int{1, 2, 3, 4, 5, 8, 9, 24, 25} {
+			for _, nout := range []int{1, 2, 3, 4, 5, 8, 9, 12, 16, 20, 24, 25, 28, 32, 36, 40, 48} {
 				for off := 0; off < 4; off++ {
 					x := make([]float32, off+nin)[off:]
 					w := make([]float32, off+nin*nout)[off:]
@@ -259,26 +259,49 @@ func TestDenseMatchesTwin(t *testing.T) {
 						}
 					}
 					checkClose(t, k.name+" dense", nin, got, want, mag)
+					if k.denseT == nil {
+						continue
+					}
+					wT := make([]float32, off+nin*nout)[off:]
+					for o := 0; o < nout; o++ {
+						for i := 0; i < nin; i++ {
+							wT[i*nout+o] = w[o*nin+i]
+						}
+					}
+					twin := make([]float32, nout)
+					denseTGeneric(twin, x, wT, b, relu)
+					checkClose(t, "denseT twin", nin, twin, want, mag)
+					gotT, checkT := withGuards(t, nout, off, float32(guard))
+					k.denseT(gotT, x, wT, b, relu)
+					checkT()
+					checkClose(t, k.name+" denseT", nin, gotT, want, mag)
 				}
 			}
 		}
 	})
 }
 
-func TestZeroPrefixMatchesTwin(t *testing.T) {
+// TestCompactIDsLeadingZeros: runs of zeros of every length up to 70 (across every block
+// size of the kernels), then one nonzero id, then more ids, at offsets 0-3.
+func TestCompactIDsLeadingZeros(t *testing.T) {
 	forTables(t, func(t *testing.T, k *kernels) {
-		for n := 0; n <= 40; n++ {
+		for n := 0; n <= 70; n++ {
 			for first := 0; first <= n; first++ {
 				for off := 0; off < 4; off++ {
-					ids := make([]int32, off+n)[off:]
-					if first < n {
-						ids[first] = int32(1 << (first % 31))
-						if first%2 == 1 {
-							ids[first] = -1
-						}
+					seq := make([]int32, off+n)[off:]
+					for i := first; i < n; i++ {
+						seq[i] = int32(i%5) * 3 // zeros among the tail too
 					}
-					if got, want := k.zeroPrefix(ids), zeroPrefixGeneric(ids); got != want || want != first {
-						t.Fatalf("n=%d first nonzero at %d: got %d, twin %d", n, first, got, want)
+					if first < n {
+						seq[first] = []int32{1 << 20, -1, 7}[first%3] // past the table, negative, valid
+					}
+					want := make([]int32, n+1)
+					got, check := withGuards(t, n+1, off, int32(-7))
+					nw := compactIDsGeneric(want, seq, 10, 2)
+					ng := k.compactIDs(got, seq, 10, 2)
+					check()
+					if ng != nw || !slices.Equal(got[:ng], want[:nw]) {
+						t.Fatalf("%s: n=%d first nonzero at %d: %v (%d), twin %v (%d)", k.name, n, first, got[:ng], ng, want[:nw], nw)
 					}
 				}
 			}
@@ -351,10 +374,8 @@ func FuzzKernels(f *testing.F) {
 				continue
 			}
 			runGatherCase(t, v.k, c, int(seed%4), v.k.name)
-			checkCountIDs(t, v.k, rand.New(rand.NewPCG(seed, uint64(len(idb)))), 1+int(d%50), len(idb)+int(seed%7), int(seed%3))
-			if got, want := v.k.zeroPrefix(ids), zeroPrefixGeneric(ids); got != want {
-				t.Fatalf("%s zeroPrefix(%v) = %d, twin %d", v.k.name, ids, got, want)
-			}
+			checkCompactIDs(t, v.k, rand.New(rand.NewPCG(seed, uint64(len(idb)))), 1+int(d%50), len(idb)+int(seed%7))
+			checkCompactSeq(t, v.k, ids, int32(1+d%20), int32(d%3))
 			out := make([]float32, 1+int(seed%30))
 			want := make([]float32, len(out))
 			x := make([]float32, dim)
@@ -416,20 +437,24 @@ func TestGatherBadIDPanics(t *testing.T) {
 	}
 }
 
-// TestCountIDsMatchesTwin: the id loop is exact: same uniq list, zero count and counts.
-func TestCountIDsMatchesTwin(t *testing.T) {
+// TestCompactIDsMatchesTwin: the id loop is exact: the same ids in the same order.
+func TestCompactIDsMatchesTwin(t *testing.T) {
 	forTables(t, func(t *testing.T, k *kernels) {
 		r := rand.New(rand.NewPCG(7, 8))
 		for trial := 0; trial < 3000; trial++ {
-			checkCountIDs(t, k, r, 1+r.IntN(40), r.IntN(150), r.IntN(3))
+			checkCompactIDs(t, k, r, 1+r.IntN(40), r.IntN(150))
 		}
 	})
 }
 
-func checkCountIDs(t *testing.T, k *kernels, r *rand.Rand, rows, n, pre int) {
+func checkCompactIDs(t *testing.T, k *kernels, r *rand.Rand, rows, n int) {
 	t.Helper()
 	seq := make([]int32, n)
+	dense := r.IntN(2) == 0 // else long zero runs, as in padded rows
 	for i := range seq {
+		if !dense && r.IntN(6) != 0 {
+			continue
+		}
 		switch r.IntN(8) {
 		case 0:
 			seq[i] = 0
@@ -441,17 +466,18 @@ func checkCountIDs(t *testing.T, k *kernels, r *rand.Rand, rows, n, pre int) {
 			seq[i] = int32(r.IntN(rows))
 		}
 	}
-	bad := int32(r.IntN(rows))
-	want, got := make([]uint32, rows), make([]uint32, rows)
-	// uniq may already hold ids; the room after them is exact (cap) or short (fallback).
-	room := n + r.IntN(2)*r.IntN(3) - r.IntN(2)*min(n, 1)
-	u0 := make([]int32, pre, pre+max(room, 0))
-	u1 := make([]int32, pre, pre+max(room, 0))
-	wu, wz := countIDsGeneric(want, u0, seq, bad)
-	gu, gz := k.countIDs(got, u1, seq, bad)
-	if wz != gz || !slices.Equal(wu, gu) || !slices.Equal(want, got) {
-		t.Fatalf("%s countIDs(rows %d, seq %v, bad %d): uniq %v zeros %d, twin %v %d (counts %v, twin %v)",
-			k.name, rows, seq, bad, gu, gz, wu, wz, got, want)
+	checkCompactSeq(t, k, seq, int32(rows), int32(r.IntN(rows)))
+}
+
+func checkCompactSeq(t *testing.T, k *kernels, seq []int32, rows, bad int32) {
+	t.Helper()
+	want := make([]int32, len(seq))
+	got, check := withGuards(t, len(seq), len(seq)%4, int32(-7))
+	nw := compactIDsGeneric(want, seq, rows, bad)
+	ng := k.compactIDs(got, seq, rows, bad)
+	check()
+	if ng != nw || !slices.Equal(got[:ng], want[:nw]) {
+		t.Fatalf("%s compactIDs(seq %v, rows %d, bad %d) = %v, twin %v", k.name, seq, rows, bad, got[:ng], want[:nw])
 	}
 }
 

@@ -140,21 +140,38 @@ func denseUnrolled(out, x, w, b []float32, relu bool) {
 	}
 }
 
-// zeroPrefixUnrolled returns the number of leading zeros in ids, testing four at a time.
-func zeroPrefixUnrolled(ids []int32) int {
+// compactIDsUnrolled is compactIDsGeneric skipping four zeros at a time and storing every id
+// without a branch (the count advances only past nonzero ones).
+func compactIDsUnrolled(dst, seq []int32, rows, bad int32) int {
+	dst = dst[:len(seq)]
+	n := 0
 	i := 0
-	for ; i+4 <= len(ids); i += 4 {
-		v := (*[4]int32)(ids[i:])
-		if v[0]|v[1]|v[2]|v[3] != 0 {
-			break
+	for ; i+4 <= len(seq); i += 4 {
+		v := (*[4]int32)(seq[i:])
+		if v[0]|v[1]|v[2]|v[3] == 0 {
+			continue
+		}
+		for _, id := range v {
+			if uint32(id) >= uint32(rows) {
+				id = bad
+			}
+			dst[n] = id
+			if id != 0 {
+				n++
+			}
 		}
 	}
-	for ; i < len(ids); i++ {
-		if ids[i] != 0 {
-			break
+	for ; i < len(seq); i++ {
+		id := seq[i]
+		if uint32(id) >= uint32(rows) {
+			id = bad
+		}
+		dst[n] = id
+		if id != 0 {
+			n++
 		}
 	}
-	return i
+	return n
 }
 
 // halfToFloat converts IEEE 754 binary16 bits to float32 exactly (all 65,536 patterns are

@@ -21,8 +21,7 @@ type Model struct {
 	dense  []dense
 	maxOut int   // widest layer, for scratch
 	badID  int32 // the row an id outside the embedding counts as: the OOV id, else padding 0
-	unmap  func() error
-	bytes  int // size of the model file
+	bytes  int   // size of the model file
 }
 
 // embedding kinds
@@ -42,11 +41,42 @@ type embedding struct {
 	f16      []uint16
 	i8       []int8
 	scale    []float32 // per row (embI8Row), or [1] (embI8Tensor)
+	row0Zero bool      // the padding row is all zeros (convert folds it into the bias): skip it
+}
+
+// rowZero reports whether every value of row id is zero (in any storage type).
+func (e *embedding) rowZero(id int) bool {
+	if id >= e.rows {
+		return false
+	}
+	lo, hi := id*e.dim, (id+1)*e.dim
+	switch e.kind {
+	case embF32:
+		for _, v := range e.f32[lo:hi] {
+			if v != 0 {
+				return false
+			}
+		}
+	case embF16:
+		for _, v := range e.f16[lo:hi] {
+			if v&0x7fff != 0 {
+				return false
+			}
+		}
+	default:
+		for _, v := range e.i8[lo:hi] {
+			if v != 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 type dense struct {
 	in, out int
 	w       []float32 // [out][in]
+	wT      []float32 // [in][out], for kernels that compute outputs side by side (out%4 == 0)
 	b       []float32
 	act     int
 }
@@ -114,6 +144,7 @@ func New(f *modelfile.File) (*Model, error) {
 	if m.pool, err = poolKind(a.Pooling); err != nil {
 		return nil, err
 	}
+	e.row0Zero = e.rowZero(0)
 	m.maxOut = e.dim
 	for i, d := range a.Dense {
 		l := dense{in: d.In, out: d.Out}
@@ -148,6 +179,14 @@ func New(f *modelfile.File) (*Model, error) {
 			}
 		}
 		l.b = append([]float32(nil), viewF32(f.Tensor(modelfile.DenseBias(i)).Data)...)
+		if d.Out%4 == 0 {
+			l.wT = make([]float32, len(l.w))
+			for o := 0; o < d.Out; o++ {
+				for k := 0; k < d.In; k++ {
+					l.wT[k*d.Out+o] = l.w[o*d.In+k]
+				}
+			}
+		}
 		if err := checkFinite(fmt.Sprintf("dense %d", i), l.w); err != nil {
 			return nil, err
 		}
@@ -185,15 +224,9 @@ func errNonFinite(what string, x float32, i int) error {
 	return fmt.Errorf("runtime: %s has a non-finite value (%v) at element %d: the model file is corrupt; re-convert it", what, x, i)
 }
 
-// Close releases the mapping of a model opened with Load. The model must not be used after.
-func (m *Model) Close() error {
-	if m.unmap != nil {
-		err := m.unmap()
-		m.unmap = nil
-		return err
-	}
-	return nil
-}
+// Close is kept for symmetry with Load: the model lives in ordinary Go memory (Load does
+// not map the file), so there is nothing to release; the garbage collector frees it.
+func (m *Model) Close() error { return nil }
 
 // Tokenizer returns the model's tokenizer.
 func (m *Model) Tokenizer() *Tokenizer { return m.tok }

@@ -229,8 +229,10 @@ func buildModel(t testing.TB, s testSpec, seed uint64) (*modelfile.File, *refMod
 		Tokenizer: modelfile.TokenizerSpec{Mode: modelfile.ModeKeras, Filters: "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n", Lower: true, Split: " ",
 			NumWords: s.V, OOVID: oovID, StartID: -1, VocabWords: len(words) - 1},
 		Preprocess: modelfile.Preprocess{MaxLen: s.maxlen, Padding: s.padding, Truncating: s.truncating},
-		Labels:     []string{"a", "b"},
 		Quant:      modelfile.Quant{Embedding: s.emb, Dense: s.dense},
+	}
+	for i := 0; i < modelfile.LabelCount(arch.Dense[len(arch.Dense)-1].Out); i++ {
+		f.Meta.Labels = append(f.Meta.Labels, string(rune('a'+i)))
 	}
 	// Round-trip through the encoder so tensors are laid out exactly as in a real file.
 	var buf bytes.Buffer
@@ -410,9 +412,11 @@ func TestPredictIDsMatchesReference(t *testing.T) {
 				}
 			}
 		}
-		for id, c := range p.counts {
-			if c != 0 {
-				t.Fatalf("spec %d: counts[%d] = %d left over after predictions", si, id, c)
+		if s.emb == modelfile.SchemeF32 || s.emb == modelfile.SchemeF16 {
+			for i, c := range p.coef {
+				if !s.maskZero && c != 1/float32(pre.MaxLen) {
+					t.Fatalf("spec %d: coef[%d] = %v left over after predictions, want 1/maxlen", si, i, c)
+				}
 			}
 		}
 	}
@@ -595,6 +599,16 @@ func FuzzLoadModel(f *testing.F) {
 	}
 	f.Add(buf.Bytes())
 	f.Add([]byte("\x10\x00\x00\x00\x00\x00\x00\x00{}              "))
+	// Issue 11's metadata bit flips (maxlen 20 -> 28, a filter character, a label), which
+	// loaded with format 1 and must be refused now.
+	good := buf.Bytes()
+	for _, flip := range []struct{ from, to string }{{`\"maxlen\":20`, `\"maxlen\":28`}, {`!\\\"#$%`, `!\\\"#$-`}, {`[\"a\",\"b\"]`, `[\"a\",\"c\"]`}} {
+		if b := bytes.Replace(bytes.Clone(good), []byte(flip.from), []byte(flip.to), 1); !bytes.Equal(b, good) {
+			f.Add(b)
+		} else {
+			f.Fatalf("seed: %s not found in the header", flip.from)
+		}
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pf, err := modelfile.Parse(data)
 		if err != nil {
@@ -610,11 +624,11 @@ func FuzzLoadModel(f *testing.F) {
 	})
 }
 
-// TestLongInputRepeatedID: the model file allows maxlen up to 2^20, so one id can occur more
-// than 65535 times in an input; its count must not wrap (it did with 16-bit counts).
+// TestLongInputRepeatedID: the model file allows maxlen up to 2^16, so one id can occur
+// 65536 times in an input; its count must not wrap (it did with 16-bit counts).
 func TestLongInputRepeatedID(t *testing.T) {
 	for _, s := range []testSpec{testSpecs[0], testSpecs[6]} {
-		s.maxlen = 70000
+		s.maxlen = modelfile.MaxMaxLen
 		f, ref := buildModel(t, s, 3)
 		m, err := New(f)
 		if err != nil {
@@ -627,7 +641,9 @@ func TestLongInputRepeatedID(t *testing.T) {
 				for i := range seq {
 					seq[i] = 3
 				}
-				seq[n/2] = 5
+				if n != s.maxlen {
+					seq[n/2] = 5 // else id 3 fills all 65536 positions: the count that wrapped
+				}
 				want := ref.forward(padRef(seq, s.maxlen, s.padding, s.truncating))
 				got := p.PredictIDs(seq).Scores
 				for i := range want {
@@ -749,4 +765,49 @@ func TestNewTensorSizeMismatch(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Issue 11, item 3: a loaded model is private memory. Overwriting the file with another
+// model (cp other live), rewriting it in place, or truncating it (which gave SIGBUS with a
+// shared mapping) must not change what the loaded model predicts.
+func TestLoadedModelSurvivesFileChanges(t *testing.T) {
+	f, _ := buildModel(t, testSpecs[5], 11)
+	other, _ := buildModel(t, testSpecs[5], 12)
+	path := writeModel(t, f)
+	otherData, err := modelfile.Marshal(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := m.NewPredictor()
+	seqs := [][]int32{{5, 9, 9, 2}, {1}, {3, 3, 3, 3, 3, 7}}
+	want := make([]float32, len(seqs))
+	for i, s := range seqs {
+		want[i] = p.PredictIDs(s).Scores[0]
+	}
+	check := func(what string) {
+		t.Helper()
+		for i, s := range seqs {
+			if got := p.PredictIDs(s).Scores[0]; got != want[i] {
+				t.Fatalf("after %s: score %v, was %v", what, got, want[i])
+			}
+		}
+	}
+	// In place (same inode), as cp does.
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fh.Write(otherData)
+	fh.Close()
+	check("cp of another model over the file")
+	os.WriteFile(path, make([]byte, len(otherData)), 0o644)
+	check("zeroing the file")
+	os.Truncate(path, 0)
+	check("truncating the file to 0 bytes")
+	os.Remove(path)
+	check("removing the file")
 }

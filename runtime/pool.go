@@ -37,8 +37,8 @@ func (m *Model) flatLen() int {
 // poolOther computes dense.0's input for GlobalMaxPooling1D and Flatten, which see every
 // one of the maxlen positions, padding included: Keras masks neither (modelfile/doc.go).
 //
-// Max: the elementwise maximum over the distinct rows of the padded input (each distinct id
-// once, row 0 once when there is padding), so the cost is the number of distinct ids, not
+// Max: the elementwise maximum over the rows of the padded input (the nonzero ids from
+// compactIDs, repeats read again, and row 0 once when there is padding), so the cost is the number of ids, not
 // maxlen. Flatten: the padded ids' rows side by side, which dense.0 (maxlen*D wide) reads.
 // Ids outside the embedding count as badID, as in PredictIDs.
 func (p *Predictor) poolOther(seq []int32) []float32 {
@@ -61,15 +61,14 @@ func (p *Predictor) poolOther(seq []int32) []float32 {
 		}
 		return p.flat
 	}
+	// The nonzero ids (repeats included: the maximum does not mind), then row 0 once when
+	// any position is padding or id 0; nz has room for maxlen+1.
 	seq = truncate(seq, m.pre.MaxLen, m.pre.Truncating)
-	uniq, zeros := p.k.countIDs(p.counts, p.uniq[:0], seq, m.badID)
-	for _, id := range uniq {
-		p.counts[id] = 0
-	}
-	if zeros > 0 || len(seq) < m.pre.MaxLen {
+	n := p.k.compactIDs(p.nz, seq, int32(e.rows), m.badID)
+	uniq := p.nz[:n]
+	if n < m.pre.MaxLen {
 		uniq = append(uniq, 0)
 	}
-	p.uniq = uniq
 	acc := p.acc
 	for j := range acc {
 		acc[j] = float32(math.Inf(-1))

@@ -167,3 +167,33 @@ func FuzzPoolKernels(f *testing.F) {
 		runPoolCase(t, newPoolCase(r, int(d%40)+1, int(n%30)+1), int(seed%4))
 	})
 }
+
+// BenchmarkPredictPooling: one prediction from 12 ids of 100 (maxlen 100, width 16, the
+// course sizes; flatten feeds 1600 inputs to Dense(6)) for each pooling and storage.
+func BenchmarkPredictPooling(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		s    testSpec
+	}{
+		{"avg-f32", testSpec{V: 10000, D: 16, hidden: []int{24, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, maxlen: 100}},
+		{"max-f32", testSpec{V: 10000, D: 16, hidden: []int{24, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, maxlen: 100, pool: "max"}},
+		{"max-int8", testSpec{V: 10000, D: 16, hidden: []int{24, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, maxlen: 100, pool: "max", emb: "int8-row", dense: "int8-channel"}},
+		{"flatten-f32", testSpec{V: 10000, D: 16, hidden: []int{6, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, maxlen: 100, pool: "flatten"}},
+		{"flatten-int8", testSpec{V: 10000, D: 16, hidden: []int{6, 1}, acts: []string{"relu", "sigmoid"}, oov: 1, maxlen: 100, pool: "flatten", emb: "int8-row", dense: "int8-channel"}},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			f, _ := buildModel(b, c.s, 1)
+			m, err := New(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p := m.NewPredictor()
+			seq := randSeq(rand.New(rand.NewPCG(3, 3)), c.s.V, 12)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				p.PredictIDs(seq)
+			}
+		})
+	}
+}

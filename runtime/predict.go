@@ -20,8 +20,7 @@ type Predictor struct {
 	m      *Model
 	k      *kernels // kernel table, fixed at creation (tests pass others)
 	ids    []int32  // raw token ids of the current text (grows once to the longest text)
-	counts []uint32 // per vocabulary row: occurrences in the current input (0 between calls)
-	uniq   []int32  // distinct ids of the current input
+	nz     []int32  // the nonzero ids of the current input, and room for the padding id
 	coef   []float32
 	coefI  []int32
 	acc    []float32
@@ -37,12 +36,11 @@ func (m *Model) NewPredictor() *Predictor { return m.newPredictorKernels(&kern) 
 
 func (m *Model) newPredictorKernels(k *kernels) *Predictor {
 	maxlen := m.pre.MaxLen
-	return &Predictor{
+	p := &Predictor{
 		m:      m,
 		k:      k,
 		ids:    make([]int32, 0, 64+maxlen),
-		counts: make([]uint32, m.emb.rows),
-		uniq:   make([]int32, 0, maxlen+1),
+		nz:     make([]int32, maxlen+1),
 		coef:   make([]float32, maxlen+1),
 		coefI:  make([]int32, maxlen+1),
 		acc:    make([]float32, m.emb.dim),
@@ -52,6 +50,14 @@ func (m *Model) newPredictorKernels(k *kernels) *Predictor {
 		padded: make([]int32, maxlen),
 		flat:   make([]float32, m.flatLen()),
 	}
+	// Every id weighs 1/maxlen in the average (1 in an int32 sum); only the padding row's
+	// coefficient changes per call, and pool puts it back.
+	inv := 1 / float32(max(maxlen, 1))
+	for i := range p.coef {
+		p.coef[i] = inv
+		p.coefI[i] = 1
+	}
+	return p
 }
 
 // Model returns the predictor's model.
@@ -78,20 +84,10 @@ func (p *Predictor) PredictIDs(seq []int32) Result {
 	}
 	maxlen := m.pre.MaxLen
 	seq = truncate(seq, maxlen, m.pre.Truncating)
-	// Count each id once: padding and zeros in a local counter (the leading and trailing runs
-	// of a padded row without a per-id loop), the other ids in counts, listed once in uniq.
-	zeros := maxlen - len(seq)
-	n := p.k.zeroPrefix(seq)
-	zeros += n
-	seq = seq[n:]
-	for len(seq) > 0 && seq[len(seq)-1] == 0 {
-		zeros++
-		seq = seq[:len(seq)-1]
-	}
-	uniq, z := p.k.countIDs(p.counts, p.uniq[:0], seq, m.badID)
-	zeros += z
-	p.uniq = uniq
-	p.pool(uniq, zeros, maxlen)
+	// The nonzero ids in order, repeats included (a repeated id's row is read again: cheaper
+	// than counting in a vocabulary-sized table); padding and zeros only as a number.
+	n := p.k.compactIDs(p.nz, seq, int32(m.emb.rows), m.badID)
+	p.pool(p.nz[:n], maxlen-n, maxlen)
 	return p.head(p.acc)
 }
 
@@ -105,7 +101,11 @@ func (p *Predictor) head(x []float32) Result {
 			out = p.bufB
 		}
 		out = out[:l.out]
-		p.k.dense(out, x, l.w, l.b, l.act == actRelu)
+		if l.wT != nil && p.k.denseT != nil {
+			p.k.denseT(out, x, l.wT, l.b, l.act == actRelu)
+		} else {
+			p.k.dense(out, x, l.w, l.b, l.act == actRelu)
+		}
 		if l.act != actRelu {
 			activate(out, l.act)
 		}
@@ -134,11 +134,11 @@ func (p *Predictor) head(x []float32) Result {
 	return r
 }
 
-// pool writes into p.acc the average of the embedding rows of the ids counted in p.counts
-// (listed in uniq) and of zeros padding rows, over maxlen positions (over the non-padding
-// ones for mask_zero), and clears the counts of uniq. Each distinct row is read once, scaled
-// by count/n, in a single kernel call.
-func (p *Predictor) pool(uniq []int32, zeros, maxlen int) {
+// pool writes into p.acc the average of the embedding rows of ids (the nonzero ids of the
+// input, repeats included; len(ids) < cap(ids)) and of zeros padding rows, over maxlen
+// positions (over the non-padding ones for mask_zero), in a single kernel call: each id
+// weighs 1/n, the padding row zeros/n (one entry, skipped when the row is zero).
+func (p *Predictor) pool(ids []int32, zeros, maxlen int) {
 	e := &p.m.emb
 	acc := p.acc
 	n := maxlen
@@ -150,28 +150,29 @@ func (p *Predictor) pool(uniq []int32, zeros, maxlen int) {
 		// Keras divides 0 by 0 here (an all-padding input to a mask_zero model gives NaN);
 		// edgewatt returns the zero vector instead.
 		clear(acc)
-		for _, id := range uniq {
-			p.counts[id] = 0
-		}
 		return
 	}
-	ids := uniq
-	if zeros > 0 {
-		ids = append(uniq, 0)
+	k := len(ids)
+	pad := zeros > 0 && !e.row0Zero
+	if pad {
+		ids = ids[:k+1]
+		ids[k] = 0
+	}
+	if len(ids) == 0 {
+		clear(acc)
+		return
 	}
 	if e.kind == embI8Tensor {
-		coef := p.coefI[:len(ids)]
-		counts := p.counts
-		for i, id := range uniq {
-			coef[i] = int32(counts[id])
-			counts[id] = 0
-		}
-		if zeros > 0 {
-			coef[len(uniq)] = int32(zeros)
+		coef := p.coefI[:len(ids)] // all 1
+		if pad {
+			coef[k] = int32(zeros)
 		}
 		a32 := p.acc32[:len(acc)]
 		clear(a32)
 		p.k.gatherI8I32(a32, e.i8, ids, coef)
+		if pad {
+			coef[k] = 1
+		}
 		s := e.scale[0] / float32(n)
 		j := 0
 		for ; j+4 <= len(a32); j += 4 {
@@ -183,27 +184,30 @@ func (p *Predictor) pool(uniq []int32, zeros, maxlen int) {
 		}
 		return
 	}
-	clear(acc)
-	inv := 1 / float32(n)
-	coef := p.coef[:len(ids)]
-	counts := p.counts
-	if e.kind == embI8Row {
-		scale := e.scale
-		for i, id := range uniq {
-			coef[i] = float32(counts[id]) * inv * scale[id]
-			counts[id] = 0
-		}
-		if zeros > 0 {
-			coef[len(uniq)] = float32(zeros) * inv * scale[0]
-		}
+	if len(acc) == 16 { // the tutorials' width: four stores instead of a memclr call
+		*(*[16]float32)(acc) = [16]float32{}
 	} else {
-		for i, id := range uniq {
-			coef[i] = float32(counts[id]) * inv
-			counts[id] = 0
+		clear(acc)
+	}
+	inv := 1 / float32(n)
+	coef := p.coef[:len(ids)] // 1/maxlen each for f32 and f16 without mask_zero
+	switch {
+	case e.kind == embI8Row:
+		scale := e.scale
+		for i, id := range ids[:k] {
+			coef[i] = inv * scale[id]
 		}
-		if zeros > 0 {
-			coef[len(uniq)] = float32(zeros) * inv
+	case e.maskZero:
+		for i := range coef {
+			coef[i] = inv
 		}
+	}
+	if pad {
+		c := float32(zeros) * inv
+		if e.kind == embI8Row {
+			c *= e.scale[0]
+		}
+		coef[k] = c
 	}
 	switch e.kind {
 	case embF32:
@@ -212,6 +216,11 @@ func (p *Predictor) pool(uniq []int32, zeros, maxlen int) {
 		p.k.gatherF16(acc, e.f16, ids, coef)
 	case embI8Row:
 		p.k.gatherI8(acc, e.i8, ids, coef)
+	}
+	// Put back the coefficient the next call expects (int8-row and mask_zero models rewrite
+	// theirs every call: a predictor's model, and so its path here, never changes).
+	if pad {
+		coef[k] = 1 / float32(max(maxlen, 1))
 	}
 }
 
@@ -225,7 +234,7 @@ func activate(x []float32, act int) {
 		}
 	case actSigmoid:
 		for i, v := range x {
-			x[i] = float32(1 / (1 + math.Exp(-float64(v))))
+			x[i] = sigmoid32(v)
 		}
 	case actTanh:
 		for i, v := range x {
@@ -240,9 +249,9 @@ func activate(x []float32, act int) {
 		}
 		var s float64
 		for i, v := range x {
-			e := math.Exp(float64(v - mx))
-			x[i] = float32(e)
-			s += e
+			e := exp32(v - mx)
+			x[i] = e
+			s += float64(e)
 		}
 		for i := range x {
 			x[i] = float32(float64(x[i]) / s)

@@ -88,6 +88,17 @@ const (
 // word makes AppendIDs allocate a buffer per call.
 const maxStackWord = 128
 
+// wordBufLen is the word buffer a call needs: the longest vocabulary word, but never more
+// than any word of text can be once lowered and decoded (at most 3 bytes per text byte: an
+// invalid byte becomes U+FFFD). A vocabulary with a 4 MB word thus costs a long text, not
+// every call, a 4 MB buffer (issue 11).
+func wordBufLen(maxWord int, text string) int {
+	if len(text) < (maxWord-4)/3 {
+		return 3*len(text) + 4
+	}
+	return maxWord
+}
+
 // NewTokenizer returns the tokenizer of spec over words, where words[0] is "" (padding) and
 // words[i] is the word of id i. An empty words[i] is an id without a word (it never
 // matches); when a word occurs twice, the lower id wins.

@@ -64,10 +64,10 @@ func (t *Tokenizer) appendExact(dst []int32, text string, from int) []int32 {
 	}
 	var stack [maxStackWord]byte
 	var buf []byte
-	if t.maxWord <= len(stack) {
-		buf = stack[:t.maxWord]
+	if n := wordBufLen(t.maxWord, text); n <= len(stack) {
+		buf = stack[:n]
 	} else {
-		buf = make([]byte, t.maxWord)
+		buf = make([]byte, n)
 	}
 	w := wordBuf{buf: buf}
 	for i := from; i < len(text); {

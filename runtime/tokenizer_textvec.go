@@ -133,8 +133,8 @@ func (t *Tokenizer) appendTextVec(dst []int32, text string) []int32 {
 	tv := t.tv
 	var stack [maxStackWord]byte
 	buf := stack[:]
-	if t.maxWord > len(buf) {
-		buf = make([]byte, t.maxWord)
+	if n := wordBufLen(t.maxWord, text); n > len(buf) {
+		buf = make([]byte, n)
 	}
 	if tv.split == modelfile.SplitNone {
 		n, over := t.tvBuild(buf, text, []tvSpan{{0, len(text), false}}, 0, 1)

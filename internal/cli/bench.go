@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/edgewatt/edgewatt/internal/safeio"
 	"github.com/edgewatt/edgewatt/runtime"
 	"github.com/edgewatt/edgewatt/runtime/modelfile"
 )
@@ -36,6 +38,9 @@ type benchOptions struct {
 	window        time.Duration
 	gridIntensity float64
 	chart         string
+	perCore       bool   // energy: also measure each model on one thread
+	record        string // energy: write the readings and rates as a replay trace
+	settle        string // energy: "auto" or a duration ("0" for none)
 }
 
 // benchGroup is how many predictions share one pair of clock readings: a prediction takes
@@ -55,7 +60,7 @@ func runBench(env *Env) error {
 	fs.StringVar(&models, "models", "", "comma-separated model files to compare (energy mode)")
 	fs.StringVar(&o.texts, "texts", "", "file with one text per line")
 	fs.StringVar(&o.ids, "ids", "", "file with one input per line as comma-separated token ids (e.g. 0,0,12,5)")
-	fs.IntVar(&o.threads, "threads", goruntime.NumCPU(), "goroutines for the batch throughput")
+	fs.IntVar(&o.threads, "threads", goruntime.NumCPU(), "goroutines for the batch throughput; with --energy, predictors running at once per model")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object instead of a table")
 	fs.DurationVar(&o.duration, "duration", 3*time.Second, "total measuring time: half for ids, half for text, each half split between single-sample latency and batch throughput")
 	fs.BoolVar(&o.energy, "energy", false, "measure energy per inference with the board's power sensors")
@@ -64,6 +69,9 @@ func runBench(env *Env) error {
 	fs.DurationVar(&o.window, "window", 10*time.Second, "length of one --energy window")
 	fs.Float64Var(&o.gridIntensity, "grid-intensity", 475, "grid carbon intensity in gCO2e/kWh for --energy")
 	fs.StringVar(&o.chart, "chart", "", "write an SVG chart of the --energy results to this file")
+	fs.StringVar(&o.record, "record", "", "with --energy, write the readings and inference rates to this CSV: a trace whose replay (same --windows/--window/--settle/--models) reproduces this run's µJ")
+	fs.BoolVar(&o.perCore, "per-core", false, "with --energy, measure each model on 1 thread as well as on --threads (per-core and all-core figures)")
+	fs.StringVar(&o.settle, "settle", "auto", "with --energy, time each model runs before its window is measured and the board rests before each idle window (auto: two sensor intervals; 0: none)")
 	args, err := parseFlags(fs, env.Args)
 	if err != nil {
 		return err
@@ -275,17 +283,20 @@ func peakRSSKiB() int64 {
 	return -1
 }
 
+// maxSyntheticWord bounds the vocabulary words synthetic texts are made of.
+const maxSyntheticWord = 64
+
 // benchTexts returns the texts of --texts, or synthetic headlines made of the model's
 // vocabulary: 9-11 words, mostly among the 1000 most frequent, one in ten unknown.
 func benchTexts(o benchOptions) ([]string, string, error) {
 	if o.texts != "" {
-		f, err := os.Open(o.texts)
+		f, _, err := safeio.Open(o.texts)
 		if err != nil {
-			return nil, "", fmt.Errorf("bench: %w", err)
+			return nil, "", fmt.Errorf("bench: --texts: %w", err)
 		}
 		defer f.Close()
 		var out []string
-		sc := bufio.NewScanner(f)
+		sc := bufio.NewScanner(io.LimitReader(f, safeio.MaxTextFile))
 		sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
 		for sc.Scan() {
 			if s := strings.TrimSuffix(sc.Text(), "\r"); strings.TrimSpace(s) != "" {
@@ -312,7 +323,8 @@ func benchTexts(o benchOptions) ([]string, string, error) {
 	}
 	var known []string
 	for i, w := range words {
-		if i == 0 || w == "" || strings.ContainsAny(w, " <>") {
+		// Headline words are short: a 1 MB "word" would make gigabytes of synthetic text.
+		if i == 0 || w == "" || len(w) > maxSyntheticWord || strings.ContainsAny(w, " <>") {
 			continue
 		}
 		known = append(known, w)
@@ -321,7 +333,7 @@ func benchTexts(o benchOptions) ([]string, string, error) {
 		}
 	}
 	if len(known) == 0 {
-		return nil, "", fmt.Errorf("bench: %s has no vocabulary words to make texts from; pass --texts or --ids", o.model)
+		return nil, "", fmt.Errorf("bench: %s has no vocabulary words of at most %d bytes to make texts from; pass --texts or --ids", o.model, maxSyntheticWord)
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	out := make([]string, 256)
@@ -342,9 +354,9 @@ func benchTexts(o benchOptions) ([]string, string, error) {
 
 // readIDFile reads one input per line as comma-separated token ids.
 func readIDFile(path string, m *runtime.Model) ([][]int32, error) {
-	b, err := os.ReadFile(path)
+	b, err := safeio.ReadFile(path, safeio.MaxTextFile)
 	if err != nil {
-		return nil, fmt.Errorf("bench: %w", err)
+		return nil, fmt.Errorf("bench: --ids: %w", err)
 	}
 	rows := m.Meta.Arch.Embedding.InputDim
 	var out [][]int32

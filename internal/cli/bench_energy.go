@@ -4,13 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
+	goruntime "runtime"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/edgewatt/edgewatt/board"
 	"github.com/edgewatt/edgewatt/internal/energy"
+	"github.com/edgewatt/edgewatt/internal/safeio"
 	"github.com/edgewatt/edgewatt/runtime"
 )
 
@@ -33,6 +38,19 @@ func runBenchEnergy(env *Env, o benchOptions) error {
 		return usagef("bench: --grid-intensity must be grams of CO2e per kWh, 0 or more (world average: %g)", energy.DefaultGridIntensity)
 	case strings.EqualFold(filepath.Ext(o.chart), ".png"):
 		return usagef("bench: --chart writes SVG; give a .svg file and convert it if you need PNG (rsvg-convert chart.svg -o chart.png)")
+	case o.threads < 1 || o.threads > 4096:
+		return usagef("bench: --threads must be between 1 and 4096 (default: all %d CPUs)", goruntime.NumCPU())
+	}
+	settle, err := parseSettle(o.settle)
+	if err != nil {
+		return err
+	}
+	if err := checkEnergyOutputs(o, paths); err != nil {
+		return err
+	}
+	threads := []int{o.threads}
+	if o.perCore && o.threads != 1 {
+		threads = []int{1, o.threads}
 	}
 	var work []energy.Workload
 	for i, path := range paths {
@@ -41,12 +59,17 @@ func runBenchEnergy(env *Env, o benchOptions) error {
 			return err
 		}
 		defer m.Close()
-		w, err := energyWorkload(o, path, m)
-		if err != nil {
-			return err
+		for _, n := range threads {
+			w, err := energyWorkload(o, path, m, n)
+			if err != nil {
+				return err
+			}
+			w.Name = modelLabel(paths, i)
+			if len(threads) > 1 {
+				w.Name += fmt.Sprintf(" (%d thread%s)", n, map[bool]string{true: "", false: "s"}[n == 1])
+			}
+			work = append(work, w)
 		}
-		w.Name = modelLabel(paths, i)
-		work = append(work, w)
 	}
 	src, err := openPowerChain(env, o.power)
 	if err != nil {
@@ -56,14 +79,19 @@ func runBenchEnergy(env *Env, o benchOptions) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	fmt.Fprintf(env.Stderr, "bench: measuring %d model(s) on %s (kernels %s); Ctrl-C stops with partial results\n",
-		len(work), src.Name(), runtime.Kernels())
+	fmt.Fprintf(env.Stderr, "bench: measuring %d model(s) on %s with %d thread(s) (kernels %s); Ctrl-C stops with partial results\n",
+		len(paths), src.Name(), o.threads, runtime.Kernels())
 	opt := energy.Options{
-		Windows: o.windows, Window: o.window, GridIntensity: o.gridIntensity,
+		Windows: o.windows, Window: o.window, GridIntensity: o.gridIntensity, Settle: settle, Threads: o.threads,
+		Host:     fmt.Sprintf("this machine (%s/%s, %d CPUs)", goruntime.GOOS, goruntime.GOARCH, goruntime.NumCPU()),
 		Progress: func(msg string) { fmt.Fprintf(env.Stderr, "bench: %s\n", msg) },
 	}
 	if _, replay := src.(interface{ Trace() *board.Trace }); !replay {
-		opt.Conditions = board.ConditionsReader(board.OpenOptions{})
+		read := board.ConditionsReader(board.OpenOptions{})
+		if c, err := read(); err == nil && c.ThrottleFrom == "" {
+			fmt.Fprintf(env.Stderr, "bench: WARNING: throttling and under-voltage cannot be read on this machine (no vcgencmd, no firmware get_throttled, no rpi_volt hwmon): throttled windows are caught only by a drop of the CPU clock\n")
+		}
+		opt.Conditions = read
 	}
 	res, err := energy.Run(ctx, src, work, opt)
 	if err != nil {
@@ -88,41 +116,50 @@ func writeEnergy(env *Env, o benchOptions, res *energy.Result, paths []string) e
 		return fmt.Errorf("bench: writing results: %w", err)
 	}
 	if o.chart != "" {
-		if err := writeChart(o.chart, res); err != nil {
+		if err := writeAtomic(o.chart, "--chart", res.WriteSVG); err != nil {
 			return err
 		}
 		fmt.Fprintf(env.Stderr, "bench: chart written to %s\n", o.chart)
 	}
+	if o.record != "" {
+		if err := writeAtomic(o.record, "--record", res.WriteTrace); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stderr, "bench: readings and inference rates written to %s (replay it with --power replay:%s and the same schedule)\n", o.record, o.record)
+	}
 	if res.Partial {
-		why := "see the notes"
-		if len(res.Notes) > 0 {
-			why = res.Notes[0]
+		why := res.PartialWhy
+		if why == "" {
+			why = "see the notes"
 		}
 		return fmt.Errorf("bench: partial results (%s)", why)
 	}
 	return nil
 }
 
-// writeChart writes the SVG next to its destination and renames it into place, so a
-// failed run never leaves half a chart.
-func writeChart(path string, res *energy.Result) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".chart-*.svg")
-	if err != nil {
-		return fmt.Errorf("bench: --chart %s: %w", path, err)
+// writeAtomic writes an output file through safeio.WriteAtomic (a temporary file renamed
+// into place: a failed run never leaves half a file).
+func writeAtomic(path, flag string, write func(io.Writer) error) error {
+	if err := safeio.WriteAtomic(path, write); err != nil {
+		return fmt.Errorf("bench: %s: %w", flag, err)
 	}
-	err = res.WriteSVG(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	return nil
+}
+
+// checkEnergyOutputs refuses a --chart or --record that is one of the inputs (a model,
+// the texts, the replayed trace) or each other, or not a regular file.
+func checkEnergyOutputs(o benchOptions, paths []string) error {
+	ins := []safeio.Path{{Flag: "--texts", Path: o.texts}, {Flag: "--ids", Path: o.ids}}
+	for _, p := range paths {
+		ins = append(ins, safeio.Path{Flag: "model", Path: p})
 	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
+	for _, alt := range strings.Split(o.power, "|") {
+		if f, ok := strings.CutPrefix(strings.TrimSpace(alt), "replay:"); ok {
+			ins = append(ins, safeio.Path{Flag: "--power replay:", Path: f})
+		}
 	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("bench: --chart %s: %w", path, err)
+	if err := safeio.CheckOutputs([]safeio.Path{{Flag: "--chart", Path: o.chart}, {Flag: "--record", Path: o.record}}, ins); err != nil {
+		return usagef("bench: %v", err)
 	}
 	return nil
 }
@@ -156,35 +193,73 @@ func modelLabel(paths []string, i int) string {
 	return base(paths[i])
 }
 
-// energyWorkload returns a workload that classifies the bench inputs one at a time, from
-// text (tokenization included) or, with --ids, from token ids.
-func energyWorkload(o benchOptions, path string, m *runtime.Model) (energy.Workload, error) {
-	p := m.NewPredictor()
-	i := 0
+// energyWorkload returns a workload that classifies the bench inputs on threads
+// predictors at once, from text (tokenization included) or, with --ids, from token ids.
+// Run(n) splits the n inferences evenly among the predictors and waits for all of them.
+func energyWorkload(o benchOptions, path string, m *runtime.Model, threads int) (energy.Workload, error) {
+	var one func(p *runtime.Predictor, i int)
 	if o.ids != "" {
 		ids, err := readIDFile(o.ids, m)
 		if err != nil {
 			return energy.Workload{}, err
 		}
-		return energy.Workload{Run: func(n int) {
-			for k := 0; k < n; k++ {
-				p.PredictIDs(ids[i%len(ids)])
-				i++
-			}
-		}}, nil
-	}
-	mo := o
-	mo.model = path // synthetic texts come from each model's own vocabulary
-	texts, _, err := benchTexts(mo)
-	if err != nil {
-		return energy.Workload{}, err
-	}
-	return energy.Workload{Run: func(n int) {
-		for k := 0; k < n; k++ {
-			p.PredictText(texts[i%len(texts)])
-			i++
+		one = func(p *runtime.Predictor, i int) { p.PredictIDs(ids[i%len(ids)]) }
+	} else {
+		mo := o
+		mo.model = path // synthetic texts come from each model's own vocabulary
+		texts, _, err := benchTexts(mo)
+		if err != nil {
+			return energy.Workload{}, err
 		}
+		one = func(p *runtime.Predictor, i int) { p.PredictText(texts[i%len(texts)]) }
+	}
+	ps := make([]*runtime.Predictor, threads)
+	next := make([]int, threads) // each predictor's position in the inputs
+	for k := range ps {
+		ps[k] = m.NewPredictor()
+		next[k] = k * 7919 // predictors start at different inputs
+	}
+	run := func(k, n int) {
+		for j := 0; j < n; j++ {
+			one(ps[k], next[k])
+			next[k]++
+		}
+	}
+	if threads == 1 {
+		return energy.Workload{Threads: 1, Run: func(n int) { run(0, n) }}, nil
+	}
+	return energy.Workload{Threads: threads, Run: func(n int) {
+		var wg sync.WaitGroup
+		for k := range threads {
+			share := n / threads
+			if k < n%threads {
+				share++
+			}
+			if share == 0 {
+				continue
+			}
+			wg.Go(func() { run(k, share) })
+		}
+		wg.Wait()
 	}}, nil
+}
+
+// parseSettle reads --settle: "auto" (two sensor intervals), 0 for none, or a duration.
+func parseSettle(s string) (time.Duration, error) {
+	if s == "" || s == "auto" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if s == "0" {
+		d, err = 0, nil
+	}
+	if err != nil || d < 0 || d > time.Hour {
+		return 0, usagef("bench: --settle %q: want auto, 0 (none) or a duration such as 2s", s)
+	}
+	if d == 0 {
+		return -1, nil // none
+	}
+	return d, nil
 }
 
 // openPowerChain opens the first source of a '|'-separated list that works, e.g.

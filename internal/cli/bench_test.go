@@ -99,8 +99,9 @@ func TestPowerChainFallsBack(t *testing.T) {
 	trace := filepath.Join("..", "energy", "testdata", "idle-load.csv")
 	var so, se bytes.Buffer
 	// The first source cannot open (no such trace); the second is used and the switch is said.
+	// The trace's layout: idle 0-2 s, load 2-4 s, idle 4-6 s.
 	err := Run([]string{"bench", "-m", model, "--energy", "--power", "replay:/nonexistent.csv|replay:" + trace,
-		"--windows", "1", "--window", "50ms", "--json"}, nil, &so, &se)
+		"--windows", "1", "--window", "2s", "--settle", "0", "--json"}, nil, &so, &se)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, se.String())
 	}

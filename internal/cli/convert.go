@@ -9,7 +9,8 @@ import (
 
 const convertSynopsis = `MODEL --tokenizer FILE -o OUT.safetensors [flags]
 
-MODEL is a Keras legacy .h5, a Keras 3 .keras or a TF.js model.json (shards beside it).
+MODEL is a Keras legacy .h5, a Keras 3 .keras, a TF.js model.json (shards beside it) or a
+.tflite of the average-word-vector family (its metadata vocabulary and labels are used).
 FILE is a Tokenizer.to_json() file, a tokenizer pickle, a "word id" vocab file or a
 TextVectorization get_config() JSON (vocabulary in it or in vocabulary.json beside it); a
 .keras model with a TextVectorization layer carries its own and takes no --tokenizer.
@@ -27,7 +28,8 @@ func runConvert(env *Env) error {
 	fs.StringVar(&o.Truncating, "truncating", "", "pad_sequences truncating: pre or post (default pre; post for a TextVectorization)")
 	fs.StringVar(&o.Labels, "labels", "", `output labels "a,b" or a labels file (default: labels.txt beside the model, else 0..n-1)`)
 	fs.StringVar(&o.Split, "split", "", "vocab files only: modelmaker (split on [^\\w']+, default) or jsstrip (delete [^\\w\\s], split on ' ')")
-	fs.StringVar(&o.Quant.Scheme, "quant", "f32", "weight storage: f32, f16 or int8")
+	fs.StringVar(&o.Quant.Scheme, "quant", "", "weight storage: f32, f16 or int8 (default f32; a .tflite keeps the storage it has where the runtime can hold it)")
+	fs.BoolVar(&o.KeepCase, "keep-case", false, ".tflite vocab tokenizers: do not lower-case (as the TFLite Task Library runs Model Maker models)")
 	fs.StringVar(&o.Quant.CalibFile, "calib", "", "int8: calibration texts (one per line, or a label,text CSV)")
 	fs.Float64Var(&o.Quant.Percentile, "percentile", 0, "int8: calibration range percentile (0 = min/max)")
 	fs.StringVar(&o.Quant.EvalFile, "eval", "", "labelled rows (CSV label,text or JSON Lines) for the accuracy report: float32 alone, or float32 vs quantized with --quant")

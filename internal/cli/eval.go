@@ -3,9 +3,10 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"os"
+	"io"
 
 	"github.com/edgewatt/edgewatt/internal/eval"
+	"github.com/edgewatt/edgewatt/internal/safeio"
 	"github.com/edgewatt/edgewatt/runtime"
 )
 
@@ -48,11 +49,11 @@ func runEval(env *Env) error {
 		return err
 	}
 	defer m.Close()
-	f, err := os.Open(data)
+	f, _, err := safeio.Open(data)
 	if err != nil {
-		return fmt.Errorf("eval: %w", err)
+		return fmt.Errorf("eval: --data: %w", err)
 	}
-	all, err := eval.ReadRows(f, data, m.Labels())
+	all, err := eval.ReadRows(io.LimitReader(f, safeio.MaxTextFile), data, m.Labels())
 	f.Close()
 	if err != nil {
 		return err

@@ -116,3 +116,64 @@ func TestEvalErrors(t *testing.T) {
 		}
 	}
 }
+
+// predict, inspect and eval given a Keras model instead of a converted one say to run
+// convert first, with exit status 1.
+func TestSourceModelRefused(t *testing.T) {
+	for _, args := range [][]string{
+		{"predict", "-m", testdata("tiny_k24.h5"), "hello"},
+		{"inspect", testdata("tiny.keras")},
+		{"eval", "-m", testdata("tfjs/model.json"), "--data", smarthome + "test.csv"},
+	} {
+		var so, se strings.Builder
+		code := Main(args, strings.NewReader(""), &so, &se)
+		if code != 1 || !strings.Contains(se.String(), "not an edgewatt model file; convert it first: edgewatt convert") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, se.String())
+		}
+	}
+}
+
+// convert --eval without --quant measures the float32 model, from JSON Lines too, and
+// inspect shows it; the accuracy is what edgewatt eval measures on the written file.
+func TestConvertEvalFloat32JSONL(t *testing.T) {
+	dir := t.TempDir()
+	h5 := filepath.Join(dir, "m.h5")
+	if so, se, err := run("train", "--data", smarthome+"train.csv", "--vocab", "300", "--maxlen", "20", "--epochs", "2", "--quiet", "-o", h5); err != nil {
+		t.Fatalf("%v\n%s%s", err, so, se)
+	}
+	f, err := os.Open(smarthome + "test.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(f).ReadAll()
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jl strings.Builder
+	for _, r := range recs {
+		b, _ := json.Marshal(map[string]any{"headline": r[1], "is_sarcastic": r[0] == "1"})
+		jl.Write(b)
+		jl.WriteByte('\n')
+	}
+	jpath := filepath.Join(dir, "test.jsonl")
+	os.WriteFile(jpath, []byte(jl.String()), 0o644)
+	model := filepath.Join(dir, "m.safetensors")
+	_, se, err := run("convert", h5, "--tokenizer", filepath.Join(dir, "m.tokenizer.json"), "--padding", "post", "--truncating", "post", "--eval", jpath, "-o", model)
+	if err != nil || !strings.Contains(se, "nothing quantized") {
+		t.Fatalf("convert --eval: %v\n%s", err, se)
+	}
+	out, _, err := run("eval", "-m", model, "--data", jpath, "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct{ Accuracy float64 }
+	json.Unmarshal([]byte(out), &r)
+	if want := fmt.Sprintf("float32 %.2f%% (", 100*r.Accuracy); !strings.Contains(se, want) {
+		t.Errorf("convert says %q, eval measures %.4f", se, r.Accuracy)
+	}
+	info, _, err := run("inspect", model)
+	if err != nil || !strings.Contains(info, fmt.Sprintf("float32 %.2f%% on %d rows", 100*r.Accuracy, len(recs))) {
+		t.Errorf("inspect: %v\n%s", err, info)
+	}
+}

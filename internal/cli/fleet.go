@@ -22,7 +22,9 @@ func (f *mqttTLSFlags) register(fs interface {
 	fs.StringVar(&f.key, "mqtt-key", "", "mqtts://: PEM private key of --mqtt-cert")
 }
 
-func (f *mqttTLSFlags) files() mqtt.TLSFiles { return mqtt.TLSFiles{CA: f.ca, Cert: f.cert, Key: f.key} }
+func (f *mqttTLSFlags) files() mqtt.TLSFiles {
+	return mqtt.TLSFiles{CA: f.ca, Cert: f.cert, Key: f.key}
+}
 
 // runFleet implements 'edgewatt fleet': every node that announces itself on the broker.
 func runFleet(env *Env) error {

@@ -50,6 +50,7 @@ type modelInfo struct {
 	FileBytes     int64                   `json:"file_bytes"`
 	FormatVersion int                     `json:"format_version"`
 	DataSHA256    string                  `json:"data_sha256"`
+	SHA256        string                  `json:"sha256"`
 	Summary       string                  `json:"summary"`
 	Params        int                     `json:"params"`
 	Arch          modelfile.Arch          `json:"arch"`
@@ -73,7 +74,7 @@ type tensorInfo struct {
 
 func describe(f *modelfile.File, path string, size int64) modelInfo {
 	m := f.Meta
-	info := modelInfo{File: path, FileBytes: size, FormatVersion: modelfile.Version, DataSHA256: m.DataSHA256,
+	info := modelInfo{File: path, FileBytes: size, FormatVersion: modelfile.Version, DataSHA256: m.DataSHA256, SHA256: m.SHA256,
 		Summary: summary(f), Params: params(f), Arch: m.Arch, Tokenizer: m.Tokenizer, Preprocess: m.Preprocess,
 		Labels: m.Labels, Quant: m.Quant, Provenance: m.Provenance, Report: m.Report, Kernels: runtime.Kernels()}
 	for _, t := range f.Tensors {
@@ -191,6 +192,7 @@ func printInfo(w io.Writer, in modelInfo) {
 		p("  created\t%s", v.Created)
 	}
 	p("  data sha256\t%s", in.DataSHA256)
+	p("  sha256\t%s (metadata and tensors)", in.SHA256)
 	if len(in.Report) > 0 {
 		p("")
 		p("quantization report")

@@ -14,8 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgewatt/edgewatt/board"
 	"periph.io/x/conn/v3/physic"
+
+	"github.com/edgewatt/edgewatt/board"
 )
 
 const idleLoad = "../../board/testdata/replay/idle-load.csv"

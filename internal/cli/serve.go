@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -40,6 +39,7 @@ type serveOptions struct {
 	unitUser      string
 	unitGroups    string
 	drain         time.Duration
+	mqtt          mqttFlags
 }
 
 type multiFlag []string
@@ -71,12 +71,17 @@ func runServe(env *Env) error {
 	fs.BoolVar(&o.unit, "systemd-unit", false, "print a hardened systemd unit running this command and exit")
 	fs.StringVar(&o.unitUser, "unit-user", "", "with --systemd-unit: run as this user instead of a DynamicUser")
 	fs.StringVar(&o.unitGroups, "unit-groups", "i2c,video", "with --systemd-unit: supplementary groups (the power sensors need i2c and video)")
+	o.mqtt.register(fs)
 	args, err := parseFlags(fs, env.Args)
 	if err != nil {
 		return err
 	}
 	if len(args) > 0 {
 		return usagef("serve: unexpected argument %q; give models with -m FILE", args[0])
+	}
+	broker, err := o.mqtt.check()
+	if err != nil {
+		return err
 	}
 	if len(o.models) == 0 {
 		return usagef("serve: -m MODEL is required (a .safetensors file from 'edgewatt convert'; repeat -m NAME=FILE for more)")
@@ -120,6 +125,9 @@ func runServe(env *Env) error {
 	if o.watch == 0 {
 		opt.Watch = -1
 	}
+	if broker != nil {
+		opt.Components = append(opt.Components, o.mqtt.component(broker, o.listen, o.tlsCert != ""))
+	}
 	if o.power != "none" && o.power != "" {
 		src, err := openServePower(log, o.power)
 		if err != nil {
@@ -159,8 +167,7 @@ func runServe(env *Env) error {
 	}()
 	notify, wd := serve.SDNotifier(os.Getenv("NOTIFY_SOCKET"), os.Getenv("WATCHDOG_USEC"), os.Getenv("WATCHDOG_PID"))
 	return serve.Run(ctx, svc, serve.HTTPOptions{Listen: o.listen, Token: o.token, Insecure: o.insecure,
-		TLSCert: o.tlsCert, TLSKey: o.tlsKey, DrainTimeout: o.drain, Notify: notify, Watchdog: wd, Reload: reload,
-		OnListen: func(a net.Addr) { fmt.Fprintf(env.Stderr, "edgewatt: serving on %s\n", a) }})
+		TLSCert: o.tlsCert, TLSKey: o.tlsKey, DrainTimeout: o.drain, Notify: notify, Watchdog: wd, Reload: reload})
 }
 
 // openServePower opens --power; "auto" finding nothing is not an error for a service.
@@ -246,6 +253,7 @@ func printUnit(env *Env, o serveOptions, specs []serve.ModelSpec) error {
 	if o.maxInflight > 0 {
 		args = append(args, "--max-inflight", strconv.Itoa(o.maxInflight))
 	}
+	args = append(args, o.mqtt.unitArgs()...)
 	var groups []string
 	for _, g := range strings.Split(o.unitGroups, ",") {
 		if g = strings.TrimSpace(g); g != "" {

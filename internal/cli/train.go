@@ -3,10 +3,10 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
+	"github.com/edgewatt/edgewatt/internal/safeio"
 	"github.com/edgewatt/edgewatt/internal/train"
 )
 
@@ -83,6 +83,12 @@ func runTrain(env *Env) error {
 		*tokOut = strings.TrimSuffix(*out, ".h5") + ".tokenizer.json"
 	}
 
+	outs := []safeio.Path{{Flag: "-o", Path: *out}, {Flag: "--tokenizer", Path: *tokOut}, {Flag: "--labels", Path: *labelsOut}}
+	ins := []safeio.Path{{Flag: "--data", Path: *data}, {Flag: "--val", Path: *valFile}, {Flag: "--test", Path: *testFile}}
+	if err := safeio.CheckOutputs(outs, ins); err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+
 	ex, err := readExamples(*data)
 	if err != nil {
 		return err
@@ -127,10 +133,20 @@ func runTrain(env *Env) error {
 		return err
 	}
 	if *labelsOut != "" {
-		if err := os.WriteFile(*labelsOut, []byte(strings.Join(res.Labels.Names, "\n")+"\n"), 0o644); err != nil {
-			return fmt.Errorf("train: writing labels: %w", err)
+		err := safeio.WriteAtomic(*labelsOut, func(w io.Writer) error {
+			_, err := io.WriteString(w, strings.Join(res.Labels.Names, "\n")+"\n")
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("train: --labels: %w", err)
 		}
 	}
+	counts := res.Labels.Counts(trainEx)
+	parts := make([]string, len(counts))
+	for i, n := range counts {
+		parts[i] = fmt.Sprintf("%s %d", res.Labels.Names[i], n)
+	}
+	fmt.Fprintf(env.Stdout, "train: training rows per class: %s\n", strings.Join(parts, ", "))
 	best := res.History[res.Best]
 	fmt.Fprintf(env.Stdout, "train: %d classes (%s); the tokenizer indexed %d words, the model uses ids below %d; %d epochs in %.1fs\n",
 		res.Labels.Classes(), strings.Join(res.Labels.Names, ", "), res.Tokenizer.VocabSize(), c.Vocab,
@@ -154,10 +170,13 @@ func runTrain(env *Env) error {
 }
 
 func readExamples(path string) ([]train.Example, error) {
-	f, err := os.Open(path)
+	f, size, err := safeio.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	defer f.Close()
-	return train.ReadExamples(f, path)
+	if size > safeio.MaxTextFile {
+		return nil, fmt.Errorf("train: %s is %d bytes, more than the %d edgewatt reads as training data", path, size, int64(safeio.MaxTextFile))
+	}
+	return train.ReadExamples(io.LimitReader(f, safeio.MaxTextFile), path)
 }

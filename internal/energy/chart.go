@@ -15,7 +15,7 @@ var palette = []string{"#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#
 // chart geometry, in SVG user units (pixels)
 const (
 	chartW, chartH             = 1100.0, 560.0
-	plotL, plotR, plotT, plotB = 70.0, 860.0, 78.0, 500.0
+	plotL, plotR, plotT, plotB = 70.0, 860.0, 82.0, 500.0
 )
 
 // WriteSVG draws power over time: the idle window and each load window shaded (one colour
@@ -26,8 +26,8 @@ const (
 func (res *Result) WriteSVG(w io.Writer) error {
 	var b bytes.Buffer
 	end := res.Idle.End
-	if n := len(res.Windows); n > 0 {
-		end = res.Windows[n-1].End
+	for _, win := range res.timeline() {
+		end = max(end, win.End)
 	}
 	xMax := end.Seconds()
 	if xMax <= 0 {
@@ -67,10 +67,26 @@ func (res *Result) WriteSVG(w io.Writer) error {
 	if res.Partial {
 		title += " (PARTIAL RESULTS)"
 	}
-	fmt.Fprintf(&b, `<text class="title" x="%g" y="26" font-size="18" font-weight="bold">%s</text>`+"\n", plotL, esc(title))
-	sub := fmt.Sprintf("source %s · idle %.3f W · %d x %s windows per model, round-robin · label: marginal µJ per inference = (E − P_idle·t)/n",
-		res.Source, watts(res.IdlePower), res.Rounds, fmtDur(res.WindowLen))
-	fmt.Fprintf(&b, `<text class="subtitle" x="%g" y="48" fill="#444">%s</text>`+"\n", plotL, esc(sub))
+	fmt.Fprintf(&b, `<text class="title" x="%g" y="22" font-size="18" font-weight="bold">%s</text>`+"\n", plotL, esc(title))
+	threads := res.Threads
+	if len(res.Models) > 0 {
+		threads = res.Models[0].Threads
+	}
+	sub := fmt.Sprintf("source %s · idle %.3f → %.3f W · %d x %s windows per model, round-robin · %d thread(s) · label: marginal µJ/inference = (E − E_idle)/n",
+		res.Source, watts(res.IdlePower), watts(res.IdleEndPower), res.Rounds, fmtDur(res.WindowLen), threads)
+	fmt.Fprintf(&b, `<text class="subtitle" x="%g" y="42" fill="#444" font-size="11">%s</text>`+"\n", plotL, esc(clipText(sub, 165)))
+	prov, provFill := res.Provenance.String(), "#006400"
+	line1, line2, _ := strings.Cut(prov, ": ")
+	if res.Provenance.Replay {
+		provFill = "#B00000"
+		if d := res.Provenance.TraceDescription; d != "" {
+			line2 += " · trace: " + strings.SplitN(d, "\n", 2)[0]
+		}
+	}
+	fmt.Fprintf(&b, `<text class="provenance" x="%g" y="57" fill="%s" font-size="11" font-weight="bold">%s</text>`+"\n", plotL, provFill, esc(clipText(line1, 160)))
+	if line2 != "" {
+		fmt.Fprintf(&b, `<text class="provenance" x="%g" y="71" fill="%s" font-size="10">%s</text>`+"\n", plotL, provFill, esc(clipText(line2, 190)))
+	}
 
 	// Grid and axes.
 	b.WriteString(`<g class="axis" stroke="#e4e4e4">` + "\n")
@@ -91,7 +107,9 @@ func (res *Result) WriteSVG(w io.Writer) error {
 			fmt.Fprintf(&b, `<rect class="throttled" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="url(#hatch-throttled)"/>`+"\n", x0, plotT, x1-x0, plotB-plotT)
 		}
 	}
-	shade(&res.Idle, "#808080", "window idle")
+	for i := range res.Idles {
+		shade(&res.Idles[i], "#808080", "window idle")
+	}
 	for i := range res.Windows {
 		shade(&res.Windows[i], colour[res.Windows[i].Model], "window load")
 	}
@@ -110,10 +128,20 @@ func (res *Result) WriteSVG(w io.Writer) error {
 		fmt.Fprintf(&b, `<line class="window-power" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="3"/>`+"\n",
 			x(win.Start.Seconds())+2, y(watts(win.Power)), x(win.End.Seconds())-2, y(watts(win.Power)), colour[win.Model])
 	}
-	// Idle power, dashed across the plot.
-	if res.Idle.Coverage > 0 {
-		fmt.Fprintf(&b, `<line class="idle-power" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#555" stroke-width="1.2" stroke-dasharray="6 4"/>`+"\n",
-			plotL, y(watts(res.IdlePower)), plotR, y(watts(res.IdlePower)))
+	// The idle baseline, dashed: through the usable idle windows, flat beyond them.
+	var pts []string
+	for _, iw := range res.Idles {
+		if iw.Excluded == "" {
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x((iw.Start+iw.End).Seconds()/2), y(watts(iw.Power))))
+		}
+	}
+	if len(pts) > 0 {
+		first, last := pts[0], pts[len(pts)-1]
+		_, fy, _ := strings.Cut(first, ",")
+		_, ly, _ := strings.Cut(last, ",")
+		pts = append([]string{fmt.Sprintf("%.1f,%s", plotL, fy)}, pts...)
+		pts = append(pts, fmt.Sprintf("%.1f,%s", plotR, ly))
+		fmt.Fprintf(&b, `<polyline class="idle-power" fill="none" points="%s" stroke="#555" stroke-width="1.2" stroke-dasharray="6 4"/>`+"\n", strings.Join(pts, " "))
 	}
 	// The readings.
 	fmt.Fprintf(&b, `<polyline class="power" fill="none" stroke="#222" stroke-width="1.3" stroke-linejoin="round" points="%s"/>`+"\n",
@@ -121,16 +149,24 @@ func (res *Result) WriteSVG(w io.Writer) error {
 
 	// Labels: the value of each window in the band above the curves.
 	labelY := plotT + 18
-	fmt.Fprintf(&b, `<text class="label idle" x="%.1f" y="%.1f" text-anchor="middle" font-weight="bold" fill="#444">idle</text>`+"\n",
-		x((res.Idle.Start+res.Idle.End).Seconds()/2), labelY)
-	fmt.Fprintf(&b, `<text class="label idle" x="%.1f" y="%.1f" text-anchor="middle" fill="#444">%.2f W</text>`+"\n",
-		x((res.Idle.Start+res.Idle.End).Seconds()/2), labelY+15, watts(res.IdlePower))
+	for _, iw := range res.Idles {
+		val := "idle"
+		if iw.Excluded != "" {
+			val = "(idle)"
+		}
+		fmt.Fprintf(&b, `<text class="label idle" x="%.1f" y="%.1f" text-anchor="middle" font-weight="bold" fill="#444">%s</text>`+"\n",
+			x((iw.Start+iw.End).Seconds()/2), labelY, val)
+		if iw.Coverage > 0 {
+			fmt.Fprintf(&b, `<text class="label idle" x="%.1f" y="%.1f" text-anchor="middle" fill="#444" font-size="10">%.2f W</text>`+"\n",
+				x((iw.Start+iw.End).Seconds()/2), labelY+15, watts(iw.Power))
+		}
+	}
 	for _, win := range res.Windows {
 		cx := x((win.Start + win.End).Seconds() / 2)
 		width := x(win.End.Seconds()) - x(win.Start.Seconds())
 		val := "no data"
 		if win.Coverage > 0 {
-			val = fmtG(microjoules(win.Marginal)) + " µJ"
+			val = fmtG(win.MarginalJ*1e6) + " µJ"
 		}
 		fill := darker(colour[win.Model])
 		if win.Excluded != "" {
@@ -193,7 +229,7 @@ func (res *Result) WriteSVG(w io.Writer) error {
 	item(box("#808080"), "idle window")
 	for _, m := range res.Models {
 		txt := clipName(m.Model, 200)
-		if m.Used > 0 {
+		if m.Used > 0 && m.NoMarginal == "" {
 			txt += fmt.Sprintf(": %s µJ", fmtG(m.MarginalUJ.Median))
 		}
 		item(box(colour[m.Model]), txt)
@@ -201,7 +237,7 @@ func (res *Result) WriteSVG(w io.Writer) error {
 	fmt.Fprintf(&b, `<text x="%g" y="%g" fill="#444" font-size="11">(median marginal µJ/inference)</text>`+"\n", lx, ly)
 	ly += 24
 	item(`<line x1="0" y1="6" x2="18" y2="6" stroke="#222" stroke-width="1.5"/>`, "power readings")
-	item(`<line x1="0" y1="6" x2="18" y2="6" stroke="#555" stroke-dasharray="6 4" stroke-width="1.2"/>`, "idle power")
+	item(`<line x1="0" y1="6" x2="18" y2="6" stroke="#555" stroke-dasharray="6 4" stroke-width="1.2"/>`, "idle baseline")
 	item(`<line x1="0" y1="6" x2="18" y2="6" stroke="#555" stroke-width="3"/>`, "window average")
 	item(`<rect width="18" height="13" fill="url(#hatch-throttled)" stroke="#C00000"/>`, "throttled: excluded")
 	item(`<rect width="18" height="13" fill="url(#hatch-partial)" stroke="#555"/>`, "partial: excluded")
@@ -329,6 +365,14 @@ func shortNames(names []string) map[string]string {
 		}
 	}
 	return out
+}
+
+// clipText shortens s to n runes.
+func clipText(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
 }
 
 func esc(s string) string {

@@ -6,47 +6,79 @@
 //
 // # Method
 //
-// Run first warms every workload up (for Options.Warmup, not measured), then measures an idle
-// window of Options.Idle with nothing running, then Options.Windows rounds; each round runs
-// every workload for one window of Options.Window, in order (round-robin), so that a slow
-// drift of the board (temperature, the supply) spreads over all models instead of biasing
-// the last one. Per window:
+// Run first warms every workload up (for Options.Warmup, not measured) and lets the board
+// rest for Options.Settle; then it measures an idle window of Options.Idle with nothing
+// running, then Options.Windows rounds. Each round runs every workload in order
+// (round-robin, so that a slow drift of the board spreads over all models instead of
+// biasing the last one): Settle of unmeasured inference (a sensor that averages, and the
+// CPU clock, catch up with the new load), then one window of Options.Window; after the
+// round the board rests for Settle and another idle window is measured. There are
+// Windows+1 idle windows: before the first round and after each. Per window:
 //
 //	E           energy over [start, end]: the trapezoid rule over the readings, the first and
 //	            last pieces clipped at the window's edges by linear interpolation
 //	P           E / t, the average power
-//	P_idle      E_idle / t_idle of the idle window
+//	B(t)        the idle baseline: linear in time between the middles of the usable idle
+//	            windows (their average power), flat before the first and after the last
+//	E_idle      the integral of B over [start, end]
 //	n           inferences completed in the window
-//	marginal    (E - P_idle x t) / n: what one inference adds to an idle board
+//	marginal    (E - E_idle) / n: what one inference adds to an idle board
 //	total       E / n: what the board draws per inference while serving
+//
+// The drift, the last usable idle window's power less the first's, is reported; with a
+// linear drift the interpolated baseline is exact (the tests check a 10 mW/s drift to 1%).
+// Per-inference energies are float64 joules: no rounding to whole nanojoules.
 //
 // A counter source (a Reading with a cumulative Energy, RAPL) is integrated from counter
 // differences instead, spread evenly over each sampling interval; where the counter went
 // backwards (a wrap) the source's Power for that interval is used.
 //
+// # Windows and readings
+//
+// Windows are judged by the readings inside them. Options.MinReadings (default 10) is the
+// fewest sampling intervals (the source's Interval: an INA's conversion time, hwmon's
+// update_interval, power_supply's second, a trace's mean row spacing) a window may span:
+// shorter Window or Idle lengths are lengthened to that and the notes say so. Two
+// consecutive readings more than 3 intervals apart leave a hole: the time between them is
+// neither covered nor integrated. A window is left out of the median (an idle window out
+// of the baseline), and the report says why, when the readings cover less than 99% of it,
+// when it holds fewer than half the readings its length promises, when a reading inside
+// it was flagged Throttled or UnderVoltage (a replay's throttled column; on a live board
+// Options.Conditions: vcgencmd, the firmware's sysfs get_throttled, rpi_volt, and a
+// since-boot bit that appeared between two polls flags the time between them), when the
+// CPU clock inside a load window fell under 90% of the run's highest load clock, or when
+// the run was interrupted during it. Settle defaults to two sampling intervals.
+//
 // Each model's summary is the median over its usable windows, with the minimum and maximum
-// as the spread; the notes warn when they differ by more than 10%. A window is left out of
-// the median, and the report says why, when a reading inside it was flagged Throttled or
-// UnderVoltage (board.Throttle: from a replay's throttled column, or on a live board from
-// Options.Conditions polling vcgencmd get_throttled), when the power data does not cover
-// 99% of it (the source failed or ended), or when the run was interrupted during it.
+// as the spread; the notes warn when they differ by more than 10% (in a replay at the
+// host's rate, blaming the host's throughput, not the board). When a model's median power
+// is not above the baseline (the idle windows held load, or a replayed trace does not
+// follow the schedule) no marginal figure is reported and the result is Partial.
 // Sources flagged Partial, Saturated or Estimated are named in the notes.
+//
+// # Provenance
+//
+// Result.Provenance says where the numbers come from, and every output prints it: measured
+// on this board; or replayed from a trace, named, with the trace's own '#' description,
+// at the inference rate of this machine (Options.Host) or, when the trace has an
+// inferences_per_s column, at the rate recorded in the trace. Every output also states the
+// threads (Workload.Threads, Options.Threads) each model ran on.
 //
 // # Live and replay timelines
 //
 // With a live sensor, window edges are wall-clock times (time.Now) and readings carry the
-// source's stamps; after the last window the engine waits about one sampling interval so a
-// reading past the end exists. Tests run the live path inside testing/synctest, whose
-// virtual clock makes it deterministic.
+// source's stamps. The sampler starts before the warm-ups and the idle window starts only
+// after the first reading has come (at most Options.FirstRead), so a slow first read does
+// not leave the idle window partly uncovered; after the last window the engine waits about
+// one sampling interval so a reading past the end exists. Tests run the live path inside
+// testing/synctest, whose virtual clock makes it deterministic.
 //
 // A replay (a source with a Trace method, board.Replay) is read ahead: its readings carry
 // trace times, so the windows are laid on the trace's timeline, idle from t = 0 and then
-// the load windows back to back. Nothing waits for the idle window. The inference count of
-// a load window is measured rather than replayed: the workload runs for
-// min(Window, Options.ReplayRun) of real time and its throughput is scaled to the window's
-// length, n = count x Window / elapsed. A three-model demo of 3 windows therefore takes
-// about 9 x ReplayRun plus the warm-ups for any window of 1 s or more: about 10 s with
-// --window 2s.
+// the schedule above; a trace shorter than the schedule is refused (ErrTraceTooShort). The
+// inference count of a load window is measured rather than replayed unless the trace
+// records it: the workload runs for min(Window, Options.ReplayRun, default 300 ms) of real
+// time and its throughput is scaled to the window's length, n = count x Window / elapsed.
 //
 // # Failures
 //
@@ -54,7 +86,7 @@
 // three in a row, or the end of a replay, stop the sampling, not the run: every window
 // still gets its inference count, windows the readings no longer cover are marked partial
 // with their coverage, and Result.Notes says what failed and when. Run returns an error
-// only for bad options.
+// only for bad options and a trace too short for the schedule.
 //
 // # Live accounting
 //
@@ -116,14 +148,27 @@
 //
 // # Output
 //
-// Result.WriteTable prints one column per model then one row per window; WriteJSON the same
-// with SI units in the keys and the readings; WriteSVG a chart of power over time with the
-// windows shaded per model and each window's marginal µJ/inference written above it.
+// Result.WriteTable prints the provenance, threads, idle drift and schedule, one column per
+// model, then one row per window (idle windows included) with its readings against those
+// expected and its coverage; WriteJSON the same with SI units in the keys, the
+// provenance object and the readings (a withheld marginal is null); WriteSVG a chart of
+// power over time with the provenance in its header, the windows shaded per model, the
+// interpolated baseline dashed and each window's marginal µJ/inference written above it.
+//
+// # Recording
+//
+// Result.WriteTrace writes the run as a replay trace with the inferences_per_s column
+// (each row: the load windows' mean rate over the interval since the previous row; 0 while
+// idle or settling) and a '#' description of the source, schedule and host; replaying it
+// with the same schedule reproduces the run's figures on any machine (record_test.go).
 //
 // # Test traces
 //
-// testdata/*.csv are synthetic traces (idle 2.0 W then 3.5 W load; a throttled window; three
-// models at 3.5/3.0/2.6 W) generated from piecewise-constant definitions in traces_test.go
-// (-update rewrites them); the tests check the engine against values worked out from those
-// definitions, not from the files.
+// testdata/*.csv are synthetic traces laid out for the schedule without settling (idle
+// 2.0 W and 3.5 W load; a throttled window; three models at 3.5/3.0/2.6 W, with and
+// without a throttled window) generated from piecewise-constant definitions in
+// traces_test.go (-update rewrites them); the tests check the engine against values worked
+// out from those definitions, not from the files. acceptance_test.go generates its traces
+// (a drifting idle, a recorded rate, 0.75 mW above idle) and fake live sources (1 Hz, a
+// 30 ms first read, a sensor averaging over 1 s, a Pi without vcgencmd) in code.
 package energy

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/edgewatt/edgewatt/board"
@@ -17,43 +19,70 @@ import (
 type Workload struct {
 	Name string
 	Run  func(n int)
+	// Threads is how many predictors Run keeps busy at once (it splits n among them);
+	// 0 means Options.Threads. It is stated in the results, not acted on.
+	Threads int
 }
 
 // DefaultGridIntensity is CodeCarbon's world-average carbon intensity of electricity, in
 // grams of CO2e per kWh.
 const DefaultGridIntensity = 475.0
 
+// ErrTraceTooShort is matched (errors.Is) by Run's error when a replayed trace is shorter
+// than the run's schedule.
+var ErrTraceTooShort = errors.New("energy: the trace is shorter than the run")
+
 // Options configures Run; zero fields take the defaults noted.
 type Options struct {
 	Windows int           // load windows per workload; default 5
 	Window  time.Duration // length of each load window; default 10 s
-	Idle    time.Duration // length of the idle baseline window; default Window
+	Idle    time.Duration // length of each idle baseline window; default Window
 	// GridIntensity is in g CO2e per kWh, used as given: 0 is a carbon-free supply. Pass
 	// DefaultGridIntensity for the world average.
 	GridIntensity float64
-	// Warmup is how long each workload runs before the idle window (caches, page faults,
-	// the CPU clock ramping up); default min(Window/5, 500 ms); negative means a single
-	// inference.
+	// Warmup is how long each workload runs before the first idle window (caches, page
+	// faults, the CPU clock ramping up); default min(Window/5, 500 ms); negative means a
+	// single inference.
 	Warmup time.Duration
-	// ReplayRun is the real time a workload runs per window when the source is a replay;
-	// default min(Window, 1 s). See the package documentation.
+	// Settle is how long each workload runs before its window is measured, and how long
+	// the board rests before each idle window, so that a sensor that averages (and the
+	// CPU clock) have caught up; default two sampling intervals; negative means none.
+	Settle time.Duration
+	// MinReadings is the fewest sensor readings a window must span: shorter windows
+	// (Window or Idle under MinReadings sampling intervals) are lengthened to that, and
+	// the result says so; default 10.
+	MinReadings int
+	// ReplayRun is the real time a workload runs per window when the source is a replay
+	// without recorded rates; default min(Window, 300 ms). See the package documentation.
 	ReplayRun time.Duration
+	// Threads is how many predictors each workload runs at once, for the results (see
+	// Workload.Threads); default 1.
+	Threads int
+	// Host describes the machine running the workloads ("linux/amd64, 4 CPUs"), for the
+	// results of a replay, whose power is not this machine's.
+	Host string
 	// Progress, if not nil, is told what the engine is about to do ("idle 10s").
 	Progress func(msg string)
-	// Conditions, if not nil, reads the board's temperature and throttle bits (sysfs,
-	// vcgencmd get_throttled) on a live run, on a goroutine of its own every
+	// Conditions, if not nil, reads the board's temperature, throttle bits and CPU clock
+	// (board.ConditionsProbe) on a live run, on a goroutine of its own every
 	// ConditionsEvery (default 1 s; reading vcgencmd costs a process). A window is
-	// throttled when a reading inside it says so. Its first error is noted and stops the
+	// throttled when a reading inside it says so, or when a since-boot bit appeared
+	// between the two readings around it. Its first error is noted and stops the
 	// polling. A replay's own temperature and throttle columns are used instead.
-	Conditions      func() (physic.Temperature, board.Throttle, error)
+	Conditions      func() (board.Conditions, error)
 	ConditionsEvery time.Duration
+	// FirstRead is how long to wait for the source's first reading before the idle
+	// window starts (a vcgencmd-based source takes tens of milliseconds); default the
+	// larger of 2 s and 20 intervals.
+	FirstRead time.Duration
 }
 
 const (
-	defaultWindows   = 5
-	defaultWindow    = 10 * time.Second
-	defaultReplayRun = time.Second
-	maxWindows       = 10000
+	defaultWindows     = 5
+	defaultWindow      = 10 * time.Second
+	defaultReplayRun   = 300 * time.Millisecond
+	defaultMinReadings = 10
+	maxWindows         = 10000
 )
 
 func (o *Options) fill() error {
@@ -72,8 +101,11 @@ func (o *Options) fill() error {
 	if o.ConditionsEvery <= 0 {
 		o.ConditionsEvery = time.Second
 	}
-	if o.ReplayRun == 0 {
-		o.ReplayRun = min(o.Window, defaultReplayRun)
+	if o.MinReadings == 0 {
+		o.MinReadings = defaultMinReadings
+	}
+	if o.Threads == 0 {
+		o.Threads = 1
 	}
 	switch {
 	case o.Windows < 1 || o.Windows > maxWindows:
@@ -82,42 +114,78 @@ func (o *Options) fill() error {
 		return fmt.Errorf("energy: window %v: want at least 10ms; a window should hold many sensor samples (e.g. --window 10s)", o.Window)
 	case o.Idle < 10*time.Millisecond:
 		return fmt.Errorf("energy: idle window %v: want at least 10ms", o.Idle)
-	case o.ReplayRun < time.Millisecond:
+	case o.ReplayRun != 0 && o.ReplayRun < time.Millisecond:
 		return fmt.Errorf("energy: replay run %v: want at least 1ms", o.ReplayRun)
+	case o.MinReadings < 2 || o.MinReadings > 10000:
+		return fmt.Errorf("energy: %d readings per window: want 2 to 10000", o.MinReadings)
+	case o.Threads < 1 || o.Threads > 4096:
+		return fmt.Errorf("energy: %d threads: want 1 to 4096", o.Threads)
 	case math.IsNaN(o.GridIntensity) || o.GridIntensity < 0 || o.GridIntensity > 1e5:
 		return fmt.Errorf("energy: grid intensity %v g/kWh: want a number between 0 and 100000 (world average: 475)", o.GridIntensity)
 	}
 	return nil
 }
 
+// fit lengthens the windows to MinReadings sampling intervals and sets the settling
+// time from the interval; it returns what it changed, for the notes.
+func (o *Options) fit(iv time.Duration) []string {
+	var notes []string
+	need := time.Duration(o.MinReadings) * iv
+	need = (need + 99*time.Millisecond) / (100 * time.Millisecond) * (100 * time.Millisecond) // whole tenths
+	if o.Window < need {
+		notes = append(notes, fmt.Sprintf("window lengthened from %v to %v: the source gives a reading every %v and a window must hold at least %d", o.Window, need, iv, o.MinReadings))
+		o.Window = need
+	}
+	if o.Idle < need {
+		notes = append(notes, fmt.Sprintf("idle window lengthened from %v to %v (at least %d readings)", o.Idle, need, o.MinReadings))
+		o.Idle = need
+	}
+	if o.ReplayRun == 0 {
+		o.ReplayRun = min(o.Window, defaultReplayRun)
+	}
+	switch {
+	case o.Settle == 0:
+		o.Settle = 2 * iv
+	case o.Settle < 0:
+		o.Settle = 0
+	}
+	return notes
+}
+
 // Sample is one reading on the run's timeline, kept for charts.
 type Sample struct {
-	T     time.Duration // since the start of the idle window
+	T     time.Duration // since the start of the first idle window
 	Power physic.Power
 	Temp  physic.Temperature // 0 when unknown
 	Flags board.Quality
 }
 
-// Window is the measurement of one window. For the idle window Model is "" and Index 0.
+// Window is the measurement of one window. For an idle window Model is "" and Index the
+// number of load rounds before it (0 for the first).
 type Window struct {
 	Model      string
-	Index      int           // 1-based round number; 0 for idle
-	Start, End time.Duration // since the start of the idle window
+	Index      int           // 1-based round number; for idle windows 0..Rounds
+	Threads    int           // predictors running (load windows)
+	Start, End time.Duration // since the start of the first idle window
 	Inferences float64       // scaled to the window with a replay, so not always whole
 	Rate       float64       // inferences per second
 	Energy     physic.Energy
 	Power      physic.Power // average over the window
-	AboveIdle  physic.Power // Power - idle power
-	Marginal   physic.Energy
-	Total      physic.Energy
-	Samples    int           // readings inside the window
-	Coverage   float64       // fraction of the window covered by readings, 0..1
-	Flags      board.Quality // union of the readings' flags
+	Baseline   physic.Power // the idle baseline averaged over the window (load windows)
+	AboveIdle  physic.Power // Power - Baseline
+	MarginalJ  float64      // joules per inference above the baseline: (E - baseline energy) / n
+	TotalJ     float64      // joules per inference: E / n
+	Samples    int          // readings inside the window
+	Stale      int          // of which flagged Stale (a repeat of the previous reading)
+	Expected   int          // readings the source's interval promises for the window
+	Coverage   float64      // fraction of the window covered by readings at most 3 intervals apart, 0..1
+	Flags      board.Quality
 	TempMin    physic.Temperature
 	TempMax    physic.Temperature // 0 when unknown
+	ClockKHz   int64              // lowest CPU clock read inside (live, where cpufreq exists), 0 if unknown
 	Throttled  bool               // a reading inside was throttled or under-voltage
 	Partial    bool               // the readings do not cover the window
-	Excluded   string             // why it is left out of the median, "" if used
+	Excluded   string             // why it is left out of the median (or the baseline), "" if used
 }
 
 // Duration is End - Start.
@@ -129,38 +197,85 @@ type Stat struct{ Median, Min, Max float64 }
 // Summary is one workload's result over its usable windows.
 type Summary struct {
 	Model        string
+	Threads      int
 	Used, Total  int      // windows in the median, windows measured
 	Excluded     []string // "window 2: throttled (0x50005 now: throttled)"
 	Rate         Stat     // inferences/s
 	Watts        Stat     // average power
-	AboveIdle    Stat     // W above idle
+	AboveIdle    Stat     // W above the baseline
 	MarginalUJ   Stat     // µJ per inference, marginal
 	TotalUJ      Stat     // µJ per inference, total
 	CO2eMarginal float64  // g CO2e per million inferences, from the median marginal energy
 	CO2eTotal    float64  // g CO2e per million inferences, from the median total energy
+	// NoMarginal says why the marginal figures are not reported ("" when they are):
+	// no idle baseline, or the load not above it.
+	NoMarginal string
+}
+
+// Provenance says where a result's numbers come from.
+type Provenance struct {
+	Replay bool // power from a recorded trace, not measured during this run
+	// Trace is the replayed file and TraceDescription its own '#' comment lines.
+	Trace, TraceDescription string
+	// RatesFrom is where the inference counts come from: "measured" (a live run, on
+	// this board), "host" (a replay: this machine's throughput, scaled to each window)
+	// or "trace" (a replay of a trace with a recorded inferences_per_s column).
+	RatesFrom string
+	Host      string // Options.Host
+}
+
+// Summary is one line for people.
+func (p Provenance) String() string {
+	switch {
+	case !p.Replay:
+		return "MEASURED on this board: power and inference counts from this run"
+	case p.RatesFrom == "trace":
+		return fmt.Sprintf("REPLAYED from %s: power and inference rate recorded in the trace (not measured in this run)", p.Trace)
+	default:
+		host := p.Host
+		if host == "" {
+			host = "this machine"
+		}
+		return fmt.Sprintf("REPLAYED power from %s with the inference rate of %s: a mix, neither that board's figure nor this machine's", p.Trace, host)
+	}
 }
 
 // Result is a whole run.
 type Result struct {
 	Source        string
 	Replay        bool // the timeline is the trace's (see the package documentation)
+	Provenance    Provenance
 	Interval      time.Duration
 	WindowLen     time.Duration
+	IdleLen       time.Duration
+	Settle        time.Duration
+	MinReadings   int
 	Rounds        int
+	Threads       int
 	GridIntensity float64
-	Idle          Window
-	IdlePower     physic.Power
+	Idle          Window       // the first idle window
+	Idles         []Window     // every idle window: before the first round, after each round
+	IdlePower     physic.Power // the first usable idle window's power
+	IdleEndPower  physic.Power // the last usable idle window's power
+	Drift         physic.Power // IdleEndPower - IdlePower
+	DriftOver     time.Duration
 	Windows       []Window // load windows in run order
 	Models        []Summary
 	Samples       []Sample
-	Partial       bool     // some window lacks power data, or the run was interrupted
-	Notes         []string // what went wrong, in order
+	// ThrottleFrom names the sources of throttle and under-voltage bits a live run read
+	// ("vcgencmd", "sysfs get_throttled", "rpi_volt"), "" when none (see Notes).
+	ThrottleFrom string
+	Partial      bool     // some window lacks power data, the run was interrupted, or a marginal is unusable
+	PartialWhy   string   // the first reason Partial was set
+	Notes        []string // what went wrong, in order
 }
 
 // sampled is a reading with the conditions read beside it.
 type sampled struct {
 	board.Reading
-	temp physic.Temperature
+	temp  physic.Temperature
+	clock int64     // CPU clock in kHz, 0 if unknown
+	since time.Time // for a condition: it held over [since, Time] (a since-boot bit that appeared); zero for a point
 }
 
 // conditioner is a source that also reports temperature and throttling (board.Replay).
@@ -172,8 +287,9 @@ type conditioner interface {
 type tracer interface{ Trace() *board.Trace }
 
 // Run measures the workloads on src; see the package documentation. It returns an error
-// only for invalid arguments: a failing source or a cancelled ctx gives a Result marked
-// Partial with notes. Run does not close src.
+// for invalid arguments, and for a replayed trace too short for the schedule
+// (ErrTraceTooShort); a failing source or a cancelled ctx gives a Result marked Partial
+// with notes. Run does not close src.
 func Run(ctx context.Context, src board.Source, work []Workload, opt Options) (*Result, error) {
 	if err := opt.fill(); err != nil {
 		return nil, err
@@ -190,17 +306,55 @@ func Run(ctx context.Context, src board.Source, work []Workload, opt Options) (*
 	if iv <= 0 {
 		iv = defaultInterval
 	}
-	res := &Result{Source: src.Name(), Interval: iv, WindowLen: opt.Window, Rounds: opt.Windows, GridIntensity: opt.GridIntensity}
+	fitNotes := opt.fit(iv)
+	res := &Result{Source: src.Name(), Interval: iv, WindowLen: opt.Window, IdleLen: opt.Idle, Settle: opt.Settle,
+		MinReadings: opt.MinReadings, Rounds: opt.Windows, Threads: opt.Threads, GridIntensity: opt.GridIntensity}
+	res.Notes = append(res.Notes, fitNotes...)
+	res.Provenance = Provenance{RatesFrom: "measured", Host: opt.Host}
 	progress := opt.Progress
 	if progress == nil {
 		progress = func(string) {}
 	}
-	for _, w := range work {
-		if opt.Warmup > 0 {
-			progress(fmt.Sprintf("warm-up %v %s", opt.Warmup, w.Name))
-			runFor(ctx, w.Run, opt.Warmup)
-		} else {
-			w.Run(1)
+	for _, n := range fitNotes {
+		progress(n)
+	}
+	threads := func(w Workload) int {
+		if w.Threads > 0 {
+			return w.Threads
+		}
+		return opt.Threads
+	}
+	tr, replay := src.(tracer)
+	var trace *board.Trace
+	if replay {
+		trace = tr.Trace()
+		res.Replay = true
+		res.Provenance.Replay = true
+		res.Provenance.Trace = strings.TrimPrefix(src.Name(), "replay:")
+		res.Provenance.TraceDescription = trace.Description
+		res.Provenance.RatesFrom = "host"
+		if trace.HasRate {
+			res.Provenance.RatesFrom = "trace"
+		}
+		n := time.Duration(len(work))
+		need := time.Duration(opt.Windows+1)*opt.Idle + time.Duration(opt.Windows)*(n*(opt.Window+opt.Settle)+opt.Settle)
+		if have := trace.Duration() - trace.Samples[0].T; have < need {
+			return nil, fmt.Errorf("%w: %s is %v long, but %d round(s) of %d window(s) of %v with %d idle windows of %v and %v of settling need %v: use fewer or shorter windows (--windows, --window), or a longer trace",
+				ErrTraceTooShort, src.Name(), have, opt.Windows, len(work), opt.Window, opt.Windows+1, opt.Idle, opt.Settle, need)
+		}
+	}
+	var s *sampler
+	if !replay {
+		s = startSampler(src, iv) // before the warm-ups: a slow first read happens meanwhile
+	}
+	if !res.Provenance.Replay || res.Provenance.RatesFrom == "host" {
+		for _, w := range work {
+			if opt.Warmup > 0 {
+				progress(fmt.Sprintf("warm-up %v %s", opt.Warmup, w.Name))
+				runFor(ctx, w.Run, opt.Warmup)
+			} else {
+				w.Run(1)
+			}
 		}
 	}
 	var (
@@ -210,25 +364,33 @@ func Run(ctx context.Context, src board.Source, work []Workload, opt Options) (*
 		srcEndAt time.Time // when
 		origin   time.Time
 	)
-	if _, ok := src.(tracer); ok {
-		res.Replay = true
+	addIdle := func(start, end time.Duration) {
+		res.Idles = append(res.Idles, Window{Index: len(res.Idles), Start: start, End: end})
+	}
+	if replay {
 		readings, srcEnd = readAll(src)
 		if len(readings) > 0 {
 			origin = readings[0].Time
 			srcEndAt = readings[len(readings)-1].Time
 		}
-		res.Idle = Window{Start: 0, End: opt.Idle}
+		addIdle(0, opt.Idle)
 		at := opt.Idle
-		for round := 1; round <= opt.Windows; round++ {
+		for round := 1; round <= opt.Windows && ctx.Err() == nil; round++ {
 			for _, w := range work {
 				if ctx.Err() != nil {
 					break
 				}
-				progress(fmt.Sprintf("window %d/%d %s (replay: %v of real inference for a %v window)", round, opt.Windows, w.Name, opt.ReplayRun, opt.Window))
-				n, el := runFor(ctx, w.Run, opt.ReplayRun)
-				win := Window{Model: w.Name, Index: round, Start: at, End: at + opt.Window}
-				if el > 0 {
-					win.Inferences = float64(n) * opt.Window.Seconds() / el.Seconds()
+				at += opt.Settle
+				win := Window{Model: w.Name, Index: round, Threads: threads(w), Start: at, End: at + opt.Window}
+				if trace.HasRate {
+					t0 := trace.Samples[0].T
+					win.Inferences = trace.Inferences(t0+win.Start, t0+win.End)
+				} else {
+					progress(fmt.Sprintf("window %d/%d %s (replay: %v of real inference for a %v window)", round, opt.Windows, w.Name, opt.ReplayRun, opt.Window))
+					n, el := runFor(ctx, w.Run, opt.ReplayRun)
+					if el > 0 {
+						win.Inferences = float64(n) * opt.Window.Seconds() / el.Seconds()
+					}
 				}
 				if ctx.Err() != nil {
 					win.Excluded = "interrupted"
@@ -236,27 +398,50 @@ func Run(ctx context.Context, src board.Source, work []Workload, opt Options) (*
 				res.Windows = append(res.Windows, win)
 				at += opt.Window
 			}
+			at += opt.Settle
+			addIdle(at, at+opt.Idle)
+			at += opt.Idle
 		}
 	} else {
-		s := startSampler(src, iv)
 		c := startConditions(opt.Conditions, opt.ConditionsEvery)
+		wait := opt.FirstRead
+		if wait <= 0 {
+			wait = max(2*time.Second, 20*iv)
+		}
+		s.waitFirst(ctx, wait)
+		if opt.Warmup != 0 {
+			progress(fmt.Sprintf("settling %v after the warm-up", opt.Settle))
+			sleep(ctx, opt.Settle)
+		}
 		origin = time.Now()
 		progress(fmt.Sprintf("idle baseline %v (nothing running)", opt.Idle))
 		sleep(ctx, opt.Idle)
-		res.Idle = Window{Start: 0, End: time.Since(origin)}
-		for round := 1; round <= opt.Windows; round++ {
+		addIdle(0, time.Since(origin))
+		for round := 1; round <= opt.Windows && ctx.Err() == nil; round++ {
 			for _, w := range work {
 				if ctx.Err() != nil {
 					break
 				}
-				progress(fmt.Sprintf("window %d/%d %s (%v)", round, opt.Windows, w.Name, opt.Window))
+				progress(fmt.Sprintf("window %d/%d %s (%v, %d thread(s), after %v settling)", round, opt.Windows, w.Name, opt.Window, threads(w), opt.Settle))
+				runFor(ctx, w.Run, opt.Settle)
 				start := time.Since(origin)
 				n, _ := runFor(ctx, w.Run, opt.Window)
-				win := Window{Model: w.Name, Index: round, Start: start, End: time.Since(origin), Inferences: float64(n)}
+				win := Window{Model: w.Name, Index: round, Threads: threads(w), Start: start, End: time.Since(origin), Inferences: float64(n)}
 				if ctx.Err() != nil {
 					win.Excluded = "interrupted"
 				}
 				res.Windows = append(res.Windows, win)
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			progress(fmt.Sprintf("idle baseline %d/%d: %v settling, %v idle", round+1, opt.Windows+1, opt.Settle, opt.Idle))
+			sleep(ctx, opt.Settle)
+			start := time.Since(origin)
+			sleep(ctx, opt.Idle)
+			addIdle(start, time.Since(origin))
+			if ctx.Err() != nil {
+				res.Idles[len(res.Idles)-1].Excluded = "interrupted"
 			}
 		}
 		// One more interval, so that a reading lies past the end of the last window.
@@ -266,14 +451,20 @@ func Run(ctx context.Context, src board.Source, work []Workload, opt Options) (*
 			res.Notes = append(res.Notes, fmt.Sprintf("power source %s: %d failed reads skipped (first: %v)", src.Name(), s.skipped, s.firstSkipped))
 		}
 		var condErr error
-		conds, condErr = c.stop()
-		if condErr != nil {
+		var from string
+		conds, from, condErr = c.stop()
+		res.ThrottleFrom = from
+		switch {
+		case condErr != nil:
 			res.Notes = append(res.Notes, fmt.Sprintf("board temperature/throttling unavailable, throttled windows cannot be detected: %v", condErr))
+		case opt.Conditions != nil && from == "":
+			res.Notes = append(res.Notes, "WARNING: throttling and under-voltage cannot be read on this board (no vcgencmd, no firmware get_throttled in sysfs, no rpi_volt hwmon): throttled windows are only caught by a drop of the CPU clock, if cpufreq is readable")
+		case opt.Conditions != nil && !strings.Contains(from, "get_throttled") && !strings.Contains(from, "vcgencmd"):
+			res.Notes = append(res.Notes, fmt.Sprintf("throttling read from %s only: under-voltage is detected, throttling only by a drop of the CPU clock", from))
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		res.Partial = true
-		res.Notes = append(res.Notes, fmt.Sprintf("interrupted (%v) after %d of %d load windows", err, len(res.Windows), opt.Windows*len(work)))
+		res.Notes = append(res.Notes, res.partial(fmt.Sprintf("interrupted (%v) after %d of %d load windows", err, len(res.Windows), opt.Windows*len(work))))
 	}
 	if srcEnd != nil {
 		at := "before the first reading"
@@ -286,7 +477,7 @@ func Run(ctx context.Context, src board.Source, work []Workload, opt Options) (*
 			res.Notes = append(res.Notes, fmt.Sprintf("power source %s failed %s: %v", src.Name(), at, srcEnd))
 		}
 	}
-	res.measure(readings, conds, origin, work)
+	res.measure(readings, conds, origin, work, trace)
 	return res, nil
 }
 
@@ -357,6 +548,8 @@ const defaultInterval = 100 * time.Millisecond
 type sampler struct {
 	quit         chan struct{}
 	done         chan struct{}
+	first        chan struct{} // closed at the first reading (or when sampling ends)
+	firstOnce    sync.Once
 	rs           []sampled
 	err          error // the error that stopped the sampling
 	at           time.Time
@@ -365,10 +558,12 @@ type sampler struct {
 }
 
 func startSampler(src board.Source, iv time.Duration) *sampler {
-	s := &sampler{quit: make(chan struct{}), done: make(chan struct{})}
+	s := &sampler{quit: make(chan struct{}), done: make(chan struct{}), first: make(chan struct{})}
 	cond, _ := src.(conditioner)
+	gotFirst := func() { s.firstOnce.Do(func() { close(s.first) }) }
 	go func() {
 		defer close(s.done)
+		defer gotFirst()
 		t := time.NewTicker(iv)
 		defer t.Stop()
 		run := 0 // consecutive errors
@@ -378,6 +573,7 @@ func startSampler(src board.Source, iv time.Duration) *sampler {
 			case err == nil:
 				run = 0
 				s.rs = append(s.rs, withConditions(r, cond))
+				gotFirst()
 			case errors.Is(err, io.EOF) || run+1 >= maxReadErrors:
 				s.err, s.at = err, time.Now()
 				return
@@ -398,6 +594,17 @@ func startSampler(src board.Source, iv time.Duration) *sampler {
 	return s
 }
 
+// waitFirst waits until the first reading has come (or sampling ended), at most d.
+func (s *sampler) waitFirst(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-s.first:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
 // stop ends the sampling and returns the readings and, if the source failed, why and when.
 func (s *sampler) stop() ([]sampled, error, time.Time) {
 	close(s.quit)
@@ -414,10 +621,11 @@ type conditionPoller struct {
 	quit chan struct{}
 	done chan struct{}
 	cs   []sampled
+	from string // the throttle sources the last reading named
 	err  error
 }
 
-func startConditions(read func() (physic.Temperature, board.Throttle, error), every time.Duration) *conditionPoller {
+func startConditions(read func() (board.Conditions, error), every time.Duration) *conditionPoller {
 	c := &conditionPoller{quit: make(chan struct{}), done: make(chan struct{})}
 	if read == nil {
 		close(c.done)
@@ -427,13 +635,30 @@ func startConditions(read func() (physic.Temperature, board.Throttle, error), ev
 		defer close(c.done)
 		t := time.NewTicker(every)
 		defer t.Stop()
+		var prev board.Throttle
+		var prevAt time.Time
 		for {
-			temp, th, err := read()
+			bc, err := read()
 			if err != nil {
 				c.err = err
 				return
 			}
-			c.cs = append(c.cs, sampled{Reading: board.Reading{Time: time.Now(), Flags: th.Quality()}, temp: temp})
+			now := time.Now()
+			cs := sampled{Reading: board.Reading{Time: now, Flags: bc.Throttled.Quality()}, temp: bc.Temp}
+			if bc.MaxClockKHz > 0 && bc.ClockGovernor != "powersave" && bc.ClockGovernor != "userspace" {
+				cs.clock = bc.ClockKHz
+			}
+			if !bc.HasTemp {
+				cs.temp = 0
+			}
+			c.from = bc.ThrottleFrom
+			c.cs = append(c.cs, cs)
+			// A since-boot bit that appeared since the previous reading: the condition
+			// held at some time in between, even if it is over now.
+			if fresh := (bc.Throttled.SinceBoot() &^ prev.SinceBoot()); !prevAt.IsZero() && fresh != 0 {
+				c.cs = append(c.cs, sampled{Reading: board.Reading{Time: now, Flags: fresh.Quality()}, since: prevAt})
+			}
+			prev, prevAt = bc.Throttled, now
 			select {
 			case <-c.quit:
 				return
@@ -444,8 +669,8 @@ func startConditions(read func() (physic.Temperature, board.Throttle, error), ev
 	return c
 }
 
-func (c *conditionPoller) stop() ([]sampled, error) {
+func (c *conditionPoller) stop() ([]sampled, string, error) {
 	close(c.quit)
 	<-c.done
-	return c.cs, c.err
+	return c.cs, c.from, c.err
 }

@@ -36,8 +36,6 @@ func within(t *testing.T, what string, got, want, rel float64) {
 	}
 }
 
-func joulesOf(e physic.Energy) float64 { return float64(e) / float64(physic.Joule) }
-
 // expect is what the trace definition says a window should measure, worked out from the
 // segments and the workload's cost alone.
 type expect struct {
@@ -60,15 +58,15 @@ func checkWindow(t *testing.T, d *traceDef, res *Result, w *Window, cost time.Du
 	name := w.Model + " window " + string(rune('0'+w.Index))
 	within(t, name+" energy (J)", joulesOf(w.Energy), x.energy, 0.01)
 	within(t, name+" inferences", w.Inferences, x.n, 0.01)
-	within(t, name+" total µJ/inference", microjoules(w.Total), x.totalUJ, 0.01)
-	within(t, name+" marginal µJ/inference", microjoules(w.Marginal), x.marginalUJ, 0.01)
+	within(t, name+" total µJ/inference", w.TotalJ*1e6, x.totalUJ, 0.01)
+	within(t, name+" marginal µJ/inference", w.MarginalJ*1e6, x.marginalUJ, 0.01)
 }
 
 func TestReplayMatchesTraceDefinition(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const cost = time.Millisecond
 		res, err := Run(context.Background(), openReplay(t, idleLoad.file), []Workload{sleeper("m", cost)},
-			Options{Windows: 3, Window: 2 * time.Second, ReplayRun: 200 * time.Millisecond, GridIntensity: DefaultGridIntensity})
+			Options{Windows: 3, Window: 2 * time.Second, Settle: -1, ReplayRun: 200 * time.Millisecond, GridIntensity: DefaultGridIntensity})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,8 +77,8 @@ func TestReplayMatchesTraceDefinition(t *testing.T) {
 		within(t, "idle energy (J)", joulesOf(res.Idle.Energy), idleLoad.energy(0, 2*time.Second), 0.01)
 		for i := range res.Windows {
 			w := &res.Windows[i]
-			if w.Start != time.Duration(2+2*i)*time.Second || w.Duration() != 2*time.Second {
-				t.Errorf("window %d spans %v..%v, want trace time %ds..%ds", w.Index, w.Start, w.End, 2+2*i, 4+2*i)
+			if w.Start != time.Duration(2+4*i)*time.Second || w.Duration() != 2*time.Second {
+				t.Errorf("window %d spans %v..%v, want trace time %ds..%ds", w.Index, w.Start, w.End, 2+4*i, 4+4*i)
 			}
 			checkWindow(t, &idleLoad, res, w, cost)
 		}
@@ -94,9 +92,14 @@ func TestReplayMatchesTraceDefinition(t *testing.T) {
 		within(t, "median rate", s.Rate.Median, 1/cost.Seconds(), 0.01)
 		within(t, "median W above idle", s.AboveIdle.Median, 1.5, 0.01)
 		// g/million = µJ x 1e6 inferences x 1e-6 J/µJ / 3.6e6 J/kWh x 475 g/kWh.
-		within(t, "CO2e total g/million", s.CO2eTotal, x.totalUJ/3.6e6*475, 1e-9)
+		within(t, "CO2e total g/million", s.CO2eTotal, s.TotalUJ.Median/3.6e6*475, 1e-9)
+		within(t, "CO2e total g/million (analytic)", s.CO2eTotal, x.totalUJ/3.6e6*475, 0.01)
 		if res.Windows[0].TempMax.Celsius() < 54.9 || res.Idle.TempMax.Celsius() > 45.1 {
 			t.Errorf("temperatures idle %v load %v, want 45°C and 55°C", res.Idle.TempMax, res.Windows[0].TempMax)
+		}
+		if len(res.Idles) != 4 || (res.Drift > physic.MilliWatt || res.Drift < -physic.MilliWatt) || res.Provenance.RatesFrom != "host" || !res.Provenance.Replay ||
+			!strings.Contains(res.Provenance.TraceDescription, "Synthetic") {
+			t.Errorf("%d idle windows, drift %v, provenance %+v; want 4, 0, a replay at the host's rate with the trace's description", len(res.Idles), res.Drift, res.Provenance)
 		}
 	})
 }
@@ -105,7 +108,7 @@ func TestThrottledWindowLeftOutOfMedian(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const cost = time.Millisecond
 		res, err := Run(context.Background(), openReplay(t, throttled.file), []Workload{sleeper("m", cost)},
-			Options{Windows: 3, Window: 2 * time.Second, ReplayRun: 100 * time.Millisecond})
+			Options{Windows: 3, Window: 2 * time.Second, Settle: -1, ReplayRun: 100 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +126,7 @@ func TestThrottledWindowLeftOutOfMedian(t *testing.T) {
 			t.Fatalf("summary used %d windows, excluded %q; want windows 1 and 3, window 2 excluded", s.Used, s.Excluded)
 		}
 		x1 := analytic(&throttled, 2*time.Second, 2*time.Second, 4*time.Second, cost)
-		x3 := analytic(&throttled, 2*time.Second, 6*time.Second, 8*time.Second, cost)
+		x3 := analytic(&throttled, 2*time.Second, 10*time.Second, 12*time.Second, cost)
 		within(t, "median marginal µJ (windows 1 and 3)", s.MarginalUJ.Median, (x1.marginalUJ+x3.marginalUJ)/2, 0.01)
 		within(t, "min marginal µJ", s.MarginalUJ.Min, x3.marginalUJ, 0.01)
 		within(t, "max marginal µJ", s.MarginalUJ.Max, x1.marginalUJ, 0.01)
@@ -141,7 +144,7 @@ func TestThreeModelsRoundRobin(t *testing.T) {
 			work = append(work, sleeper(names[i], costs[i]))
 		}
 		res, err := Run(context.Background(), openReplay(t, threeModels.file), work,
-			Options{Windows: 3, Window: 2 * time.Second, ReplayRun: 100 * time.Millisecond})
+			Options{Windows: 3, Window: 2 * time.Second, Settle: -1, ReplayRun: 100 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -157,6 +160,9 @@ func TestThreeModelsRoundRobin(t *testing.T) {
 		}
 		for i, s := range res.Models {
 			x := analytic(&threeModels, 2*time.Second, time.Duration(2+2*i)*time.Second, time.Duration(4+2*i)*time.Second, costs[i])
+			if w := res.Windows[i]; w.Start != time.Duration(2+2*i)*time.Second {
+				t.Errorf("%s window 1 starts at %v, want %ds", s.Model, w.Start, 2+2*i)
+			}
 			within(t, s.Model+" median marginal µJ", s.MarginalUJ.Median, x.marginalUJ, 0.01)
 		}
 	})
@@ -180,9 +186,9 @@ func (f *failing) Read() (board.Reading, error) {
 
 func TestSourceFailingMidRunGivesPartialResults(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		src := &failing{Replay: openReplay(t, idleLoad.file).(*board.Replay), after: 150} // ~7.4 s of trace
+		src := &failing{Replay: openReplay(t, idleLoad.file).(*board.Replay), after: 150} // 7.4 s of trace (and an edge row)
 		res, err := Run(context.Background(), src, []Workload{sleeper("m", time.Millisecond)},
-			Options{Windows: 5, Window: 2 * time.Second, ReplayRun: 50 * time.Millisecond})
+			Options{Windows: 3, Window: 2 * time.Second, Settle: -1, ReplayRun: 50 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -206,18 +212,23 @@ func TestSourceFailingMidRunGivesPartialResults(t *testing.T) {
 				t.Errorf("window %d has no inference count", w.Index)
 			}
 		}
-		if full != 2 || part != 1 || none != 2 {
-			t.Errorf("windows full/partial/without data = %d/%d/%d, want 2/1/2", full, part, none)
+		if full != 1 || part != 1 || none != 1 {
+			t.Errorf("windows full/partial/without data = %d/%d/%d, want 1/1/1", full, part, none)
 		}
-		if s := res.Models[0]; s.Used != 2 || len(s.Excluded) != 3 {
-			t.Errorf("median over %d windows, %d excluded; want 2 and 3", s.Used, len(s.Excluded))
+		if s := res.Models[0]; s.Used != 1 || len(s.Excluded) != 2 {
+			t.Errorf("median over %d windows, %d excluded; want 1 and 2", s.Used, len(s.Excluded))
 		}
 	})
 }
 
-// live is a sensor that reads high while a workload runs: the busy flag.
+// busyClock says until when a workload keeps the board busy (virtual time, UnixNano).
+type busyClock = atomic.Int64
+
+func isBusy(b *busyClock) bool { return time.Now().UnixNano() <= b.Load() }
+
+// live is a sensor that reads high while a workload runs (until the busy clock).
 type live struct {
-	busy     *atomic.Bool
+	busy     *busyClock
 	reads    int
 	failAt   int // fail on this read and every later one, if > 0
 	glitchAt int // fail on this read only, if > 0
@@ -236,7 +247,7 @@ func (l *live) Read() (board.Reading, error) {
 		return board.Reading{}, &board.SourceError{Source: "fake", Op: "read", Err: errUnplugged}
 	}
 	p := 2.0
-	if l.busy.Load() {
+	if isBusy(l.busy) {
 		p = 3.5
 	}
 	now := time.Now()
@@ -253,17 +264,18 @@ func (l *live) Read() (board.Reading, error) {
 	return r, nil
 }
 
-// busyWorkload marks the board busy from its first measured inference on; runs use
-// Warmup: -1, so the warm-up is the first call, of one inference, before the idle window.
-func busyWorkload(busy *atomic.Bool, cost time.Duration) Workload {
+// busyWorkload keeps the board busy while it runs (the first call, the warm-up of one
+// inference with Warmup: -1, is free).
+func busyWorkload(busy *busyClock, cost time.Duration) Workload {
 	warm := false
 	return Workload{Name: "m", Run: func(n int) {
 		if !warm {
 			warm = true
 			return
 		}
-		busy.Store(true)
-		time.Sleep(time.Duration(n) * cost)
+		d := time.Duration(n) * cost
+		busy.Store(time.Now().Add(d).UnixNano())
+		time.Sleep(d)
 	}}
 }
 
@@ -272,7 +284,7 @@ func TestLiveSource(t *testing.T) {
 		name := map[bool]string{false: "power", true: "counter"}[counter]
 		t.Run(name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				busy := new(atomic.Bool)
+				busy := new(busyClock)
 				src := &live{busy: busy, counter: counter}
 				const cost = 2 * time.Millisecond
 				res, err := Run(context.Background(), src, []Workload{busyWorkload(busy, cost)},
@@ -295,17 +307,20 @@ func TestLiveSource(t *testing.T) {
 
 func TestLiveConditions(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		busy := new(atomic.Bool)
+		busy := new(busyClock)
 		t0 := time.Now()
-		// The board throttles from 2 s to 3 s: the second load window (the idle window is
-		// [0 s, 1 s], the load windows [1 s, 2 s], [2 s, 3 s], [3 s, 4 s]).
-		cond := func() (physic.Temperature, board.Throttle, error) {
+		// The schedule (20 ms settling, 1 s windows): idle [0, 1], load [1.02, 2.02], idle
+		// [2.04, 3.04], load [3.06, 4.06], idle, load [5.10, 6.10], idle, after the 20 ms of
+		// settling that follow the warm-up. The board throttles from 3.3 s to 3.8 s: the second
+		// load window.
+		cond := func() (board.Conditions, error) {
 			d := time.Since(t0)
 			var th board.Throttle
-			if d >= 2*time.Second && d < 3*time.Second {
+			if d >= 3300*time.Millisecond && d < 3800*time.Millisecond {
 				th = board.ThrottledNow | board.ThrottledOccurred
 			}
-			return physic.ZeroCelsius + physic.Temperature(50+d.Seconds())*physic.Kelvin, th, nil
+			return board.Conditions{Temp: physic.ZeroCelsius + physic.Temperature(50+d.Seconds())*physic.Kelvin, HasTemp: true,
+				Throttled: th, HasThrottled: true, ThrottleFrom: "vcgencmd"}, nil
 		}
 		res, err := Run(context.Background(), &live{busy: busy}, []Workload{busyWorkload(busy, 2*time.Millisecond)},
 			Options{Warmup: -1, Windows: 3, Window: time.Second, Conditions: cond, ConditionsEvery: 250 * time.Millisecond})
@@ -316,8 +331,8 @@ func TestLiveConditions(t *testing.T) {
 			if got, want := w.Throttled, i == 1; got != want {
 				t.Errorf("window %d [%v, %v]: throttled = %v, want %v", w.Index, w.Start, w.End, got, want)
 			}
-			if lo, hi := w.TempMin.Celsius(), w.TempMax.Celsius(); lo < 50.9+float64(i) || hi > 52+float64(i) {
-				t.Errorf("window %d temperatures %.2f-%.2f °C, want within %d-%d", w.Index, lo, hi, 51+i, 52+i)
+			if lo, hi := w.TempMin.Celsius(), w.TempMax.Celsius(); lo < 50.9+2.04*float64(i) || hi > 52.2+2.04*float64(i) {
+				t.Errorf("window %d temperatures %.2f-%.2f °C, want within %.2f-%.2f", w.Index, lo, hi, 51+2.04*float64(i), 52.1+2.04*float64(i))
 			}
 		}
 		if s := res.Models[0]; s.Used != 2 {
@@ -328,9 +343,9 @@ func TestLiveConditions(t *testing.T) {
 
 func TestLiveConditionsUnavailable(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		busy := new(atomic.Bool)
-		cond := func() (physic.Temperature, board.Throttle, error) {
-			return 0, 0, errors.New("vcgencmd: not found")
+		busy := new(busyClock)
+		cond := func() (board.Conditions, error) {
+			return board.Conditions{}, errors.New("vcgencmd: not found")
 		}
 		res, err := Run(context.Background(), &live{busy: busy}, []Workload{busyWorkload(busy, 2*time.Millisecond)},
 			Options{Warmup: -1, Windows: 1, Window: time.Second, Conditions: cond})
@@ -345,9 +360,10 @@ func TestLiveConditionsUnavailable(t *testing.T) {
 
 func TestLiveSourceFailing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		busy := new(atomic.Bool)
-		// 10 ms readings: read 251 fails at 2.5 s, in the second of three 1 s load windows.
-		src := &live{busy: busy, failAt: 251}
+		busy := new(busyClock)
+		// 10 ms readings from t = 0 (origin 20 ms later): read 359 fails at 3.58 s, half-way
+		// through the second of three 1 s load windows ([3.06 s, 4.06 s]).
+		src := &live{busy: busy, failAt: 359}
 		res, err := Run(context.Background(), src, []Workload{busyWorkload(busy, 2*time.Millisecond)},
 			Options{Warmup: -1, Windows: 3, Window: time.Second})
 		if err != nil {
@@ -371,10 +387,10 @@ func TestLiveSourceFailing(t *testing.T) {
 
 func TestCancelGivesPartialResults(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		busy := new(atomic.Bool)
+		busy := new(busyClock)
 		ctx, cancel := context.WithCancel(context.Background())
 		go func() {
-			time.Sleep(2500 * time.Millisecond)
+			time.Sleep(3500 * time.Millisecond) // in the second load window, [3.08 s, 4.08 s]
 			cancel()
 		}()
 		res, err := Run(ctx, &live{busy: busy}, []Workload{busyWorkload(busy, 2*time.Millisecond)},
@@ -393,7 +409,7 @@ func TestCancelGivesPartialResults(t *testing.T) {
 
 func TestSourceQualityNoted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		busy := new(atomic.Bool)
+		busy := new(busyClock)
 		src := &live{busy: busy, flags: board.Partial | board.Estimated}
 		res, err := Run(context.Background(), src, []Workload{busyWorkload(busy, 2*time.Millisecond)},
 			Options{Warmup: -1, Windows: 1, Window: time.Second})
@@ -409,7 +425,7 @@ func TestSourceQualityNoted(t *testing.T) {
 
 func TestLiveSourceGlitchSkipped(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		busy := new(atomic.Bool)
+		busy := new(busyClock)
 		src := &live{busy: busy, glitchAt: 150}
 		res, err := Run(context.Background(), src, []Workload{busyWorkload(busy, 2*time.Millisecond)},
 			Options{Warmup: -1, Windows: 2, Window: time.Second})
@@ -436,7 +452,7 @@ func (unpaced) Interval() time.Duration { return 0 }
 // covered like the others.
 func TestLiveSourceWithoutInterval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		busy := new(atomic.Bool)
+		busy := new(busyClock)
 		res, err := Run(context.Background(), unpaced{&live{busy: busy}}, []Workload{busyWorkload(busy, 2*time.Millisecond)},
 			Options{Warmup: -1, Windows: 2, Window: 450 * time.Millisecond})
 		if err != nil {

@@ -33,7 +33,7 @@ func threeModelRun(t *testing.T, file string) *Result {
 		}
 		var err error
 		res, err = Run(context.Background(), openReplay(t, file), work,
-			Options{Windows: 3, Window: 2 * time.Second, ReplayRun: 100 * time.Millisecond, GridIntensity: DefaultGridIntensity})
+			Options{Windows: 3, Window: 2 * time.Second, Settle: -1, ReplayRun: 100 * time.Millisecond, GridIntensity: DefaultGridIntensity, Host: "test host"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +66,7 @@ func (n *svgNode) walk(f func(*svgNode)) {
 }
 
 func TestChartThreeModels(t *testing.T) {
-	for _, file := range []string{threeModels.file, throttled.file} {
+	for _, file := range []string{threeModels.file, threeThrottled.file} {
 		t.Run(file, func(t *testing.T) {
 			res := threeModelRun(t, file)
 			var buf bytes.Buffer
@@ -106,27 +106,28 @@ func TestChartThreeModels(t *testing.T) {
 					texts = append(texts, n.Text)
 				}
 			})
-			if idle != 1 || load != 9 {
-				t.Errorf("%d idle and %d load windows shaded, want 1 and 9", idle, load)
+			if idle != 4 || load != 9 {
+				t.Errorf("%d idle and %d load windows shaded, want 4 and 9", idle, load)
 			}
 			if len(values) != 9 {
 				t.Fatalf("%d value labels, want 9: %q", len(values), values)
 			}
 			for i, v := range values {
 				w := &res.Windows[i]
-				want := fmtG(microjoules(w.Marginal)) + " µJ"
+				want := fmtG(w.MarginalJ*1e6) + " µJ"
 				if !strings.Contains(v, want) {
 					t.Errorf("window %d label %q, want %q", i, v, want)
 				}
 			}
 			all := strings.Join(texts, "\n")
-			for _, want := range []string{"time (s)", "power (W)", "float32", "float16", "int8", "idle", "Energy per inference"} {
+			for _, want := range []string{"time (s)", "power (W)", "float32", "float16", "int8", "idle", "Energy per inference",
+				"REPLAYED power from testdata/" + file + " with the inference rate of test host", "a mix, neither that board's figure nor this machine's · trace: Synthetic"} {
 				if !strings.Contains(all, want) {
 					t.Errorf("chart text lacks %q", want)
 				}
 			}
 			wantHatched := 0
-			if file == throttled.file {
+			if file == threeThrottled.file {
 				wantHatched = 1 // [4 s, 6 s] is float16's first window
 				if !strings.Contains(values[1], "(") {
 					t.Errorf("throttled window label %q is not marked as excluded", values[1])
@@ -140,7 +141,7 @@ func TestChartThreeModels(t *testing.T) {
 }
 
 func TestTableAndJSON(t *testing.T) {
-	res := threeModelRun(t, throttled.file)
+	res := threeModelRun(t, threeThrottled.file)
 	var tab bytes.Buffer
 	if err := res.WriteTable(&tab); err != nil {
 		t.Fatal(err)
@@ -151,13 +152,15 @@ func TestTableAndJSON(t *testing.T) {
 		"float32", "float16", "int8", "µJ/inference, marginal", "µJ/inference, total",
 		"475 g/kWh (CodeCarbon's world average", "window 1 (excluded)", "EXCLUDED: throttled",
 		"float16 window 1: throttled", "CO2e per 1M inferences",
+		"numbers  REPLAYED power from testdata/three-throttled.csv with the inference rate of test host: a mix",
+		"trace    # Synthetic: as three-models.csv", "threads  1 predictor(s) running at once per model on test host",
+		"drift -0.0004 W over 24 s; 4 idle windows of 2s",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
-	// int8's windows: 825 and 875 µJ total (the trace's 3.3 W and 3.5 W), 5.7% apart: no
-	// warning; float16's two usable windows agree.
+	// Every model's usable windows agree: no spread warning.
 	if strings.Contains(out, "varies by") {
 		t.Errorf("spread warning for windows within 10%%:\n%s", out)
 	}
@@ -168,6 +171,9 @@ func TestTableAndJSON(t *testing.T) {
 	var j jsonResult
 	if err := json.Unmarshal(js.Bytes(), &j); err != nil {
 		t.Fatal(err)
+	}
+	if j.Provenance.Power != "replayed" || j.Provenance.Rates != "host" || !strings.HasPrefix(j.Provenance.TraceDescription, "Synthetic") || len(j.Idles) != 4 {
+		t.Errorf("JSON provenance %+v, %d idle windows; want replayed at the host's rate with the trace's description, 4", j.Provenance, len(j.Idles))
 	}
 	if len(j.Models) != 3 || len(j.Windows) != 9 || j.GridIntensity != 475 || !j.Windows[1].Throttled || j.Windows[1].InMedian {
 		t.Errorf("JSON: %d models, %d windows, grid %v, window[1] throttled=%v in_median=%v",
@@ -182,7 +188,7 @@ func TestTableAndJSON(t *testing.T) {
 }
 
 func TestWriteErrors(t *testing.T) {
-	res := threeModelRun(t, idleLoad.file)
+	res := threeModelRun(t, threeModels.file)
 	for name, f := range map[string]func(io.Writer) error{"table": res.WriteTable, "json": res.WriteJSON, "svg": res.WriteSVG} {
 		if err := f(failWriter{}); err == nil {
 			t.Errorf("%s: no error from a failing writer", name)
@@ -255,7 +261,7 @@ func TestChartDecimates(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var err error
 		res, err = Run(context.Background(), board.NewReplay("replay:long", tr, time.Now(), false),
-			[]Workload{sleeper("m", time.Millisecond)}, Options{Windows: 3, Window: 6 * time.Second, ReplayRun: 10 * time.Millisecond})
+			[]Workload{sleeper("m", time.Millisecond)}, Options{Windows: 1, Window: 6 * time.Second, Settle: -1, ReplayRun: 10 * time.Millisecond})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,18 +292,18 @@ func TestChartDecimates(t *testing.T) {
 }
 
 func TestSpreadWarning(t *testing.T) {
-	res := &Result{GridIntensity: DefaultGridIntensity, Idle: Window{End: time.Second}}
+	res := &Result{GridIntensity: DefaultGridIntensity, Interval: 100 * time.Millisecond, Idles: []Window{{End: time.Second}}}
 	for i, uj := range []float64{100, 100, 130} {
 		res.Windows = append(res.Windows, Window{Model: "m", Index: i + 1, Start: time.Duration(i+1) * time.Second, End: time.Duration(i+2) * time.Second,
 			Inferences: 1e4 / uj})
 	}
-	// One reading per second at a constant 1 W: 1 J per window, so µJ/inference = 1e6 / n.
+	// Ten readings a second at a constant 1 W: 1 J per window, so µJ/inference = 1e6 / n.
 	var rs []sampled
 	origin := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := 0; i <= 4; i++ {
-		rs = append(rs, sampled{Reading: board.Reading{Time: origin.Add(time.Duration(i) * time.Second), Power: board.Watts(1)}})
+	for i := 0; i <= 40; i++ {
+		rs = append(rs, sampled{Reading: board.Reading{Time: origin.Add(time.Duration(i) * 100 * time.Millisecond), Power: board.Watts(1)}})
 	}
-	res.measure(rs, nil, origin, []Workload{{Name: "m"}})
+	res.measure(rs, nil, origin, []Workload{{Name: "m"}}, nil)
 	if !strings.Contains(strings.Join(res.Notes, "\n"), "m: µJ/inference varies by 30%") {
 		t.Errorf("notes %q lack the 30%% spread warning", res.Notes)
 	}

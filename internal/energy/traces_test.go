@@ -69,54 +69,81 @@ func (d *traceDef) csv() []byte {
 	return b.Bytes()
 }
 
-// idle 2.0 W for 2 s, then 3.5 W for 9 windows of 2 s, then idle again.
-var idleLoad = traceDef{
-	file:    "idle-load.csv",
-	comment: "Synthetic: idle 2.0 W for 2 s, load 3.5 W from 2 s to 20 s (9 windows of 2 s), idle 2.0 W to 20.5 s; 50 ms samples.",
-	step:    50 * time.Millisecond,
-	segs: []segment{
-		{0, 2 * time.Second, 2.0, 45, 0},
-		{2 * time.Second, 20 * time.Second, 3.5, 55, 0},
-		{20 * time.Second, 20500 * time.Millisecond, 2.0, 50, 0},
-	},
+// scheduled lays out the engine's replay schedule without settling (Options.Settle: -1):
+// an idle window of 2 s, then per round one 2 s window per model at loads[round][model],
+// then 2 s idle; 0.5 s of idle at the end. temp gives each segment's temperature and
+// throttle its bits.
+func scheduled(file, comment string, loads [][]float64, temp func(seg int) float64, throttle func(seg int) uint32) traceDef {
+	d := traceDef{file: file, comment: comment, step: 50 * time.Millisecond}
+	at := time.Duration(0)
+	seg := 0
+	add := func(d2 time.Duration, w float64) {
+		d.segs = append(d.segs, segment{at, at + d2, w, temp(seg), throttle(seg)})
+		at += d2
+		seg++
+	}
+	add(2*time.Second, 2.0)
+	for _, round := range loads {
+		for _, w := range round {
+			add(2*time.Second, w)
+		}
+		add(2*time.Second, 2.0)
+	}
+	add(500*time.Millisecond, 2.0)
+	return d
 }
 
-// as idleLoad, but the board throttles from 4 s to 6 s (the second window of a one-model
-// run with 2 s windows): the power drops and vcgencmd reports 0x50005.
-var throttled = traceDef{
-	file:    "throttled.csv",
-	comment: "Synthetic: idle 2.0 W for 2 s, load 3.5 W to 20 s except 4-6 s: throttled (0x50005, 82 C) at 2.9 W, and 6-8 s at 3.3 W; idle 2.0 W to 20.5 s; 50 ms samples.",
-	step:    50 * time.Millisecond,
-	segs: []segment{
-		{0, 2 * time.Second, 2.0, 45, 0},
-		{2 * time.Second, 4 * time.Second, 3.5, 70, 0},
-		{4 * time.Second, 6 * time.Second, 2.9, 82, 0x50005},
-		{6 * time.Second, 8 * time.Second, 3.3, 74, 0x50000},
-		{8 * time.Second, 20 * time.Second, 3.5, 72, 0x50000},
-		{20 * time.Second, 20500 * time.Millisecond, 2.0, 60, 0x50000},
-	},
-}
+func noThrottle(int) uint32 { return 0 }
+
+// idle 2.0 W, three 2 s windows of 3.5 W with 2 s of idle before, between and after.
+var idleLoad = scheduled("idle-load.csv",
+	"Synthetic: idle 2.0 W for 2 s, then three times 2 s of load at 3.5 W and 2 s idle; 0.5 s more idle; 50 ms samples.",
+	[][]float64{{3.5}, {3.5}, {3.5}},
+	func(seg int) float64 { return []float64{45, 55}[seg%2] }, noThrottle)
+
+// as idleLoad, but the board throttles in the second load window (4-6 s... the segment
+// 6-8 s): the power drops to 2.9 W and vcgencmd reports 0x50005; the third runs at 3.3 W.
+var throttled = scheduled("throttled.csv",
+	"Synthetic: idle 2.0 W for 2 s, load windows of 2 s at 3.5 W, 2.9 W throttled (0x50005, 82 C) and 3.3 W, each followed by 2 s idle; 50 ms samples.",
+	[][]float64{{3.5}, {2.9}, {3.3}},
+	func(seg int) float64 { return []float64{45, 70, 60, 82, 60, 74, 60, 60}[seg] },
+	func(seg int) uint32 {
+		switch {
+		case seg == 3:
+			return 0x50005
+		case seg > 3:
+			return 0x50000
+		}
+		return 0
+	})
 
 // three models round-robin with 2 s windows: float32 3.5 W, float16 3.0 W, int8 2.6 W.
-var threeModels = func() traceDef {
-	d := traceDef{
-		file:    "three-models.csv",
-		comment: "Synthetic demo: idle 2.0 W for 2 s, then 3 rounds of three 2 s windows at 3.5, 3.0 and 2.6 W (float32, float16, int8 round-robin), idle 2.0 W to 20.5 s; 50 ms samples.",
-		step:    50 * time.Millisecond,
-		segs:    []segment{{0, 2 * time.Second, 2.0, 45, 0}},
-	}
-	at := 2 * time.Second
-	for round := 0; round < 3; round++ {
-		for i, w := range []float64{3.5, 3.0, 2.6} {
-			d.segs = append(d.segs, segment{at, at + 2*time.Second, w, 50 + float64(3*round+i), 0})
-			at += 2 * time.Second
-		}
-	}
-	d.segs = append(d.segs, segment{at, at + 500*time.Millisecond, 2.0, 55, 0})
-	return d
-}()
+var threeModels = scheduled("three-models.csv",
+	"Synthetic demo: idle 2.0 W for 2 s, then 3 rounds of three 2 s windows at 3.5, 3.0 and 2.6 W (float32, float16, int8 round-robin) each followed by 2 s idle; 50 ms samples.",
+	[][]float64{{3.5, 3.0, 2.6}, {3.5, 3.0, 2.6}, {3.5, 3.0, 2.6}},
+	func(seg int) float64 { return 45 + float64(seg) }, noThrottle)
 
-var traceDefs = []*traceDef{&idleLoad, &throttled, &threeModels}
+// as threeModels, but float16's first window (segment 2) is throttled: 2.9 W, 0x50005.
+var threeThrottled = scheduled("three-throttled.csv",
+	"Synthetic: as three-models.csv, but float16's first window (4-6 s) is throttled (0x50005, 82 C) at 2.9 W.",
+	[][]float64{{3.5, 2.9, 2.6}, {3.5, 3.0, 2.6}, {3.5, 3.0, 2.6}},
+	func(seg int) float64 {
+		if seg == 2 {
+			return 82
+		}
+		return 45 + float64(seg)
+	},
+	func(seg int) uint32 {
+		switch {
+		case seg == 2:
+			return 0x50005
+		case seg > 2:
+			return 0x50000
+		}
+		return 0
+	})
+
+var traceDefs = []*traceDef{&idleLoad, &throttled, &threeModels, &threeThrottled}
 
 // TestTraceFiles keeps testdata/*.csv equal to their definitions above.
 func TestTraceFiles(t *testing.T) {

@@ -28,6 +28,32 @@
 //	objects written depth first: each dataset's raw data then its header; each group's
 //	children, then its local heap, symbol-table nodes, B-tree node and object header.
 //
+// # Why not the vendored HDF5 writer
+//
+// internal/third_party/hdf5 (github.com/scigolib/hdf5 v0.14.1) has a writer
+// (CreateForWrite, CreateGroup, CreateDataset, WriteAttribute), and it writes superblock 0,
+// groups and float32 datasets that h5py reads. Its attribute API cannot express three of the
+// attribute encodings a Keras 2 legacy .h5 needs; checked by writing them with it and reading
+// the file back with h5py 3.7 (2026-12-01):
+//
+//   - a scalar variable-length string (root keras_version, backend, model_config,
+//     training_config): a Go string becomes a one-element array of fixed-length strings
+//     (h5py: array([b'2.4.0'], dtype='|S6'), shape (1,)), and []string a 1-D vlen array.
+//     Keras 2.4's load_model calls .decode on these attributes and json.loads on the
+//     config, which fails on an array;
+//   - a 1-D array of fixed-length NULL-padded strings (layer_names, weight_names as Keras
+//     2.4 over h5py 2 writes them, numpy 'S<n>'): []string is written as variable-length
+//     strings, which h5py returns as str objects, and Keras 2.4's
+//     load_attributes_from_hdf5_group calls .decode('utf8') on each element (the
+//     "'str' object has no attribute 'decode'" failure of Keras 2.4 with vlen names);
+//     [][]byte is refused ("unsupported slice element type: slice");
+//   - an empty float64 array (weight_names of a weightless layer): refused with "cannot
+//     infer datatype from empty slice".
+//
+// It also writes only to a named file, while edgewatt builds the bytes in memory and writes
+// them atomically. So h5write stays: it writes exactly the encodings above, and
+// internal/train's testdata/check_keras_h5.py checks the result with h5py.
+//
 // Specification: https://support.hdfgroup.org/documentation/hdf5/latest/_f_m_t1.html (format
 // version 0/1 structures: superblock, symbol table entry, B-tree v1, symbol table node,
 // local heap, global heap, object header v1, dataspace, datatype, fill value, data layout,

@@ -54,6 +54,7 @@ persistence_location %s/
 autosave_interval 1
 max_queued_messages 100000
 max_inflight_messages 100
+set_tcp_nodelay true
 log_dest file %s/mosquitto.log
 log_type error
 log_type warning

@@ -42,6 +42,9 @@ type Options struct {
 	Log *slog.Logger // default: discard
 }
 
+// predictTimeout bounds how long one request may wait for the classifier.
+const predictTimeout = 10 * time.Second
+
 // Stats counts what a Service did since it started.
 type Stats struct {
 	Requests    uint64 // classify messages received, duplicates included
@@ -343,7 +346,10 @@ func (s *Service) handle(model string, payload []byte) (res Result, answer bool)
 	if req.ID != nil && !s.seen.add(model+"\x00"+string(req.ID)) {
 		return Result{}, false
 	}
-	preds, err := s.c.Predict(context.Background(), model, []string{req.Text})
+	// The classifier may wait for a free inference slot (HTTP shares them); not forever.
+	ctx, cancel := context.WithTimeout(context.Background(), predictTimeout)
+	defer cancel()
+	preds, err := s.c.Predict(ctx, model, []string{req.Text})
 	if err == nil && len(preds) != 1 {
 		err = fmt.Errorf("mqtt: the classifier returned %d predictions for one text", len(preds))
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -141,3 +142,5 @@ func (s *server) do(t testing.TB, method, path, body string, v any, hdr ...strin
 type errBody struct {
 	Error string `json:"error"`
 }
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -102,7 +102,7 @@ var (
 	descPowerUp      = prometheus.NewDesc("edgewatt_board_power_source_up", "1 when the last reading of the power source succeeded.", []string{"source"}, nil)
 	descTemp         = prometheus.NewDesc("edgewatt_board_temperature_celsius", "The SoC temperature (thermal zone 0).", nil, nil)
 	descThrottled    = prometheus.NewDesc("edgewatt_board_throttled", "1 while the board is throttled, frequency-capped, at its soft temperature limit or under-voltage (vcgencmd get_throttled bits 0-3).", nil, nil)
-	descThrottleBits = prometheus.NewDesc("edgewatt_board_throttle_bits", "The raw vcgencmd get_throttled bit field (bits 16-19: since boot).", nil, nil)
+	descThrottleBits = prometheus.NewDesc("edgewatt_board_throttle_flags", "The raw vcgencmd get_throttled bit field (bits 16-19: since boot).", nil, nil)
 )
 
 func (c *boardCollector) Describe(ch chan<- *prometheus.Desc) {

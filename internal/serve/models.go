@@ -35,7 +35,7 @@ type entry struct {
 	sha256   string
 	version  string
 	loadedAt time.Time
-	pool     sync.Pool
+	pool     *ewrt.PredictorPool
 	refs     atomic.Int64
 	// Per-label counters and the latency observer, resolved once at load so that the
 	// prediction path does no label lookups.
@@ -104,7 +104,7 @@ func loadEntry(ms ModelSpec) (*entry, fileStat, error) {
 	if len(e.version) > 12 {
 		e.version = e.version[:12]
 	}
-	e.pool.New = func() any { return m.NewPredictor() }
+	e.pool = m.NewPredictorPool()
 	e.refs.Store(1)
 	return e, st, nil
 }

@@ -108,7 +108,7 @@ func (s *Service) run(ctx context.Context, model string, n int, one func(*ewrt.P
 		}
 	}
 	labels := e.model.Labels()
-	p := e.pool.Get().(*ewrt.Predictor)
+	p := e.pool.Get()
 	out := make([]Prediction, n)
 	scores := make([]float32, n*e.model.Outputs())
 	for i := range out {
@@ -130,5 +130,8 @@ func (s *Service) run(ctx context.Context, model string, n int, one func(*ewrt.P
 	}
 	e.pool.Put(p)
 	s.inf.Add(uint64(n))
+	if m := s.tel.meter; m != nil {
+		m.AddInferences(time.Now(), n) // atomics only
+	}
 	return out, nil
 }

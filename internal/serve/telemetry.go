@@ -4,29 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"sync"
 	"time"
 
 	"github.com/edgewatt/edgewatt/board"
+	"github.com/edgewatt/edgewatt/internal/energy"
 )
-
-// meter is the live energy integrator (internal/energy's Live, through liveMeter).
-type meter interface {
-	AddPower(at time.Time, watts float64)
-	AddInferences(at time.Time, n int)
-	snapshot(now time.Time) meterSnapshot
-}
-
-// meterSnapshot mirrors energy.LiveSnapshot.
-type meterSnapshot struct {
-	Watts, Joules                       float64
-	Rate                                float64 // inferences per second over the window
-	IdleWatts                           float64
-	IdleKnown                           bool
-	TotalJPerInf, TotalJPerInfErr       float64
-	MarginalJPerInf, MarginalJPerInfErr float64
-	Window                              time.Duration
-}
 
 // Telemetry is the service's live state: power and energy, the rate of predictions, joules
 // per inference over the recent window, the board's temperature and throttling, and which
@@ -76,7 +60,7 @@ const historyLen = 600
 
 type telemetry struct {
 	s         *Service
-	meter     meter
+	meter     *energy.Live // nil without a power source
 	interval  time.Duration
 	condEvery time.Duration
 
@@ -101,7 +85,8 @@ func newTelemetry(s *Service) *telemetry {
 		if t.interval <= 0 {
 			t.interval = max(time.Second, s.opt.Power.Interval())
 		}
-		t.meter = newMeter(s.opt.Energy)
+		e := s.opt.Energy
+		t.meter = energy.NewLive(energy.LiveOptions{Window: e.Window, IdleMin: e.IdleMin, Settle: e.Settle, Interval: t.interval})
 	} else if t.interval <= 0 {
 		t.interval = 2 * time.Second
 	}
@@ -185,22 +170,19 @@ func (t *telemetry) tick(now time.Time, r *board.Reading) {
 		p.P50, p.P99 = &q[0], &q[1]
 	}
 	if t.meter != nil {
-		if dInf > 0 {
-			t.meter.AddInferences(now, int(dInf))
-		}
 		if r != nil && r.Flags&board.First == 0 {
 			t.meter.AddPower(now, r.Watts())
 			t.last, t.hasLast, t.up = *r, true, true
 		}
 		if t.hasLast {
-			sn := t.meter.snapshot(now)
+			sn := t.meter.Snapshot(now)
 			w := t.last.Watts()
 			p.Watts = &w
-			if sn.TotalJPerInf > 0 {
+			if known(sn.TotalJPerInf) {
 				v := sn.TotalJPerInf * 1e6
 				p.UJTotal = &v
 			}
-			if sn.IdleKnown && sn.MarginalJPerInf > 0 {
+			if sn.IdleKnown && known(sn.MarginalJPerInf) {
 				v := sn.MarginalJPerInf * 1e6
 				p.UJMarginal = &v
 			}
@@ -257,18 +239,20 @@ func (s *Service) Telemetry() Telemetry {
 	if !t.hasLast {
 		return tel
 	}
-	sn := t.meter.snapshot(now)
+	sn := t.meter.Snapshot(now)
 	tel.HasPower, tel.Watts, tel.JoulesTotal = true, t.last.Watts(), sn.Joules
 	tel.IdleWatts, tel.IdleKnown = sn.IdleWatts, sn.IdleKnown
 	tel.Window = sn.Window.Seconds()
 	if sn.Rate > 0 {
 		tel.PredictionsPerSecond = sn.Rate
 	}
-	if sn.TotalJPerInf > 0 {
+	if known(sn.TotalJPerInf) {
 		tel.TotalUJPerInference, tel.TotalUJErr, tel.TotalKnown = sn.TotalJPerInf*1e6, sn.TotalJPerInfErr*1e6, true
 	}
-	if sn.IdleKnown && sn.MarginalJPerInf > 0 {
+	if sn.IdleKnown && known(sn.MarginalJPerInf) {
 		tel.MarginalUJPerInference, tel.MarginalUJErr, tel.MarginalKnown = sn.MarginalJPerInf*1e6, sn.MarginalJPerInfErr*1e6, true
 	}
 	return tel
 }
+
+func known(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

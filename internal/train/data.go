@@ -55,14 +55,31 @@ func ReadExamples(r io.Reader, name string) ([]Example, error) {
 	return ex, nil
 }
 
+// readCSV reads label,text rows. The first row is a header (is_sarcastic,headline or
+// label,text), and skipped, when its label is not an integer and occurs in no other row:
+// a header read as data became a class of its own.
 func readCSV(data []byte, name string) ([]Example, error) {
 	cr := csv.NewReader(bytes.NewReader(data))
 	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
 	var out []Example
+	header := ""
 	for rec := 0; ; rec++ {
 		f, err := cr.Read()
 		if errors.Is(err, io.EOF) {
+			if len(out) > 0 {
+				if _, err := strconv.Atoi(header); err != nil {
+					again := false
+					for _, e := range out[1:] {
+						if e.Label == header {
+							again = true
+							break
+						}
+					}
+					if !again {
+						out = out[1:]
+					}
+				}
+			}
 			return out, nil
 		}
 		if err != nil {
@@ -72,10 +89,10 @@ func readCSV(data []byte, name string) ([]Example, error) {
 		if len(f) != 2 {
 			return nil, fmt.Errorf("train: %s line %d has %d fields, want 2 (label,text); quote the text if it contains commas", name, line, len(f))
 		}
-		if rec == 0 && strings.EqualFold(strings.TrimSpace(f[0]), "label") && strings.EqualFold(strings.TrimSpace(f[1]), "text") {
-			continue
-		}
 		label := strings.TrimSpace(f[0])
+		if rec == 0 {
+			header = label
+		}
 		if label == "" {
 			return nil, fmt.Errorf("train: %s line %d has an empty label", name, line)
 		}
@@ -172,11 +189,37 @@ func NewLabels(ex []Example) (*Labels, error) {
 	maxN := -1
 	for s := range seen {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 0 || n >= 1<<16 {
+		if err != nil || n < 0 {
 			numeric = false
 			break
 		}
 		maxN = max(maxN, n)
+	}
+	if numeric && maxN >= MaxClasses {
+		// Do not allocate maxN+1 classes to say so.
+		counts := map[string]int{}
+		for _, e := range ex {
+			counts[e.Label]++
+		}
+		var names []string
+		for s := range counts {
+			names = append(names, s)
+		}
+		slices.SortFunc(names, func(a, b string) int {
+			if d := counts[a] - counts[b]; d != 0 {
+				return d
+			}
+			return strings.Compare(a, b)
+		})
+		var parts []string
+		for i, s := range names {
+			if i == 12 {
+				parts = append(parts, fmt.Sprintf("... (%d labels)", len(names)))
+				break
+			}
+			parts = append(parts, fmt.Sprintf("%s (%d rows)", s, counts[s]))
+		}
+		return nil, fmt.Errorf("train: numeric label %d would make %d classes, more than the %d edgewatt trains (most of them empty); labels seen, rarest first: %s; fix the typo or number classes 0..K-1", maxN, maxN+1, MaxClasses, strings.Join(parts, ", "))
 	}
 	if numeric {
 		l.Names = make([]string, maxN+1)
@@ -187,6 +230,9 @@ func NewLabels(ex []Example) (*Labels, error) {
 			n, _ := strconv.Atoi(s)
 			l.index[s] = n // "01" and "1" are both class 1
 		}
+		if err := l.checkCounts(ex); err != nil {
+			return nil, err
+		}
 		return l, nil
 	}
 	for s := range seen {
@@ -196,7 +242,87 @@ func NewLabels(ex []Example) (*Labels, error) {
 	for i, s := range l.Names {
 		l.index[s] = i
 	}
+	if err := l.checkCounts(ex); err != nil {
+		return nil, err
+	}
 	return l, nil
+}
+
+// MaxClasses bounds the classes a training run makes: far more than any text classifier
+// for a board needs, far fewer than a typo in a numeric label column makes.
+const MaxClasses = 1000
+
+// Counts returns the number of examples of each class (examples whose label is unknown
+// are not counted).
+func (l *Labels) Counts(ex []Example) []int {
+	n := make([]int, len(l.Names))
+	for _, e := range ex {
+		if i, ok := l.index[e.Label]; ok {
+			n[i]++
+		}
+	}
+	return n
+}
+
+// checkCounts refuses classes without examples (numeric labels 1 and 2 made a class 0 with
+// none; one typo 60000 made 60,001 classes) and more than MaxClasses classes, naming the
+// labels and their row counts.
+func (l *Labels) checkCounts(ex []Example) error {
+	counts := l.Counts(ex)
+	var empty []int
+	for i, c := range counts {
+		if c == 0 {
+			empty = append(empty, i)
+		}
+	}
+	seen := func() string {
+		type lc struct {
+			name string
+			n    int
+		}
+		var all []lc
+		for i, c := range counts {
+			if c > 0 {
+				all = append(all, lc{l.Names[i], c})
+			}
+		}
+		// Rarest first: that is where typos are.
+		slices.SortStableFunc(all, func(a, b lc) int { return a.n - b.n })
+		var parts []string
+		for i, x := range all {
+			if i == 12 {
+				parts = append(parts, fmt.Sprintf("... (%d labels)", len(all)))
+				break
+			}
+			parts = append(parts, fmt.Sprintf("%s (%d rows)", x.name, x.n))
+		}
+		return strings.Join(parts, ", ")
+	}
+	if len(empty) > 0 {
+		return fmt.Errorf("train: numeric labels make classes 0..%d, and %d of them have no examples (%s); labels seen, rarest first: %s. Number classes 0..K-1 as Keras expects, fix the typo, or use label names", len(l.Names)-1, len(empty), ranges(empty), seen())
+	}
+	if len(l.Names) > MaxClasses {
+		return fmt.Errorf("train: %d classes, more than the %d edgewatt trains; is the first column the label? labels seen, rarest first: %s", len(l.Names), MaxClasses, seen())
+	}
+	return nil
+}
+
+// ranges writes sorted ints as "0, 3..59999".
+func ranges(xs []int) string {
+	var parts []string
+	for i := 0; i < len(xs); {
+		j := i
+		for j+1 < len(xs) && xs[j+1] == xs[j]+1 {
+			j++
+		}
+		if j > i {
+			parts = append(parts, fmt.Sprintf("%d..%d", xs[i], xs[j]))
+		} else {
+			parts = append(parts, strconv.Itoa(xs[i]))
+		}
+		i = j + 1
+	}
+	return "class " + strings.Join(parts, ", ")
 }
 
 // Classes is the number of classes.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/edgewatt/edgewatt/internal/h5write"
+	"github.com/edgewatt/edgewatt/internal/safeio"
 )
 
 // KerasVersion is the Keras whose legacy .h5 layout WriteH5 reproduces.
@@ -226,7 +227,10 @@ func (r *Result) WriteFiles(modelPath, tokenizerPath string) error {
 
 // writeTemp writes data to a new temporary file beside path and returns its name.
 func writeTemp(path string, data []byte) (name string, err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	// Named as internal/safeio names its temporary files, so a later run recognises the
+	// ones a killed process left (safeio.CleanStale).
+	safeio.CleanStale(path)
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".edgewatt-tmp-"+strconv.Itoa(os.Getpid())+"-*")
 	if err != nil {
 		return "", fmt.Errorf("train: cannot write %s: %w", path, err)
 	}

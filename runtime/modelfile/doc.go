@@ -15,7 +15,7 @@
 // relative to the start of the data) and holds "__metadata__", a map of string to string.
 // Tensors are ordered by element alignment, widest first (F32, I32, then F16, then I8 and U8),
 // so that every tensor starts at a multiple of its element size and can be used in place from
-// an mmap.
+// the bytes read (runtime.Load reads the file into private memory; it does not map it).
 //
 // # Tensors
 //
@@ -65,7 +65,7 @@
 // Every value of __metadata__ is a string; structured values are JSON text:
 //
 //	format          "edgewatt"
-//	format_version  "1"
+//	format_version  "2"
 //	arch            Arch as JSON: embedding, pooling and dense layers with shapes and activations
 //	tokenizer       TokenizerSpec as JSON (settings only; the words are tokenizer.vocab)
 //	preprocess      Preprocess as JSON: maxlen, padding, truncating
@@ -73,10 +73,41 @@
 //	provenance      Provenance as JSON: source file and sha256, Keras version, converter
 //	quant           Quant as JSON: the scheme of each tensor group
 //	report          optional Report as JSON: float vs quantized accuracy and error statistics
-//	data_sha256     lower-case hex sha256 of the whole tensor-data section
+//	data_sha256     lower-case hex sha256 of the tensors (below)
+//	sha256          lower-case hex sha256 of the metadata (below), data_sha256 included
+//
+// # Integrity
+//
+// The two hashes cover the whole file and do not depend on the order or offsets of the
+// tensors, so a file re-saved by another safetensors writer (the Hugging Face one sorts by
+// dtype, then name) still verifies, and no bit of the metadata can change unnoticed:
+//
+//	data_sha256 = sha256("edgewatt tensors v2\n" ||
+//	                     for each tensor in name order (byte-wise):
+//	                     u64(len(name)) name u64(len(dtype)) dtype u64(rank) u64(dim)... u64(len(data)) data)
+//	sha256      = sha256("edgewatt metadata v2\n" ||
+//	                     for each __metadata__ entry except "sha256", in key order:
+//	                     u64(len(key)) key u64(len(value)) value)
+//
+// u64 is a little-endian uint64. The metadata is hashed as its decoded strings, so JSON
+// escapes that decode to the same text (\u003c, \u003C) are the same file.
+//
+// Version 1 (before edgewatt's issue 11) hashed only the data section as laid out, so
+// metadata (tokenizer filters, maxlen, labels) could change unnoticed and re-ordering the
+// tensors looked like corruption. Version 1 files are refused with a message to re-convert
+// them with 'edgewatt convert' (the source model and tokenizer are needed; there is no
+// reader for version 1).
+//
+// # Limits
+//
+// A reader refuses, with a message naming the limit: a file over 1 GiB (MaxFileBytes) or
+// that is not a regular file, a header over 16 MiB, maxlen outside 1..65536 (MaxMaxLen), a
+// vocabulary of more than 2,097,152 words (MaxVocabWords) or with a word longer than 4096
+// bytes (MaxWordBytes), and labels whose count is not the output width (LabelCount: one per
+// unit, two for a single unit: the class of 0, then the class of 1).
 //
 // A reader verifies, before anything is used: the header length against the file size, the
 // JSON, that offsets are in range, contiguous and aligned, that each tensor's byte length is
-// its shape's product times its element size, the data sha256, the format name and version,
-// and that the tensors agree with the arch (see File.Validate).
+// its shape's product times its element size, the format name and version, both sha256s,
+// the limits, and that the tensors agree with the arch (see File.Validate).
 package modelfile

@@ -45,8 +45,12 @@ type Meta struct {
 	Provenance Provenance
 	Quant      Quant
 	Report     Report // nil when absent
-	// DataSHA256 is filled by Encode and checked by Parse.
+	// DataSHA256 is the sha256 of the tensors (names, dtypes, shapes and bytes, in name
+	// order; see doc.go), SHA256 the sha256 of the metadata, DataSHA256 included: together
+	// they cover the whole file independently of tensor order. Encode fills both, Parse
+	// checks both.
 	DataSHA256 string
+	SHA256     string
 }
 
 // File is a whole model file in memory.
@@ -128,7 +132,6 @@ func Encode(w io.Writer, f *File) error {
 	copy(ts, f.Tensors)
 	sort.SliceStable(ts, func(i, j int) bool { return rank(ts[i].DType) < rank(ts[j].DType) })
 	hdr := make(map[string]any, len(ts)+1)
-	h := sha256.New()
 	var off int64
 	for i := range ts {
 		t := &ts[i]
@@ -147,13 +150,14 @@ func Encode(w io.Writer, f *File) error {
 		}
 		hdr[t.Name] = tensorHeader{DType: t.DType, Shape: shape, DataOffsets: [2]int64{off, off + int64(len(t.Data))}}
 		off += int64(len(t.Data))
-		h.Write(t.Data)
 	}
-	f.Meta.DataSHA256 = hex.EncodeToString(h.Sum(nil))
+	f.Meta.DataSHA256 = TensorsSHA256(ts)
 	md, err := f.Meta.encode()
 	if err != nil {
 		return err
 	}
+	f.Meta.SHA256 = MetadataSHA256(md)
+	md["sha256"] = f.Meta.SHA256
 	hdr["__metadata__"] = md
 	js, err := json.Marshal(hdr)
 	if err != nil {
@@ -178,13 +182,41 @@ func Encode(w io.Writer, f *File) error {
 	return nil
 }
 
+// Marshal encodes f (see Encode) and verifies the result with Parse, the reader the device
+// uses, so that a file that would not load is never written.
+func Marshal(f *File) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := Encode(&buf, f); err != nil {
+		return nil, err
+	}
+	if _, err := Parse(buf.Bytes()); err != nil {
+		return nil, fmt.Errorf("modelfile: self-check of the encoded file failed: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// TempMarker is in the name of the temporary file WriteFile writes beside its target:
+// ".NAME.edgewatt-tmp-PID-RANDOM" (as internal/safeio names its own), so that the files a
+// killed process leaves behind can be recognised and removed.
+const TempMarker = ".edgewatt-tmp-"
+
 // WriteFile writes f to path atomically: a temporary file in the same directory, fsync,
-// rename. On any error no file is left at path (an existing one is untouched).
+// rename. path must not exist or be a regular file (not a directory, device or FIFO). On
+// any error no file is left at path (an existing one is untouched), the temporary file is
+// removed and the error names path. A process killed (SIGKILL) while writing leaves its
+// temporary file, named with TempMarker and its PID.
 func WriteFile(path string, f *File) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
+		return fmt.Errorf("modelfile: output %s is not a regular file (%s); give a file path", path, st.Mode().Type())
+	}
+	b, err := Marshal(f)
 	if err != nil {
-		return fmt.Errorf("modelfile: %w", err)
+		return err
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+TempMarker+strconv.Itoa(os.Getpid())+"-*")
+	if err != nil {
+		return fmt.Errorf("modelfile: cannot write %s: %w", path, pathErr(err))
 	}
 	defer func() {
 		if err != nil {
@@ -192,28 +224,20 @@ func WriteFile(path string, f *File) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	var buf bytes.Buffer
-	if err = Encode(&buf, f); err != nil {
-		return err
-	}
-	// Verify what we are about to write with the same reader the device uses.
-	if _, err = Parse(buf.Bytes()); err != nil {
-		return fmt.Errorf("modelfile: self-check of the written file failed: %w", err)
-	}
-	if _, err = tmp.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("modelfile: writing %s: %w", path, err)
+	if _, err = tmp.Write(b); err != nil {
+		return fmt.Errorf("modelfile: writing %s: %w", path, pathErr(err))
 	}
 	if err = tmp.Sync(); err != nil {
-		return fmt.Errorf("modelfile: sync %s: %w", path, err)
+		return fmt.Errorf("modelfile: sync %s: %w", path, pathErr(err))
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("modelfile: writing %s: %w", path, pathErr(err))
 	}
 	if err = tmp.Close(); err != nil {
-		return fmt.Errorf("modelfile: close %s: %w", path, err)
-	}
-	if err = os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("modelfile: %w", err)
+		return fmt.Errorf("modelfile: close %s: %w", path, pathErr(err))
 	}
 	if err = os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("modelfile: %w", err)
+		return fmt.Errorf("modelfile: writing %s: %w", path, pathErr(err))
 	}
 	if d, e := os.Open(dir); e == nil {
 		d.Sync()
@@ -222,8 +246,24 @@ func WriteFile(path string, f *File) (err error) {
 	return nil
 }
 
+// pathErr drops the temporary file's name from a *PathError or *LinkError.
+func pathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
+}
+
 // Parse verifies data as a model file and returns it; tensors alias data.
 func Parse(data []byte) (*File, error) {
+	if what := Sniff(data); what != "" && what != "an edgewatt model file" {
+		return nil, notConverted(what)
+	}
 	if len(data) < 8 {
 		return nil, fmt.Errorf("modelfile: file is %d bytes, too short for a safetensors header; is it an edgewatt model file?", len(data))
 	}
@@ -308,9 +348,8 @@ func Parse(data []byte) (*File, error) {
 	if pos != int64(len(body)) {
 		return nil, fmt.Errorf("modelfile: %d trailing bytes after the last tensor; the file is corrupt", int64(len(body))-pos)
 	}
-	sum := sha256.Sum256(body)
-	if got := hex.EncodeToString(sum[:]); got != f.Meta.DataSHA256 {
-		return nil, fmt.Errorf("modelfile: tensor data sha256 is %s, header says %s: the file is corrupt (re-copy or re-convert it)", got, f.Meta.DataSHA256)
+	if got := TensorsSHA256(f.Tensors); got != f.Meta.DataSHA256 {
+		return nil, fmt.Errorf("modelfile: tensor sha256 is %s, metadata says %s: the file is corrupt (re-copy or re-convert it)", got, f.Meta.DataSHA256)
 	}
 	if err := f.Validate(); err != nil {
 		return nil, err
@@ -318,9 +357,51 @@ func Parse(data []byte) (*File, error) {
 	return f, nil
 }
 
-// ReadFile reads and parses the model file at path (without mmap; runtime.Load maps it).
+// MaxFileBytes bounds the model files ReadBytes reads (a 10000-word model is ~0.3-0.7 MB).
+const MaxFileBytes = 1 << 30
+
+// ReadBytes reads the model file at path into private memory. path must be a regular file
+// (a FIFO, device or directory is refused without being opened: /dev/zero would never end)
+// of at most MaxFileBytes; a file that changes size while it is read is refused.
+func ReadBytes(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (%s); give a model file written by 'edgewatt convert'", path, st.Mode().Type())
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	if st, err = fh.Stat(); err != nil {
+		return nil, err
+	}
+	size := st.Size()
+	switch {
+	case !st.Mode().IsRegular():
+		return nil, fmt.Errorf("%s is not a regular file (%s); give a model file written by 'edgewatt convert'", path, st.Mode().Type())
+	case size == 0:
+		return nil, fmt.Errorf("%s is empty, not a model file", path)
+	case size > MaxFileBytes:
+		return nil, fmt.Errorf("%s is %d bytes, more than the %d of a model file edgewatt loads", path, size, MaxFileBytes)
+	}
+	data := make([]byte, size)
+	if _, err := io.ReadFull(fh, data); err != nil {
+		return nil, fmt.Errorf("%s shrank while it was read (%v); it is being rewritten, try again", path, err)
+	}
+	var one [1]byte
+	if n, _ := fh.Read(one[:]); n != 0 {
+		return nil, fmt.Errorf("%s grew while it was read; it is being rewritten, try again", path)
+	}
+	return data, nil
+}
+
+// ReadFile reads (ReadBytes) and parses the model file at path.
 func ReadFile(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadBytes(path)
 	if err != nil {
 		return nil, fmt.Errorf("modelfile: %w", err)
 	}
@@ -367,8 +448,16 @@ func (m *Meta) decode(md map[string]string) error {
 	if md["format"] != Format {
 		return fmt.Errorf("modelfile: metadata format is %q, want %q: not an edgewatt model file (convert it with 'edgewatt convert')", md["format"], Format)
 	}
-	if v := md["format_version"]; v != strconv.Itoa(Version) {
+	switch v := md["format_version"]; v {
+	case strconv.Itoa(Version):
+	case "1":
+		return fmt.Errorf("modelfile: format version 1 (an edgewatt before issue 11, whose integrity hash did not cover the metadata) is no longer read; re-convert the model with 'edgewatt convert' (version %d)", Version)
+	default:
 		return fmt.Errorf("modelfile: format version %q is not supported by this edgewatt (reads version %d); upgrade edgewatt or re-convert the model", v, Version)
+	}
+	m.SHA256 = md["sha256"]
+	if got := MetadataSHA256(md); got != m.SHA256 {
+		return fmt.Errorf("modelfile: metadata sha256 is %s, the file says %q: the metadata (tokenizer, preprocessing, labels, ...) is corrupt or was edited; re-copy or re-convert the model", got, m.SHA256)
 	}
 	m.DataSHA256 = md["data_sha256"]
 	get := func(k string, v any, required bool) error {
@@ -395,4 +484,58 @@ func (m *Meta) decode(md map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// TensorsSHA256 is the lower-case hex sha256 of the tensors in name order, each as
+// len(name) name len(dtype) dtype rank dims... len(data) data (lengths and dims as
+// little-endian uint64) after the line "edgewatt tensors v2\n": it does not depend on the
+// order or offsets of the tensors in the file.
+func TensorsSHA256(ts []Tensor) string {
+	idx := make([]int, len(ts))
+	for i := range idx {
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return ts[idx[a]].Name < ts[idx[b]].Name })
+	h := sha256.New()
+	h.Write([]byte("edgewatt tensors v2\n"))
+	var n [8]byte
+	num := func(v uint64) { binary.LittleEndian.PutUint64(n[:], v); h.Write(n[:]) }
+	for _, i := range idx {
+		t := &ts[i]
+		num(uint64(len(t.Name)))
+		h.Write([]byte(t.Name))
+		num(uint64(len(t.DType)))
+		h.Write([]byte(t.DType))
+		num(uint64(len(t.Shape)))
+		for _, d := range t.Shape {
+			num(uint64(d))
+		}
+		num(uint64(len(t.Data)))
+		h.Write(t.Data)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// MetadataSHA256 is the lower-case hex sha256 of the metadata without its "sha256" entry:
+// the entries in key order, each as len(key) key len(value) value (lengths as little-endian
+// uint64), after the line "edgewatt metadata v2\n".
+func MetadataSHA256(md map[string]string) string {
+	keys := make([]string, 0, len(md))
+	for k := range md {
+		if k != "sha256" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	h := sha256.New()
+	h.Write([]byte("edgewatt metadata v2\n"))
+	var n [8]byte
+	for _, k := range keys {
+		for _, s := range []string{k, md[k]} {
+			binary.LittleEndian.PutUint64(n[:], uint64(len(s)))
+			h.Write(n[:])
+			h.Write([]byte(s))
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -57,7 +57,7 @@ func TestRoundTripLayout(t *testing.T) {
 	if err := json.Unmarshal(hdr["__metadata__"], &md); err != nil {
 		t.Fatalf("__metadata__ is not a string map: %v", err)
 	}
-	if md["format"] != Format || md["format_version"] != "1" || len(md["data_sha256"]) != 64 {
+	if md["format"] != Format || md["format_version"] != "2" || len(md["data_sha256"]) != 64 || md["sha256"] != MetadataSHA256(md) {
 		t.Fatalf("metadata %v", md)
 	}
 	f, err := Parse(data)
@@ -94,7 +94,7 @@ func TestParseRejects(t *testing.T) {
 		"flipped data":   func() []byte { b := bytes.Clone(good); b[len(b)-1] ^= 1; return b }(),
 		"bad json":       func() []byte { b := bytes.Clone(good); b[8] = '['; return b }(),
 		"other format":   bytes.Replace(bytes.Clone(good), []byte(`"edgewatt"`), []byte(`"otherfmt"`), 1),
-		"newer version":  bytes.Replace(bytes.Clone(good), []byte(`"format_version":"1"`), []byte(`"format_version":"9"`), 1),
+		"newer version":  bytes.Replace(bytes.Clone(good), []byte(`"format_version":"2"`), []byte(`"format_version":"9"`), 1),
 	}
 	for name, data := range cases {
 		if _, err := Parse(data); err == nil {

@@ -5,8 +5,25 @@ import "strconv"
 // Format and Version identify the edgewatt model file in its metadata.
 const (
 	Format  = "edgewatt"
-	Version = 1
+	Version = 2 // 2: the sha256 covers the metadata and does not depend on tensor order (issue 11)
 )
+
+// Limits a reader checks before using a file (Validate), each far above any text classifier
+// for a small board; the messages name them.
+const (
+	MaxMaxLen     = 1 << 16 // pad_sequences maxlen: positions per input
+	MaxVocabWords = 1 << 21 // words in tokenizer.vocab
+	MaxWordBytes  = 1 << 12 // bytes of one vocabulary word (UTF-8)
+)
+
+// LabelCount is how many labels a model whose last layer has out units must have: one per
+// unit, and two (the class of 0, the class of 1) for a single unit.
+func LabelCount(out int) int {
+	if out == 1 {
+		return 2
+	}
+	return out
+}
 
 // DType is a tensor element type, spelled as in safetensors.
 type DType string

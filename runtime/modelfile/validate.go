@@ -68,8 +68,8 @@ func (f *File) Validate() error {
 		return fmt.Errorf("modelfile: unknown embedding scheme %q", q.Embedding)
 	}
 	p := f.Meta.Preprocess
-	if p.MaxLen <= 0 || p.MaxLen > 1<<20 {
-		return fmt.Errorf("modelfile: maxlen %d is invalid", p.MaxLen)
+	if p.MaxLen <= 0 || p.MaxLen > MaxMaxLen {
+		return fmt.Errorf("modelfile: maxlen %d is outside 1..%d, the longest input edgewatt pads to", p.MaxLen, MaxMaxLen)
 	}
 	in := PoolWidth(a.Pooling, p.MaxLen, e.OutputDim)
 	if in == 0 {
@@ -141,8 +141,24 @@ func (f *File) Validate() error {
 	if tk.VocabWords < 0 || tk.OOVID >= e.InputDim || tk.StartID >= e.InputDim {
 		return fmt.Errorf("modelfile: tokenizer ids (oov %d, start %d) outside the embedding's %d rows", tk.OOVID, tk.StartID, e.InputDim)
 	}
-	if v := f.Tensor(TensorVocab); v == nil || v.DType != U8 {
+	v := f.Tensor(TensorVocab)
+	if v == nil || v.DType != U8 {
 		return fmt.Errorf("modelfile: missing U8 tensor %s", TensorVocab)
+	}
+	if tk.VocabWords > MaxVocabWords {
+		return fmt.Errorf("modelfile: the vocabulary has %d words, more than the %d edgewatt loads", tk.VocabWords, MaxVocabWords)
+	}
+	for i, start, id := 0, 0, 1; i <= len(v.Data); i++ {
+		if i == len(v.Data) || v.Data[i] == '\n' {
+			if i-start > MaxWordBytes {
+				return fmt.Errorf("modelfile: vocabulary word %d is %d bytes long, more than the %d edgewatt loads (no real word is that long: the tokenizer is corrupt or hostile)", id, i-start, MaxWordBytes)
+			}
+			start, id = i+1, id+1
+		}
+	}
+	last := a.Dense[len(a.Dense)-1]
+	if want := LabelCount(last.Out); len(f.Meta.Labels) != want {
+		return fmt.Errorf("modelfile: %d labels for a last layer of %d %s unit(s): want %d (one per unit; two, for 0 and 1, for a single unit)", len(f.Meta.Labels), last.Out, last.Activation, want)
 	}
 	if tk.VocabWords >= e.InputDim && (tk.NumWords == 0 || tk.NumWords > e.InputDim) {
 		return fmt.Errorf("modelfile: tokenizer can produce ids up to %d but the embedding has %d rows", tk.VocabWords, e.InputDim)

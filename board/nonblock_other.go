@@ -1,0 +1,5 @@
+//go:build !unix
+
+package board
+
+const oNonblock = 0

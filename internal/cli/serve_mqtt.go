@@ -1,0 +1,221 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"math"
+	"net"
+	"os"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/edgewatt/edgewatt/board"
+	"github.com/edgewatt/edgewatt/internal/mqtt"
+	"github.com/edgewatt/edgewatt/internal/serve"
+)
+
+// mqttFlags are the --mqtt* flags of 'edgewatt serve'.
+type mqttFlags struct {
+	url           string
+	tls           mqttTLSFlags
+	node          string
+	root          string
+	prefix        string
+	noDiscovery   bool
+	telemetry     time.Duration
+	sessionExpiry time.Duration
+	dashboard     string
+}
+
+func (f *mqttFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.url, "mqtt", "", "also serve over MQTT: mqtt://[user:pass@]broker[:1883] or mqtts://broker[:8883] (requests on edgewatt/NODE/MODEL/classify, Home Assistant discovery)")
+	f.tls.register(fs)
+	fs.StringVar(&f.node, "mqtt-node", "", "node id in topics and Home Assistant (letters, digits, '_', '-'; default: the host name)")
+	fs.StringVar(&f.root, "mqtt-root", mqtt.DefaultRoot, "first level of the node's topics")
+	fs.StringVar(&f.prefix, "mqtt-discovery-prefix", mqtt.DefaultDiscoveryPrefix, "Home Assistant's MQTT discovery prefix")
+	fs.BoolVar(&f.noDiscovery, "mqtt-no-discovery", false, "do not announce the node to Home Assistant")
+	fs.DurationVar(&f.telemetry, "mqtt-telemetry-interval", 30*time.Second, "publish telemetry at least this often (and on every change)")
+	fs.DurationVar(&f.sessionExpiry, "mqtt-session-expiry", 24*time.Hour, "how long the broker keeps this node's session, queuing requests, while it is away")
+	fs.StringVar(&f.dashboard, "mqtt-dashboard-url", "", "the dashboard link shown in Home Assistant (default: from --listen and the host name)")
+}
+
+// check validates the flags before anything is loaded, so mistakes are usage errors.
+func (f *mqttFlags) check() (*mqtt.Broker, error) {
+	if f.url == "" {
+		if f.node != "" || f.tls != (mqttTLSFlags{}) {
+			return nil, usagef("serve: --mqtt-node and --mqtt-ca/cert/key need --mqtt URL")
+		}
+		return nil, nil
+	}
+	b, err := mqtt.ParseBroker(f.url, f.tls.files())
+	if err != nil {
+		return nil, usagef("serve: %v", err)
+	}
+	if f.node == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return nil, usagef("serve: cannot read the host name for the MQTT node id (%v): give --mqtt-node", err)
+		}
+		f.node = mqtt.SanitizeNode(h)
+	}
+	if err := mqtt.CheckNode(f.node); err != nil {
+		return nil, usagef("serve: --mqtt-node: %v", err)
+	}
+	for _, c := range []struct{ what, v string }{{"--mqtt-root", f.root}, {"--mqtt-discovery-prefix", f.prefix}} {
+		if err := mqtt.CheckTopicLevel(c.what, c.v); err != nil {
+			return nil, usagef("serve: %v", err)
+		}
+	}
+	if f.telemetry < time.Second || f.sessionExpiry < 0 {
+		return nil, usagef("serve: --mqtt-telemetry-interval must be at least 1s and --mqtt-session-expiry not negative")
+	}
+	return b, nil
+}
+
+// unitArgs are the flags that reproduce this configuration in a systemd unit (the URL may
+// hold a password: the unit then carries it, as the command line did).
+func (f *mqttFlags) unitArgs() []string {
+	if f.url == "" {
+		return nil
+	}
+	a := []string{"--mqtt", f.url, "--mqtt-node", f.node, "--mqtt-root", f.root, "--mqtt-discovery-prefix", f.prefix,
+		"--mqtt-telemetry-interval", f.telemetry.String(), "--mqtt-session-expiry", f.sessionExpiry.String()}
+	for _, p := range []struct{ flag, v string }{{"--mqtt-ca", f.tls.ca}, {"--mqtt-cert", f.tls.cert}, {"--mqtt-key", f.tls.key}, {"--mqtt-dashboard-url", f.dashboard}} {
+		if p.v != "" {
+			a = append(a, p.flag, p.v)
+		}
+	}
+	if f.noDiscovery {
+		a = append(a, "--mqtt-no-discovery")
+	}
+	return a
+}
+
+// component returns the MQTT bridge started and stopped with the service.
+func (f *mqttFlags) component(b *mqtt.Broker, listen string, https bool) serve.Component {
+	dash := f.dashboard
+	if dash == "" {
+		dash = dashboardURL(listen, https)
+	}
+	return &mqttComponent{o: mqtt.Options{Broker: b, Node: f.node, Root: f.root, DiscoveryPrefix: f.prefix, NoDiscovery: f.noDiscovery,
+		Board: board.Detect(board.DetectOptions{}).Model, Version: edgewattVersion(), DashboardURL: dash,
+		TelemetryInterval: f.telemetry, SessionExpiry: f.sessionExpiry}}
+}
+
+// dashboardURL makes the dashboard's address from --listen: a wildcard host becomes this
+// machine's name, so that Home Assistant on the LAN can follow the link.
+func dashboardURL(listen string, https bool) string {
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return ""
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		if h, err := os.Hostname(); err == nil {
+			host = h
+		}
+	}
+	scheme := "http"
+	if https {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port) + "/"
+}
+
+// edgewattVersion is the module version and VCS revision this binary was built from.
+func edgewattVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "devel"
+	}
+	v := strings.Trim(bi.Main.Version, "()")
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "-dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" && (v == "" || v == "devel") {
+		return "devel-" + rev + dirty
+	}
+	if v == "" {
+		return "devel"
+	}
+	return v
+}
+
+// mqttComponent adapts serve.Service to the MQTT bridge.
+type mqttComponent struct{ o mqtt.Options }
+
+func (c *mqttComponent) Name() string { return "mqtt" }
+
+func (c *mqttComponent) Run(ctx context.Context, s *serve.Service) error {
+	c.o.Log = s.Logger()
+	m, err := mqtt.New(c.o, serveClassifier{s}, serveTelemetry{s})
+	if err != nil {
+		return err
+	}
+	return m.Run(ctx)
+}
+
+type serveClassifier struct{ s *serve.Service }
+
+func (c serveClassifier) Models() []mqtt.Model {
+	var out []mqtt.Model
+	for _, m := range c.s.Models() {
+		if m.SHA256 == "" { // never loaded
+			continue
+		}
+		out = append(out, mqtt.Model{Name: m.Name, SHA256: m.SHA256, Labels: m.Labels})
+	}
+	return out
+}
+
+func (c serveClassifier) Predict(ctx context.Context, model string, texts []string) ([]mqtt.Prediction, error) {
+	ps, err := c.s.Predict(ctx, model, texts)
+	if err != nil {
+		var se *serve.Error
+		if errors.As(err, &se) {
+			return nil, errors.New(se.Msg)
+		}
+		return nil, err
+	}
+	out := make([]mqtt.Prediction, len(ps))
+	for i, p := range ps {
+		out[i] = mqtt.Prediction{Label: p.Label, Labels: p.Labels, Scores: p.Scores, Latency: p.Latency}
+	}
+	return out, nil
+}
+
+type serveTelemetry struct{ s *serve.Service }
+
+// Telemetry maps serve's figures, "not known" becoming NaN; throttled is any condition
+// vcgencmd reports as active now (under-voltage, frequency capped, throttled, soft limit).
+func (t serveTelemetry) Telemetry() mqtt.Telemetry {
+	st := t.s.Telemetry()
+	nan := func(v float64, ok bool) float64 {
+		if !ok {
+			return math.NaN()
+		}
+		return v
+	}
+	return mqtt.Telemetry{
+		Watts:                        nan(st.Watts, st.HasPower),
+		Joules:                       nan(st.JoulesTotal, st.HasPower),
+		MicrojoulesPerInference:      nan(st.MarginalUJPerInference, st.MarginalKnown),
+		MicrojoulesPerInferenceTotal: nan(st.TotalUJPerInference, st.TotalKnown),
+		PredictionsPerSecond:         st.PredictionsPerSecond,
+		TemperatureC:                 nan(st.TempC, st.HasTemp),
+		Throttled:                    st.HasThrottled && board.Throttle(st.Throttled).Now() != 0,
+		PowerSource:                  st.PowerSource,
+	}
+}

@@ -1,0 +1,178 @@
+package mqtt
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// edgewattBinary builds cmd/edgewatt once per test binary, into a temporary directory.
+func edgewattBinary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the edgewatt binary; skipped with -short")
+	}
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "edgewatt-mqtt-bin")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "edgewatt")
+		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/edgewatt").CombinedOutput()
+		if err != nil {
+			binErr = &buildError{err, out}
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+type buildError struct {
+	err error
+	out []byte
+}
+
+func (e *buildError) Error() string { return "go build: " + e.err.Error() + "\n" + string(e.out) }
+
+// serveNode starts 'edgewatt serve --mqtt' as a real process and waits for it to listen.
+func serveNode(t *testing.T, bin, url, node string, extra ...string) *exec.Cmd {
+	t.Helper()
+	args := append([]string{"serve", "-m", "smarthome=" + testModel(t), "--listen", "127.0.0.1:0", "--watch", "0",
+		"--mqtt", url, "--mqtt-node", node, "--mqtt-telemetry-interval", "1s"}, extra...)
+	cmd := exec.Command(bin, args...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	listening := make(chan struct{})
+	var log bytes.Buffer
+	var mu sync.Mutex
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		once := sync.Once{}
+		for sc.Scan() {
+			mu.Lock()
+			log.WriteString(sc.Text() + "\n")
+			mu.Unlock()
+			if strings.Contains(sc.Text(), "serving on") {
+				once.Do(func() { close(listening) })
+			}
+		}
+		_, _ = io.Copy(io.Discard, stderr)
+	}()
+	select {
+	case <-listening:
+	case <-time.After(20 * time.Second):
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("edgewatt serve did not start:\n%s", log.String())
+	}
+	return cmd
+}
+
+// TestLastWillOnSIGKILL: the real binary, killed with SIGKILL, is reported offline by the
+// broker through its last will.
+func TestLastWillOnSIGKILL(t *testing.T) {
+	br := startMosquitto(t)
+	bin := edgewattBinary(t)
+	tp := topics{root: "edgewatt", node: "victim"}
+	c := newClient(t, br.broker(), "watcher", false, tp.status(), tp.result("smarthome"))
+	cmd := serveNode(t, bin, br.url(), "victim", "--power", "none")
+	for string(c.next(t, tp.status(), 15*time.Second).Payload) != "online" {
+	}
+	// It serves: a request through the broker to the real binary.
+	c.publish(t, tp.classify("smarthome"), []byte(`{"text": "Smoke detected in the kitchen, evacuate now", "id": "k"}`))
+	if r := decodeResult(t, c.next(t, tp.result("smarthome"), 10*time.Second)); r.Label != "urgent" || string(r.ID) != `"k"` {
+		t.Fatalf("result %+v", r)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if p := c.next(t, tp.status(), 10*time.Second); string(p.Payload) != "offline" {
+		t.Fatalf("status after SIGKILL: %q, want offline", p.Payload)
+	}
+	// Retained: a newcomer sees it too.
+	c2 := newClient(t, br.broker(), "late-watcher", false, tp.status())
+	if p := c2.next(t, tp.status(), 10*time.Second); string(p.Payload) != "offline" || !p.Retain {
+		t.Errorf("retained status %q (retain %v), want offline", p.Payload, p.Retain)
+	}
+}
+
+// TestFleetJSONTwoNodes: two real 'edgewatt serve --mqtt' processes with different node ids
+// are both listed by 'edgewatt fleet --json', with their model's sha256, version and (for
+// the node measuring a replayed power trace) power.
+func TestFleetJSONTwoNodes(t *testing.T) {
+	br := startMosquitto(t)
+	bin := edgewattBinary(t)
+	c := newClient(t, br.broker(), "watcher", false, "edgewatt/+/status", "edgewatt/+/telemetry")
+	serveNode(t, bin, br.url(), "pi-a", "--power", "replay:../../examples/smarthome/pi4-power-trace.csv")
+	serveNode(t, bin, br.url(), "pi-b", "--power", "none")
+	online := map[string]bool{}
+	powered := false
+	deadline := time.After(20 * time.Second)
+	for len(online) < 2 || !powered {
+		select {
+		case p := <-c.msgs:
+			node := strings.Split(p.Topic, "/")[1]
+			if strings.HasSuffix(p.Topic, "/status") && string(p.Payload) == "online" {
+				online[node] = true
+			}
+			if node == "pi-a" && strings.HasSuffix(p.Topic, "/telemetry") && bytes.Contains(p.Payload, []byte(`"power_w"`)) {
+				powered = true
+			}
+		case <-deadline:
+			t.Fatalf("online %v, power seen %v", online, powered)
+		}
+	}
+	out, err := exec.Command(bin, "fleet", "--mqtt", br.url(), "--json", "--wait", "1s").Output()
+	if err != nil {
+		t.Fatalf("edgewatt fleet --json: %v", err)
+	}
+	var nodes []Node
+	if err := json.Unmarshal(out, &nodes); err != nil {
+		t.Fatalf("fleet --json output %q: %v", out, err)
+	}
+	sha := newRuntimeClassifier(t, "smarthome").m.Meta.DataSHA256
+	if len(nodes) != 2 || nodes[0].Node != "pi-a" || nodes[1].Node != "pi-b" {
+		t.Fatalf("fleet: %s", out)
+	}
+	for _, n := range nodes {
+		if n.Status != "online" || len(n.Models) != 1 || n.Models[0].Name != "smarthome" || n.Models[0].SHA256 != sha ||
+			n.Version == "" || n.Board == "" || n.LastSeen.IsZero() || n.PredictionsPerSecond == nil {
+			t.Errorf("node %+v", n)
+		}
+	}
+	if nodes[0].PowerW == nil || *nodes[0].PowerW <= 0 || nodes[1].PowerW != nil {
+		t.Errorf("power: pi-a %v (replayed trace), pi-b %v (none): %s", nodes[0].PowerW, nodes[1].PowerW, out)
+	}
+	// The table form lists both too.
+	tab, err := exec.Command(bin, "fleet", "--mqtt", br.url(), "--once", "--wait", "500ms").Output()
+	if err != nil || !bytes.Contains(tab, []byte("pi-a")) || !bytes.Contains(tab, []byte("pi-b")) {
+		t.Errorf("fleet --once: %v\n%s", err, tab)
+	}
+}

@@ -1,5 +1,0 @@
-//go:build !linux
-
-package runtime
-
-func mapFile(path string) ([]byte, func() error, error) { return readFile(path) }
