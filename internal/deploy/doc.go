@@ -13,7 +13,9 @@
 //
 // Remote commands are fixed POSIX sh scripts (scripts.go) run as
 // 'sh -c SCRIPT sh ARG...': host names, prefixes, texts and checksums arrive as quoted
-// positional parameters (Quote, Command, Script) and are never pasted into script text. Files
+// positional parameters (Quote, Command, Script) and are never pasted into script text. When
+// the login user may not write the prefix (pi and /opt on Raspberry Pi OS), the scripts that
+// change files run through 'sudo -n', as does the unit installation. Files
 // travel as the standard input of 'cat > FILE'; the host needs sh, coreutils and nothing
 // else (no scp or sftp subsystem).
 //
