@@ -10,7 +10,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -218,7 +220,25 @@ func TestSIGTERMDrainBinary(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	conn, br := slowRequest(t, strings.TrimPrefix(url, "http://"))
-	time.Sleep(200 * time.Millisecond) // the server has read the headers and waits for the body
+	// Wait until the server is inside the handler, reading the body: the gauge counts the
+	// slow request and the /metrics request asking.
+	inflight := regexp.MustCompile(`(?m)^edgewatt_http_requests_in_flight (\d+)`)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		resp, err := http.Get(url + "/metrics")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if m := inflight.FindSubmatch(b); m != nil {
+				if n, _ := strconv.Atoi(string(m[1])); n >= 2 {
+					break
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the slow request never reached the handler")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -157,7 +157,13 @@ func TestReloadMissingFile(t *testing.T) {
 	refB := newReference(t, writeModel(t, dir, "b.ref", optB))
 	s := startServer(t, Options{Models: []ModelSpec{{"m", path}}, Watch: 10 * time.Millisecond}, HTTPOptions{})
 	os.Remove(path)
-	time.Sleep(200 * time.Millisecond)
+	for deadline := time.Now().Add(10 * time.Second); testutil.ToFloat64(s.svc.met.reloads.WithLabelValues("m", "error")) == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("a missing model file was not reported")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // many more polls
 	if got := testutil.ToFloat64(s.svc.met.reloads.WithLabelValues("m", "error")); got != 1 {
 		t.Errorf("a missing file was reported %v times, want once", got)
 	}
