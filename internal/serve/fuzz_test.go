@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 )
@@ -17,11 +18,19 @@ func checkDecodeErr(t *testing.T, err error) {
 // FuzzDecodeV1 feeds hostile bodies to the /v1/predict decoder: it must answer a 4xx error or
 // a request within the limits, never panic.
 func FuzzDecodeV1(f *testing.F) {
-	for _, s := range []string{`{"text": "a"}`, `{"texts": ["a", "b"]}`, `{"ids": [1, 2]}`, `{"ids": [[1], [2, 3]]}`, `{"model": "m", "text": ""}`,
+	for _, s := range []string{`{"text": "a"}`, ` { "text" :"x y" } `, `{"text":"é"}`, `{"text":"a\"b"}`, `{"text":"a"}}`, `{"text":"\xff"}`, `{"texts": ["a", "b"]}`, `{"ids": [1, 2]}`, `{"ids": [[1], [2, 3]]}`, `{"model": "m", "text": ""}`,
 		`{"ids": [1e3, -0, 2.0]}`, `{"texts": null}`, `{"text": "a", "text": "b"}`, `[[[[`, `{"ids": [[[1]]]}`, "\x00", `{"texts": ["\ud800"]}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
+		// The fast path for {"text": ...} must agree with encoding/json whenever it accepts.
+		if text, ok := decodeV1Text(body); ok {
+			var raw map[string]json.RawMessage
+			var slow struct{ Text *string }
+			if json.Unmarshal(body, &raw) != nil || len(raw) != 1 || json.Unmarshal(body, &slow) != nil || slow.Text == nil || *slow.Text != text {
+				t.Fatalf("fast path read %q from %q, encoding/json disagrees (%v)", text, body, raw)
+			}
+		}
 		req, err := decodeV1(body, fuzzLimits)
 		if err != nil {
 			checkDecodeErr(t, err)
