@@ -100,8 +100,17 @@ func (f *mqttFlags) component(b *mqtt.Broker, listen string, https bool) serve.C
 		dash = dashboardURL(listen, https)
 	}
 	return &mqttComponent{o: mqtt.Options{Broker: b, Node: f.node, Root: f.root, DiscoveryPrefix: f.prefix, NoDiscovery: f.noDiscovery,
-		Board: board.Detect(board.DetectOptions{}).Model, Version: edgewattVersion(), DashboardURL: dash,
+		Board: boardName(board.Detect(board.DetectOptions{})), Version: edgewattVersion(), DashboardURL: dash,
 		TelemetryInterval: f.telemetry, SessionExpiry: f.sessionExpiry}}
+}
+
+// boardName is the board's model for Home Assistant and the fleet: the device tree's or
+// DMI's name, else the CPU and architecture ("AMD EPYC x86_64").
+func boardName(in *board.Info) string {
+	if in.Model != "" {
+		return in.Model
+	}
+	return strings.TrimSpace(in.CPU + " " + in.Machine)
 }
 
 // dashboardURL makes the dashboard's address from --listen: a wildcard host becomes this

@@ -66,6 +66,7 @@ type Service struct {
 
 	seen *window
 	cm   atomic.Pointer[autopaho.ConnectionManager]
+	ctx  atomic.Pointer[context.Context] // Run's context, for work started by incoming messages
 
 	requests, answered, errs, dups, conns atomic.Uint64
 
@@ -184,6 +185,7 @@ func (s *Service) Run(ctx context.Context) error {
 			OnClientError:     func(err error) { s.log.Warn("client error", "err", err) },
 		},
 	}
+	s.ctx.Store(&ctx)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	cm, err := autopaho.NewConnection(runCtx, cfg)
@@ -312,9 +314,9 @@ func (s *Service) onPublish(pr paho.PublishReceived) (bool, error) {
 	p := pr.Packet
 	if !s.o.NoDiscovery && p.Topic == s.o.DiscoveryPrefix+"/status" {
 		if bytes.Equal(bytes.TrimSpace(p.Payload), []byte(payloadOnline)) {
-			if cm := s.cm.Load(); cm != nil {
+			if cm, ctx := s.cm.Load(), s.ctx.Load(); cm != nil && ctx != nil && (*ctx).Err() == nil {
 				s.log.Info("home assistant online: announcing again")
-				go s.announce(context.Background(), cm)
+				go s.announce(*ctx, cm)
 			}
 		}
 		return true, nil
