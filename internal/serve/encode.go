@@ -11,15 +11,17 @@ import (
 // The /v1/predict answer is written by hand: it is the hot path, and encoding/json's
 // reflection cost more than the prediction. encode_test.go checks it against json.Marshal.
 
+var jsonContentType = []string{"application/json"}
+
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
 
 func writeV1(w http.ResponseWriter, r *v1Response) {
 	bp := bufPool.Get().(*[]byte)
 	b := appendV1((*bp)[:0], r)
 	b = append(b, '\n')
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	// A shared, already canonical header value: no allocation. net/http adds the
+	// Content-Length itself for a body this small written in one piece.
+	w.Header()["Content-Type"] = jsonContentType
 	w.WriteHeader(http.StatusOK)
 	w.Write(b)
 	if cap(b) <= 64<<10 {

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // HTTPOptions configure the HTTP front end.
@@ -192,13 +194,50 @@ func (s *Service) instrument(next http.Handler) http.Handler {
 		} else if i := strings.IndexByte(pat, ' '); i >= 0 {
 			pat = pat[i+1:]
 		}
-		s.met.requests.WithLabelValues(pat, r.Method, strconv.Itoa(code)).Observe(time.Since(t0).Seconds())
+		s.requestObserver(pat, r.Method, code).Observe(time.Since(t0).Seconds())
 		if code >= 500 {
 			s.log.Warn("http.request", "method", r.Method, "path", r.URL.Path, "code", code, "remote", r.RemoteAddr)
 		} else if s.log.Enabled(r.Context(), slog.LevelDebug) {
 			s.log.Debug("http.request", "method", r.Method, "path", r.URL.Path, "code", code, "remote", r.RemoteAddr, "duration", time.Since(t0))
 		}
 	})
+}
+
+// routeKey names one series of edgewatt_http_request_duration_seconds.
+type routeKey struct {
+	pattern, method string
+	code            int
+}
+
+// requestObserver returns the request histogram's series for a route, method and status,
+// from a copy-on-write map (a plain map read, no lock and no label hashing on the common
+// path); a new combination takes the slow path once.
+func (s *Service) requestObserver(pattern, method string, code int) prometheus.Observer {
+	if m := s.routes.Load(); m != nil {
+		if o, ok := (*m)[routeKey{pattern, method, code}]; ok {
+			return o
+		}
+	}
+	o := s.met.requests.WithLabelValues(pattern, method, strconv.Itoa(code))
+	if strings.HasPrefix(pattern, "unmatched") {
+		return o // arbitrary methods: do not grow the cache with them
+	}
+	for {
+		old := s.routes.Load()
+		next := map[routeKey]prometheus.Observer{}
+		if old != nil {
+			if len(*old) >= 256 {
+				return o
+			}
+			for k, v := range *old {
+				next[k] = v
+			}
+		}
+		next[routeKey{pattern, method, code}] = o
+		if s.routes.CompareAndSwap(old, &next) {
+			return o
+		}
+	}
 }
 
 // writeJSON writes v with status code.

@@ -258,17 +258,28 @@ func TestLoad(t *testing.T) {
 	if !bytes.Contains(constBody, []byte(want)) {
 		t.Fatalf("the service answers %s, want %s", constBody, want)
 	}
-	curl := startConstServer(t, constBody)
+	curl, cpid := startConstServer(t, constBody)
 
 	var predRPS float64
 	wrk, err := exec.LookPath("wrk")
 	if err == nil {
 		const rounds = 3
 		var cs, ps []wrkResult
+		// The servers' own CPU time per request does not depend on what else the machine runs.
+		var cCPU, pCPU time.Duration
+		var cN, pN int
 		for i := 0; i < rounds; i++ { // interleaved, so that drift on a shared machine hits both
+			a, _ := procStat(t, cpid)
 			cs = append(cs, runWrk(t, wrk, curl+"/", body, want, *loadDuration))
+			b, _ := procStat(t, cpid)
+			cCPU, cN = cCPU+b-a, cN+cs[i].requests
+			a, _ = procStat(t, cmd.Process.Pid)
 			ps = append(ps, runWrk(t, wrk, url+"/v1/predict", body, want, *loadDuration))
+			b, _ = procStat(t, cmd.Process.Pid)
+			pCPU, pN = pCPU+b-a, pN+ps[i].requests
 		}
+		cPer, pPer := cCPU/time.Duration(max(cN, 1)), pCPU/time.Duration(max(pN, 1))
+		t.Logf("server CPU time per request: constant JSON %v, /v1/predict %v (ratio %.1f %%)", cPer, pPer, 100*float64(cPer)/float64(pPer))
 		med := func(rs []wrkResult) wrkResult {
 			rs = slices.Clone(rs)
 			slices.SortFunc(rs, func(a, b wrkResult) int { return int(a.rps - b.rps) })
@@ -318,8 +329,9 @@ func TestLoad(t *testing.T) {
 	}
 }
 
-// startConstServer builds and starts testdata/constserver answering body; it returns its URL.
-func startConstServer(t *testing.T, body []byte) string {
+// startConstServer builds and starts testdata/constserver answering body; it returns its
+// URL and process id.
+func startConstServer(t *testing.T, body []byte) (string, int) {
 	t.Helper()
 	edgewattBinary(t) // skips where binaries cannot be built or run
 	dir := t.TempDir()
@@ -339,7 +351,7 @@ func startConstServer(t *testing.T, body []byte) string {
 	for {
 		if c, err := net.Dial("tcp", addr); err == nil {
 			c.Close()
-			return "http://" + addr
+			return "http://" + addr, cmd.Process.Pid
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("constserver did not start")

@@ -140,8 +140,9 @@ type Service struct {
 	tel      *telemetry
 	reloadM  sync.Mutex // serializes reloads (never taken on the prediction path)
 	started  time.Time
-	ready    atomic.Bool // false while starting and draining (/v2/health/ready)
-	closed   atomic.Bool // set by Close
+	ready    atomic.Bool                                      // false while starting and draining (/v2/health/ready)
+	closed   atomic.Bool                                      // set by Close
+	routes   atomic.Pointer[map[routeKey]prometheus.Observer] // see requestObserver
 }
 
 // New loads every model (failing if any does not load) and returns the service. Call Run to
