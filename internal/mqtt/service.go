@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/eclipse/paho.golang/autopaho"
+	"github.com/eclipse/paho.golang/autopaho/queue/memory"
 	"github.com/eclipse/paho.golang/paho"
 )
 
@@ -42,8 +43,12 @@ type Options struct {
 	Log *slog.Logger // default: discard
 }
 
-// predictTimeout bounds how long one request may wait for the classifier.
-const predictTimeout = 10 * time.Second
+// predictTimeout bounds how long one request may wait for the classifier, and
+// drainTimeout how long shutdown waits for queued results to be sent.
+const (
+	predictTimeout = 10 * time.Second
+	drainTimeout   = 5 * time.Second
+)
 
 // Stats counts what a Service did since it started.
 type Stats struct {
@@ -67,6 +72,13 @@ type Service struct {
 	seen *window
 	cm   atomic.Pointer[autopaho.ConnectionManager]
 	ctx  atomic.Pointer[context.Context] // Run's context, for work started by incoming messages
+	q    *memory.Queue                   // results waiting for the connection
+
+	// closing is set (under the write lock) when Run's context ends: from then on results are
+	// published synchronously, before their request is acknowledged, so that nothing
+	// acknowledged is left in the queue when the connection closes.
+	closeMu sync.RWMutex
+	closing bool
 
 	requests, answered, errs, dups, conns atomic.Uint64
 
@@ -127,7 +139,7 @@ func New(o Options, c Classifier, ts TelemetrySource) (*Service, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{o: o, t: topics{root: o.Root, node: o.Node}, c: c, ts: ts, log: log.With("component", "mqtt"),
-		seen: newWindow(o.DedupWindow)}, nil
+		seen: newWindow(o.DedupWindow), q: memory.New()}, nil
 }
 
 // Stats returns the counters.
@@ -167,6 +179,7 @@ func (s *Service) Run(ctx context.Context) error {
 		ConnectUsername:               s.o.Broker.Username,
 		ConnectPassword:               []byte(s.o.Broker.Password),
 		WillMessage:                   &paho.WillMessage{Topic: s.t.status(), Payload: []byte(payloadOffline), QoS: 1, Retain: true},
+		Queue:                         s.q,
 		OnConnectionUp: func(cm *autopaho.ConnectionManager, ca *paho.Connack) {
 			s.conns.Add(1)
 			s.log.Info("connected", "broker", s.o.Broker.String(), "session_present", ca.SessionPresent)
@@ -197,6 +210,16 @@ func (s *Service) Run(ctx context.Context) error {
 	wg.Go(func() { s.telemetryLoop(ctx) })
 	<-ctx.Done()
 	wg.Wait()
+	// Drain: results of requests already acknowledged go out before the goodbye; requests
+	// still arriving are answered synchronously; those not yet delivered stay at the broker.
+	s.closeMu.Lock()
+	s.closing = true
+	s.closeMu.Unlock()
+	select {
+	case <-s.q.WaitForEmpty():
+	case <-time.After(drainTimeout):
+		s.log.Warn("results not sent before shutdown", "timeout", drainTimeout)
+	}
 	// Say goodbye while the connection is (maybe) up, then disconnect cleanly.
 	byeCtx, byeCancel := context.WithTimeout(runCtx, 2*time.Second)
 	_, _ = cm.Publish(byeCtx, &paho.Publish{Topic: s.t.status(), Payload: []byte(payloadOffline), QoS: 1, Retain: true})
@@ -381,7 +404,16 @@ func (s *Service) publishResult(model string, req *paho.Publish, r Result) {
 	if cm == nil {
 		return
 	}
-	if err := cm.PublishViaQueue(context.Background(), &autopaho.QueuePublish{Publish: pub}); err != nil {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closing {
+		ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+		defer cancel()
+		if _, err := cm.Publish(ctx, pub); err != nil {
+			s.log.Error("publish result while stopping", "topic", pub.Topic, "err", err)
+			return
+		}
+	} else if err := cm.PublishViaQueue(context.Background(), &autopaho.QueuePublish{Publish: pub}); err != nil {
 		s.log.Error("queue result", "topic", pub.Topic, "err", err)
 		return
 	}
