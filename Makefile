@@ -5,7 +5,7 @@ BIN := bin
 QEMU_ARM64 ?= qemu-aarch64-static
 QEMU_ARM ?= qemu-arm-static
 # Packages whose tests also run under qemu-user for the Pi's architectures.
-CROSS_PKGS := ./runtime/... ./convert/... ./quant/... ./board/... ./internal/e2e/... ./internal/serve/...
+CROSS_PKGS := ./runtime/... ./convert/... ./quant/... ./board/... ./internal/e2e/... ./internal/eval/... ./internal/serve/...
 
 .PHONY: all build test test-host test-cross build-pi demo fuzz bench clean release release-check
 

@@ -247,7 +247,7 @@ func OpenReplay(file string, opt OpenOptions) (*Replay, error) {
 	defer f.Close()
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("%s is not a regular file", fi.Mode().Type())
+		err = fmt.Errorf("%s, not a regular file", fileKind(fi.Mode()))
 	}
 	if err == nil && fi.Size() > maxTraceBytes {
 		err = fmt.Errorf("%d bytes, more than the %d MiB a trace may have: split it or decimate it", fi.Size(), maxTraceBytes>>20)
@@ -269,6 +269,23 @@ func OpenReplay(file string, opt OpenOptions) (*Replay, error) {
 		r.now = opt.Now
 	}
 	return r, nil
+}
+
+// fileKind names what a non-regular file is, for messages.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO (named pipe)"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
 }
 
 // openRegular opens file without blocking on a FIFO: O_NONBLOCK where the system has it,

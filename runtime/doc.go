@@ -48,6 +48,36 @@
 // on ' ') vocabularies are modes of the same type. testdata/gen_golden.py writes the goldens
 // from the real keras_preprocessing.
 //
+// # TextVectorization
+//
+// modelfile.ModeTextVec is Keras 3's TextVectorization layer (output_mode "int") as
+// TensorFlow computes it, which is not what Python does. The definitions, pinned in
+// TensorFlow's and Keras's source (tokenizer_textvec.go cites each file):
+//
+//   - lower: tf.strings.lower with its default encoding "", i.e. absl::AsciiStrToLower
+//     (tensorflow/core/kernels/string_lower_op.cc): only the bytes A-Z change. "É", "ß",
+//     Turkish "İ" and Greek capitals stay as they are (Python's str.lower would change them).
+//   - strip_punctuation: tf.strings.regex_replace with Keras's
+//     [!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\'] (keras/src/layers/preprocessing/
+//     text_vectorization.py), an RE2 class of the 32 ASCII characters of string.punctuation
+//     (apostrophe included: "son's" -> "sons"); Unicode punctuation (“ ” — … ¿) is kept.
+//   - split "whitespace": tf.strings.split, StringSplitV2 with an empty separator, which
+//     splits on runs of the six ASCII whitespace bytes " \t\n\v\f\r" only (U+00A0, U+3000
+//     are part of words) and drops empty tokens; "character": tf.strings.unicode_split(text,
+//     "UTF-8"), one token per code point, ill-formed UTF-8 replaced by U+FFFD per maximal
+//     subpart (ICU); None: the whole standardized text is one token.
+//   - ngrams: tf.strings.ngrams(tokens, widths, separator " "): all n-grams of the first
+//     width, then of the next (ngrams=2 means widths 1, 2).
+//   - lookup: "" -> 0 (the mask), the vocabulary's index (line 0 "", line 1 "[UNK]"),
+//     anything else -> 1 ("[UNK]"); output_sequence_length pads and truncates at the end.
+//
+// Since standardization only touches ASCII bytes it runs as a byte map, without allocating.
+// testdata/gen_textvec_golden.py, an independent transcription in Python's standard
+// library (bytes.translate, re over bytes, bytes.decode("utf-8", "replace")), writes the
+// golden ids for a hostile text set (Unicode punctuation, combining marks, ß, İ, emoji with
+// ZWJ, non-ASCII spaces, empty strings, ill-formed UTF-8); FuzzTextVec compares the
+// tokenizer with a plain Go transcription.
+//
 // # The math
 //
 // Keras's GlobalAveragePooling1D without a mask averages all maxlen positions, padding rows

@@ -442,9 +442,10 @@ ddone:
 
 // func denseTNEON(out *float32, nout int, x *float32, nin int, wT *float32, b *float32, relu int)
 // nout is a multiple of 4, nin >= 1; wT is [nin][nout]. Outputs side by side, in chunks of
-// 24, 16, 8 and 4 (six to one accumulators, started at the bias): for each input, x[i] is
-// broadcast (LD1R) and multiplied into the chunk's slice of row i of wT. No horizontal sums;
-// relu != 0 clamps at 0 with FMAX.
+// 24, 16, 8 and 4 (six to one accumulators, started at the bias). Inputs four at a time: x[i:i+4]
+// in one register, each of the four rows of wT multiplied into the chunk by element
+// (FMLA v.4s, w.4s, x.s[j]); the last nin%4 inputs one at a time, broadcast by LD1R. No
+// horizontal sums; relu != 0 clamps at 0 with FMAX.
 TEXT ·denseTNEON(SB), NOSPLIT, $0-56
 	MOVD out+0(FP), R0
 	MOVD nout+8(FP), R1
@@ -459,13 +460,53 @@ TEXT ·denseTNEON(SB), NOSPLIT, $0-56
 t24:
 	CMP  $24, R1
 	BLT  t16
-	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4] // bias
 	VLD1.P 32(R5), [V4.S4, V5.S4]
 	MOVD R2, R12 // x[i]
 	MOVD R4, R13 // wT[i][o:]
 	ADD  $64, R4, R15 // wT[i][o+16:]
-	MOVD R3, R14
-t24i:
+	LSR  $2, R3, R14 // groups of four inputs
+	CBZ  R14, t24r0
+t24g:
+	VLD1.P 16(R12), [V16.S4] // x[i:i+4]
+	VLD1.P (R13)(R9), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P (R15)(R9), [V24.S4, V25.S4]
+	WORD $0x4f901280 // fmla v0.4s, v20.4s, v16.s[0]
+	WORD $0x4f9012a1 // fmla v1.4s, v21.4s, v16.s[0]
+	WORD $0x4f9012c2 // fmla v2.4s, v22.4s, v16.s[0]
+	WORD $0x4f9012e3 // fmla v3.4s, v23.4s, v16.s[0]
+	WORD $0x4f901304 // fmla v4.4s, v24.4s, v16.s[0]
+	WORD $0x4f901325 // fmla v5.4s, v25.4s, v16.s[0]
+	VLD1.P (R13)(R9), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P (R15)(R9), [V24.S4, V25.S4]
+	WORD $0x4fb01280 // fmla v0.4s, v20.4s, v16.s[1]
+	WORD $0x4fb012a1 // fmla v1.4s, v21.4s, v16.s[1]
+	WORD $0x4fb012c2 // fmla v2.4s, v22.4s, v16.s[1]
+	WORD $0x4fb012e3 // fmla v3.4s, v23.4s, v16.s[1]
+	WORD $0x4fb01304 // fmla v4.4s, v24.4s, v16.s[1]
+	WORD $0x4fb01325 // fmla v5.4s, v25.4s, v16.s[1]
+	VLD1.P (R13)(R9), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P (R15)(R9), [V24.S4, V25.S4]
+	WORD $0x4f901a80 // fmla v0.4s, v20.4s, v16.s[2]
+	WORD $0x4f901aa1 // fmla v1.4s, v21.4s, v16.s[2]
+	WORD $0x4f901ac2 // fmla v2.4s, v22.4s, v16.s[2]
+	WORD $0x4f901ae3 // fmla v3.4s, v23.4s, v16.s[2]
+	WORD $0x4f901b04 // fmla v4.4s, v24.4s, v16.s[2]
+	WORD $0x4f901b25 // fmla v5.4s, v25.4s, v16.s[2]
+	VLD1.P (R13)(R9), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P (R15)(R9), [V24.S4, V25.S4]
+	WORD $0x4fb01a80 // fmla v0.4s, v20.4s, v16.s[3]
+	WORD $0x4fb01aa1 // fmla v1.4s, v21.4s, v16.s[3]
+	WORD $0x4fb01ac2 // fmla v2.4s, v22.4s, v16.s[3]
+	WORD $0x4fb01ae3 // fmla v3.4s, v23.4s, v16.s[3]
+	WORD $0x4fb01b04 // fmla v4.4s, v24.4s, v16.s[3]
+	WORD $0x4fb01b25 // fmla v5.4s, v25.4s, v16.s[3]
+	SUBS $1, R14, R14
+	BNE  t24g
+t24r0:
+	AND  $3, R3, R14 // inputs left over
+	CBZ  R14, t24end
+t24r:
 	VLD1R.P 4(R12), [V16.S4]
 	VLD1.P (R13)(R9), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VLD1.P (R15)(R9), [V24.S4, V25.S4]
@@ -476,7 +517,8 @@ t24i:
 	VFMLA  V16.S4, V24.S4, V4.S4
 	VFMLA  V16.S4, V25.S4, V5.S4
 	SUBS $1, R14, R14
-	BNE  t24i
+	BNE  t24r
+t24end:
 	CBZ  R6, t24st
 	WORD $0x4e3ff400 // fmax v0.4s, v0.4s, v31.4s
 	WORD $0x4e3ff421 // fmax v1.4s, v1.4s, v31.4s
@@ -494,11 +536,39 @@ t24st:
 t16:
 	CMP  $16, R1
 	BLT  t8
-	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R5), [V0.S4, V1.S4, V2.S4, V3.S4] // bias
 	MOVD R2, R12 // x[i]
 	MOVD R4, R13 // wT[i][o:]
-	MOVD R3, R14
-t16i:
+	LSR  $2, R3, R14 // groups of four inputs
+	CBZ  R14, t16r0
+t16g:
+	VLD1.P 16(R12), [V16.S4] // x[i:i+4]
+	VLD1.P (R13)(R9), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4f901280 // fmla v0.4s, v20.4s, v16.s[0]
+	WORD $0x4f9012a1 // fmla v1.4s, v21.4s, v16.s[0]
+	WORD $0x4f9012c2 // fmla v2.4s, v22.4s, v16.s[0]
+	WORD $0x4f9012e3 // fmla v3.4s, v23.4s, v16.s[0]
+	VLD1.P (R13)(R9), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4fb01280 // fmla v0.4s, v20.4s, v16.s[1]
+	WORD $0x4fb012a1 // fmla v1.4s, v21.4s, v16.s[1]
+	WORD $0x4fb012c2 // fmla v2.4s, v22.4s, v16.s[1]
+	WORD $0x4fb012e3 // fmla v3.4s, v23.4s, v16.s[1]
+	VLD1.P (R13)(R9), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4f901a80 // fmla v0.4s, v20.4s, v16.s[2]
+	WORD $0x4f901aa1 // fmla v1.4s, v21.4s, v16.s[2]
+	WORD $0x4f901ac2 // fmla v2.4s, v22.4s, v16.s[2]
+	WORD $0x4f901ae3 // fmla v3.4s, v23.4s, v16.s[2]
+	VLD1.P (R13)(R9), [V20.S4, V21.S4, V22.S4, V23.S4]
+	WORD $0x4fb01a80 // fmla v0.4s, v20.4s, v16.s[3]
+	WORD $0x4fb01aa1 // fmla v1.4s, v21.4s, v16.s[3]
+	WORD $0x4fb01ac2 // fmla v2.4s, v22.4s, v16.s[3]
+	WORD $0x4fb01ae3 // fmla v3.4s, v23.4s, v16.s[3]
+	SUBS $1, R14, R14
+	BNE  t16g
+t16r0:
+	AND  $3, R3, R14 // inputs left over
+	CBZ  R14, t16end
+t16r:
 	VLD1R.P 4(R12), [V16.S4]
 	VLD1.P (R13)(R9), [V20.S4, V21.S4, V22.S4, V23.S4]
 	VFMLA  V16.S4, V20.S4, V0.S4
@@ -506,7 +576,8 @@ t16i:
 	VFMLA  V16.S4, V22.S4, V2.S4
 	VFMLA  V16.S4, V23.S4, V3.S4
 	SUBS $1, R14, R14
-	BNE  t16i
+	BNE  t16r
+t16end:
 	CBZ  R6, t16st
 	WORD $0x4e3ff400 // fmax v0.4s, v0.4s, v31.4s
 	WORD $0x4e3ff421 // fmax v1.4s, v1.4s, v31.4s
@@ -521,17 +592,38 @@ t16st:
 t8:
 	CMP  $8, R1
 	BLT  t4
-	VLD1.P 32(R5), [V0.S4, V1.S4]
+	VLD1.P 32(R5), [V0.S4, V1.S4] // bias
 	MOVD R2, R12 // x[i]
 	MOVD R4, R13 // wT[i][o:]
-	MOVD R3, R14
-t8i:
+	LSR  $2, R3, R14 // groups of four inputs
+	CBZ  R14, t8r0
+t8g:
+	VLD1.P 16(R12), [V16.S4] // x[i:i+4]
+	VLD1.P (R13)(R9), [V20.S4, V21.S4]
+	WORD $0x4f901280 // fmla v0.4s, v20.4s, v16.s[0]
+	WORD $0x4f9012a1 // fmla v1.4s, v21.4s, v16.s[0]
+	VLD1.P (R13)(R9), [V20.S4, V21.S4]
+	WORD $0x4fb01280 // fmla v0.4s, v20.4s, v16.s[1]
+	WORD $0x4fb012a1 // fmla v1.4s, v21.4s, v16.s[1]
+	VLD1.P (R13)(R9), [V20.S4, V21.S4]
+	WORD $0x4f901a80 // fmla v0.4s, v20.4s, v16.s[2]
+	WORD $0x4f901aa1 // fmla v1.4s, v21.4s, v16.s[2]
+	VLD1.P (R13)(R9), [V20.S4, V21.S4]
+	WORD $0x4fb01a80 // fmla v0.4s, v20.4s, v16.s[3]
+	WORD $0x4fb01aa1 // fmla v1.4s, v21.4s, v16.s[3]
+	SUBS $1, R14, R14
+	BNE  t8g
+t8r0:
+	AND  $3, R3, R14 // inputs left over
+	CBZ  R14, t8end
+t8r:
 	VLD1R.P 4(R12), [V16.S4]
 	VLD1.P (R13)(R9), [V20.S4, V21.S4]
 	VFMLA  V16.S4, V20.S4, V0.S4
 	VFMLA  V16.S4, V21.S4, V1.S4
 	SUBS $1, R14, R14
-	BNE  t8i
+	BNE  t8r
+t8end:
 	CBZ  R6, t8st
 	WORD $0x4e3ff400 // fmax v0.4s, v0.4s, v31.4s
 	WORD $0x4e3ff421 // fmax v1.4s, v1.4s, v31.4s
@@ -544,16 +636,33 @@ t8st:
 t4:
 	CMP  $4, R1
 	BLT  tdone
-	VLD1.P 16(R5), [V0.S4]
+	VLD1.P 16(R5), [V0.S4] // bias
 	MOVD R2, R12 // x[i]
 	MOVD R4, R13 // wT[i][o:]
-	MOVD R3, R14
-t4i:
+	LSR  $2, R3, R14 // groups of four inputs
+	CBZ  R14, t4r0
+t4g:
+	VLD1.P 16(R12), [V16.S4] // x[i:i+4]
+	VLD1.P (R13)(R9), [V20.S4]
+	WORD $0x4f901280 // fmla v0.4s, v20.4s, v16.s[0]
+	VLD1.P (R13)(R9), [V20.S4]
+	WORD $0x4fb01280 // fmla v0.4s, v20.4s, v16.s[1]
+	VLD1.P (R13)(R9), [V20.S4]
+	WORD $0x4f901a80 // fmla v0.4s, v20.4s, v16.s[2]
+	VLD1.P (R13)(R9), [V20.S4]
+	WORD $0x4fb01a80 // fmla v0.4s, v20.4s, v16.s[3]
+	SUBS $1, R14, R14
+	BNE  t4g
+t4r0:
+	AND  $3, R3, R14 // inputs left over
+	CBZ  R14, t4end
+t4r:
 	VLD1R.P 4(R12), [V16.S4]
 	VLD1.P (R13)(R9), [V20.S4]
 	VFMLA  V16.S4, V20.S4, V0.S4
 	SUBS $1, R14, R14
-	BNE  t4i
+	BNE  t4r
+t4end:
 	CBZ  R6, t4st
 	WORD $0x4e3ff400 // fmax v0.4s, v0.4s, v31.4s
 t4st:

@@ -376,6 +376,9 @@ func FuzzKernels(f *testing.F) {
 			runGatherCase(t, v.k, c, int(seed%4), v.k.name)
 			checkCompactIDs(t, v.k, rand.New(rand.NewPCG(seed, uint64(len(idb)))), 1+int(d%50), len(idb)+int(seed%7))
 			checkCompactSeq(t, v.k, ids, int32(1+d%20), int32(d%3))
+			if v.k.sumF32x16 != nil {
+				checkSumCase(t, v.k, rand.New(rand.NewPCG(seed, 3)), len(idb)+int(seed%40), int(seed%4))
+			}
 			out := make([]float32, 1+int(seed%30))
 			want := make([]float32, len(out))
 			x := make([]float32, dim)

@@ -38,8 +38,9 @@ func (m *Model) flatLen() int {
 // one of the maxlen positions, padding included: Keras masks neither (modelfile/doc.go).
 //
 // Max: the elementwise maximum over the rows of the padded input (the nonzero ids from
-// compactIDs, repeats read again, and row 0 once when there is padding), so the cost is the number of ids, not
-// maxlen. Flatten: the padded ids' rows side by side, which dense.0 (maxlen*D wide) reads.
+// compactIDs, repeats read again, and row 0 once when there is padding), so the cost is the
+// number of ids, not maxlen. Flatten: the padded ids' rows side by side, which dense.0
+// (maxlen*D wide) reads.
 // Ids outside the embedding count as badID, as in PredictIDs.
 func (p *Predictor) poolOther(seq []int32) []float32 {
 	m := p.m

@@ -20,6 +20,6 @@ with open("pi4-power-trace.csv", "w") as f:
     f.write("# Idle 2.70 W rising 2 mW/s (warming up); one core busy adds 1.15 W +-0.03 W ripple, in three stretches laid out\n")
     f.write("# for 'bench --energy --windows 3 --window 2s --threads 1' (50 ms samples, 100 ms settling): load at 2.05-4.10 s,\n")
     f.write("# 6.25-8.30 s and 10.45-12.50 s, idle otherwise. Written by pi4-power-trace.py. Record a real one on a board with\n")
-    f.write("# 'edgewatt power --csv --watch'.\n")
+    f.write("# 'edgewatt bench --energy --record FILE.csv' (power and inference rate, replayable anywhere).\n")
     f.write("time_s,watts,temp_c,throttled\n")
     f.write("\n".join(rows) + "\n")

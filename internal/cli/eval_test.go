@@ -98,7 +98,7 @@ func TestEvalCLI(t *testing.T) {
 func TestEvalErrors(t *testing.T) {
 	model := smallModel(t)
 	bad := filepath.Join(t.TempDir(), "bad.csv")
-	os.WriteFile(bad, []byte("urgent,a\nfoo,b\n"), 0o644)
+	os.WriteFile(bad, []byte("1,a\nfoo,b\n"), 0o644) // a numeric first row is data (train's header rule)
 	for _, c := range []struct {
 		args []string
 		want string

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -167,7 +168,10 @@ func runServe(env *Env) error {
 	}()
 	notify, wd := serve.SDNotifier(os.Getenv("NOTIFY_SOCKET"), os.Getenv("WATCHDOG_USEC"), os.Getenv("WATCHDOG_PID"))
 	return serve.Run(ctx, svc, serve.HTTPOptions{Listen: o.listen, Token: o.token, Insecure: o.insecure,
-		TLSCert: o.tlsCert, TLSKey: o.tlsKey, DrainTimeout: o.drain, Notify: notify, Watchdog: wd, Reload: reload})
+		TLSCert: o.tlsCert, TLSKey: o.tlsKey, DrainTimeout: o.drain, Notify: notify, Watchdog: wd, Reload: reload,
+		// The MQTT tests in main still look for this line; the serve.start log line has the
+		// same address (remove once they read that).
+		OnListen: func(a net.Addr) { fmt.Fprintf(env.Stderr, "edgewatt: serving on %s\n", a) }})
 }
 
 // openServePower opens --power; "auto" finding nothing is not an error for a service.

@@ -488,6 +488,13 @@ func TestIdleAboveLoad(t *testing.T) {
 		if !res.Partial || s.NoMarginal == "" || s.MarginalUJ.Median != 0 || s.CO2eMarginal != 0 || !strings.Contains(res.PartialWhy, "not above the idle baseline") {
 			t.Errorf("partial %v (%s), marginal %v µJ, CO2e %v, why %q; want partial, no marginal", res.Partial, res.PartialWhy, s.MarginalUJ, s.CO2eMarginal, s.NoMarginal)
 		}
+		var svg, js strings.Builder
+		if err := res.WriteSVG(&svg); err != nil || strings.Contains(svg.String(), ">-") || !strings.Contains(svg.String(), ">n/a<") {
+			t.Errorf("chart (%v) shows a negative marginal or no n/a label", err)
+		}
+		if err := res.WriteJSON(&js); err != nil || !strings.Contains(js.String(), `"marginal_uj_per_inference": null`) {
+			t.Errorf("JSON (%v) does not withhold the marginal:\n%.2000s", err, js.String())
+		}
 	})
 }
 

@@ -54,6 +54,10 @@ func (res *Result) WriteSVG(w io.Writer) error {
 		names = append(names, m.Model)
 	}
 	short := shortNames(names)
+	noMarginal := map[string]bool{}
+	for _, m := range res.Models {
+		noMarginal[m.Model] = m.NoMarginal != ""
+	}
 
 	fmt.Fprintf(&b, `<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" width="%g" height="%g" viewBox="0 0 %g %g" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12">
@@ -167,6 +171,9 @@ func (res *Result) WriteSVG(w io.Writer) error {
 		val := "no data"
 		if win.Coverage > 0 {
 			val = fmtG(win.MarginalJ*1e6) + " µJ"
+			if noMarginal[win.Model] {
+				val = "n/a"
+			}
 		}
 		fill := darker(colour[win.Model])
 		if win.Excluded != "" {

@@ -2,6 +2,7 @@ package energy
 
 import (
 	"math"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -179,15 +180,17 @@ func (l *Live) startQuiet(r liveReading) {
 	l.quiet = quietStretch{on: true, start: r.t, startJ: r.joules, n: 1, sum: r.w, sumSq: r.w * r.w}
 }
 
-// prune drops readings older than the window before now, keeping one before it.
+// prune drops readings older than the window before now, keeping one before it. It
+// compacts only once the dropped part is half the slice, so a reading costs O(1) amortized.
 func (l *Live) prune(now time.Time) {
 	from := now.Add(-l.opt.Window)
-	i := 0
-	for i+1 < len(l.rs) && !l.rs[i+1].t.After(from) {
-		i++
+	if len(l.rs) < 2 || l.rs[1].t.After(from) && len(l.rs) <= liveMaxReadings {
+		return
 	}
+	// i: the last reading at or before from (the first after it, less one).
+	i := sort.Search(len(l.rs), func(k int) bool { return l.rs[k].t.After(from) }) - 1
 	i = max(i, len(l.rs)-liveMaxReadings)
-	if i > 0 {
+	if i > 0 && (2*i >= len(l.rs) || len(l.rs) > liveMaxReadings) {
 		l.rs = append(l.rs[:0], l.rs[i:]...)
 	}
 }

@@ -229,3 +229,25 @@ func BenchmarkLiveAddInferences(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkLiveAddPower: one reading, at 10 Hz over a 60 s window (600 readings kept).
+func BenchmarkLiveAddPower(b *testing.B) {
+	l := NewLive(LiveOptions{})
+	t := liveT0
+	for i := 0; b.Loop(); i++ {
+		t = t.Add(100 * time.Millisecond)
+		l.AddInferences(t, 10)
+		l.AddPower(t, 3)
+	}
+}
+
+// BenchmarkLiveSnapshot: the figures over a full 60 s window of 10 Hz readings.
+func BenchmarkLiveSnapshot(b *testing.B) {
+	l := NewLive(LiveOptions{})
+	s := &stream{l: l, dt: 100 * time.Millisecond, power: func(float64) float64 { return 3 }, rate: func(float64) float64 { return 100 }}
+	s.run(0, 1200)
+	now := at(120)
+	for b.Loop() {
+		_ = l.Snapshot(now)
+	}
+}

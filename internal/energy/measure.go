@@ -112,12 +112,18 @@ func (res *Result) measure(readings, conds []sampled, origin time.Time, work []W
 			topClock = w.ClockKHz
 		}
 		if w.Coverage > 0 && w.Inferences > 0 {
-			w.TotalJ = joulesOf(w.Energy) / w.Inferences
+			e := joulesOf(w.Energy)
+			if w.Coverage < 1 {
+				// Partly covered (and so excluded): the average power over the covered
+				// part stands for the whole window, for the table.
+				e = watts(w.Power) * w.Duration().Seconds()
+			}
+			w.TotalJ = e / w.Inferences
 			if idleOK {
 				idleJ, _ := base.integral(origin.Add(w.Start), origin.Add(w.End))
 				w.Baseline = board.Watts(idleJ / w.Duration().Seconds())
 				w.AboveIdle = w.Power - w.Baseline
-				w.MarginalJ = (joulesOf(w.Energy) - idleJ) / w.Inferences
+				w.MarginalJ = (e - idleJ) / w.Inferences
 			}
 		}
 		if w.Excluded == "" && w.Inferences == 0 {

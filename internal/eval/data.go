@@ -24,12 +24,9 @@ func ReadRows(r io.Reader, name string, labels []string) ([]Row, error) {
 	}
 	n := max(len(labels), 2)
 	rows := make([]Row, 0, len(ex))
-	for i, e := range ex {
+	for i, e := range ex { // train.ReadExamples has dropped a header (is_sarcastic,headline)
 		c, ok := classOf(e.Label, labels, n)
 		if !ok {
-			if _, numErr := strconv.ParseFloat(e.Label, 64); i == 0 && numErr != nil {
-				continue // a header such as is_sarcastic,headline
-			}
 			return nil, fmt.Errorf("eval: %s record %d: label %q is neither a class index in [0, %d) nor one of the model's labels %q; check that the data belongs to this model", name, i+1, e.Label, n, labels)
 		}
 		rows = append(rows, Row{Label: c, Text: e.Text})

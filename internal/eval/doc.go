@@ -10,9 +10,9 @@
 // train` reads, eval reads: CSV with two fields per record, label then text (RFC 4180
 // quoting), or JSON Lines with a "text" (or "headline", "sentence") string and a "label" (or
 // "is_sarcastic") string, number or boolean. A label is a class index 0..n-1 or one of the
-// model's label names (Model.Labels; a single sigmoid output has two classes). A first record
-// whose label is neither and is not a number is a header (is_sarcastic,headline) and is
-// skipped; any other unknown label is an error naming the line's row.
+// model's label names (Model.Labels; a single sigmoid output has two classes). A CSV header
+// (is_sarcastic,headline) is dropped by the reader: a first row whose label is not an integer
+// and occurs in no other row. Any other unknown label is an error naming the record.
 //
 // # Row ranges
 //

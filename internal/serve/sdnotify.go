@@ -47,5 +47,5 @@ func monotonicUsec() int64 {
 	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
 		return 0
 	}
-	return ts.Sec*1e6 + ts.Nsec/1e3
+	return int64(ts.Sec)*1e6 + int64(ts.Nsec)/1e3 // int32 fields on 32-bit arm
 }
