@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -82,10 +83,16 @@ func (f *mqttFlags) unitArgs() []string {
 	}
 	a := []string{"--mqtt", f.url, "--mqtt-node", f.node, "--mqtt-root", f.root, "--mqtt-discovery-prefix", f.prefix,
 		"--mqtt-telemetry-interval", f.telemetry.String(), "--mqtt-session-expiry", f.sessionExpiry.String()}
-	for _, p := range []struct{ flag, v string }{{"--mqtt-ca", f.tls.ca}, {"--mqtt-cert", f.tls.cert}, {"--mqtt-key", f.tls.key}, {"--mqtt-dashboard-url", f.dashboard}} {
+	for _, p := range []struct{ flag, v string }{{"--mqtt-ca", f.tls.ca}, {"--mqtt-cert", f.tls.cert}, {"--mqtt-key", f.tls.key}} {
 		if p.v != "" {
+			if abs, err := filepath.Abs(p.v); err == nil {
+				p.v = abs // the unit runs from another directory
+			}
 			a = append(a, p.flag, p.v)
 		}
+	}
+	if f.dashboard != "" {
+		a = append(a, "--mqtt-dashboard-url", f.dashboard)
 	}
 	if f.noDiscovery {
 		a = append(a, "--mqtt-no-discovery")
