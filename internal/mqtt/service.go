@@ -57,6 +57,7 @@ type Stats struct {
 	Errors      uint64 // of which error results (malformed payloads, unknown models, failed predictions)
 	Duplicates  uint64 // redeliveries of an id already answered, dropped
 	Connections uint64 // successful connections to the broker
+	Connected   bool   // connected now
 }
 
 // Service connects a Classifier to an MQTT broker: it answers classify requests, publishes
@@ -81,6 +82,7 @@ type Service struct {
 	closing bool
 
 	requests, answered, errs, dups, conns atomic.Uint64
+	connected                             atomic.Bool
 
 	mu          sync.Mutex
 	lastTel     telemetryMsg
@@ -145,7 +147,7 @@ func New(o Options, c Classifier, ts TelemetrySource) (*Service, error) {
 // Stats returns the counters.
 func (s *Service) Stats() Stats {
 	return Stats{Requests: s.requests.Load(), Answered: s.answered.Load(), Errors: s.errs.Load(),
-		Duplicates: s.dups.Load(), Connections: s.conns.Load()}
+		Duplicates: s.dups.Load(), Connections: s.conns.Load(), Connected: s.connected.Load()}
 }
 
 // Backoff returns the reconnect delay before attempt n (0: none): capped exponential with
@@ -182,10 +184,12 @@ func (s *Service) Run(ctx context.Context) error {
 		Queue:                         s.q,
 		OnConnectionUp: func(cm *autopaho.ConnectionManager, ca *paho.Connack) {
 			s.conns.Add(1)
+			s.connected.Store(true)
 			s.log.Info("connected", "broker", s.o.Broker.String(), "session_present", ca.SessionPresent)
 			go s.onUp(ctx, cm)
 		},
 		OnConnectionDown: func() bool {
+			s.connected.Store(false)
 			s.log.Warn("disconnected", "broker", s.o.Broker.String())
 			return true
 		},
