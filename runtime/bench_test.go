@@ -264,10 +264,12 @@ func TestInstrCount(t *testing.T) {
 		texts[i] = strings.Replace(b.String(), "w", "W", 1)
 	}
 	var s float32
-	for i := 0; i < *instrN; i++ {
-		if *instrText {
+	if *instrText {
+		for i := 0; i < *instrN; i++ {
 			s += p.PredictText(texts[i&63]).Scores[0]
-		} else {
+		}
+	} else {
+		for i := 0; i < *instrN; i++ {
 			s += p.PredictIDs(in[i&63]).Scores[0]
 		}
 	}

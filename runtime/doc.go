@@ -81,27 +81,24 @@
 // # The math
 //
 // Keras's GlobalAveragePooling1D without a mask averages all maxlen positions, padding rows
-// included. The predictor never materializes the padded sequence: it counts how often each id
-// occurs (the padding id 0 maxlen-len(seq) times), adds each distinct row once scaled by its
-// count, and divides by maxlen (by the number of non-padding positions when the Embedding had
-// mask_zero). Dense layers and their activations follow in float32. Quantized embeddings are
-// summed in their stored type (int8 rows in int32 for a per-tensor scale) and scaled once.
-// Quantized dense kernels are dequantized once at load: they are under 1% of the bytes and
-// float32 keeps them exact to the reference.
-//
-// GlobalMaxPooling1D and Flatten (modelfile PoolMax, PoolFlatten; pool.go) see every maxlen
-// position, padding included, because Keras masks neither. Max takes the elementwise maximum
-// over the distinct rows of the input (row 0 once when there is padding), dequantizing int8
-// rows on the fly; Flatten lays the padded ids' rows side by side for a maxlen*D-wide first
-// dense layer. Their kernels (pool_kernels*.go) are pure Go with reference twins and are
-// exact.
+// included. The predictor never materializes the padded sequence: it adds the row of each
+// nonzero id, weighted 1/maxlen (a repeated id's row is read again), and the padding row once,
+// weighted by the number of padding positions (skipped when that row is zero), so the work
+// follows the number of real ids, not maxlen; with mask_zero it divides by the number of
+// non-padding positions instead. Dense layers and their activations follow in float32 (the
+// sigmoid and softmax with a float32 exp within 1 ulp). Quantized embeddings are summed in their
+// stored type (int8 rows in int32 for a per-tensor scale) and scaled once. Quantized dense
+// kernels are dequantized once at load: they are under 1% of the bytes and float32 keeps them
+// exact to the reference. Model.Traffic says how many rows and bytes a prediction reads.
 //
 // # Kernels
 //
 // The hot loops live behind a small dispatch table (kernels.go) with a pure-Go reference twin
 // of each (kernels_generic.go), an unrolled bounds-check-free pure-Go version
 // (kernels_unrolled.go: armv6/armv7, -tags noasm), AVX2 on amd64 and NEON on arm64 (SDOT for
-// the int8 sum when the CPU has the dot product), chosen once at init; Kernels reports what
-// runs. Integer paths are bit-identical to their twins; float paths agree within
-// 2(n+1)*2^-24*sum|terms|. BENCH.md has the measurements and how to reproduce them.
+// the int8 sum when the CPU has the dot product; for 16-wide embeddings, one fused kernel that
+// scans the ids and sums their rows; dense layers computed side by side from transposed
+// weights), chosen once at init; Kernels reports what runs. Integer paths are bit-identical to
+// their twins; float paths agree within 2(n+1)*2^-24*sum|terms|. BENCH.md has the
+// measurements and how to reproduce them.
 package runtime

@@ -23,6 +23,7 @@ var neon = kernels{
 	sumF32x16:   sumF32x16NEONGo,
 	sumF16x16:   sumF16x16NEONGo,
 	sumI8x16:    sumI8x16NEONGo,
+	denseTDot:   denseTDotNEONGo,
 }
 
 // neonSDOT is neon with SDOT for the int8 to int32 gather. SDOT multiplies int8 by int8,
@@ -42,6 +43,7 @@ var neonSDOT = kernels{
 	sumF32x16:   sumF32x16NEONGo,
 	sumF16x16:   sumF16x16NEONGo,
 	sumI8x16:    sumI8x16NEONGo,
+	denseTDot:   denseTDotNEONGo,
 }
 
 // The assembly checks every id against the table's rows before reading (two instructions
@@ -182,6 +184,19 @@ func denseTNEONGo(out, x, wT, b []float32, relu bool) {
 		r = 1
 	}
 	denseTNEON(&out[0], len(out), &x[0], len(x), &wT[0], &b[0], r)
+}
+
+//go:noescape
+func denseTDotNEON(out *float32, nout int, x *float32, nin int, wT *float32, b *float32, relu int, w2 *float32, b2 float32) float32
+
+func denseTDotNEONGo(out, x, wT, b []float32, relu bool, w2 []float32, b2 float32) float32 {
+	if len(out)%4 != 0 || len(x) == 0 || len(out) == 0 {
+		return denseTDotGeneric(out, x, wT, b, relu, w2, b2)
+	}
+	if len(wT) < len(out)*len(x) || len(b) < len(out) || len(w2) < len(out) {
+		panic("runtime: denseTDot: wT, b or w2 too short")
+	}
+	return denseTDotNEON(&out[0], len(out), &x[0], len(x), &wT[0], &b[0], b2i(relu), &w2[0], b2)
 }
 
 func compactIDsNEONGo(dst, seq []int32, rows, bad int32) int {

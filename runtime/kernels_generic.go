@@ -89,6 +89,17 @@ func denseTGeneric(out, x, wT, b []float32, relu bool) {
 	}
 }
 
+// denseTDotGeneric is denseTGeneric, then returns b2 + sum_o w2[o] * out[o], summed in order
+// of o (denseGeneric's one-output layer on out).
+func denseTDotGeneric(out, x, wT, b []float32, relu bool, w2 []float32, b2 float32) float32 {
+	denseTGeneric(out, x, wT, b, relu)
+	s := b2
+	for o, v := range out {
+		s += w2[o] * v
+	}
+	return s
+}
+
 // compactIDsGeneric writes to dst the ids of seq that are not 0, each id outside [0, rows)
 // (Keras rejects them) replaced by bad first, and returns how many; 0 <= bad < rows is the
 // OOV id, or 0 (padding) when the tokenizer has none.

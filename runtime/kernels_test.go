@@ -275,6 +275,26 @@ func TestDenseMatchesTwin(t *testing.T) {
 					k.denseT(gotT, x, wT, b, relu)
 					checkT()
 					checkClose(t, k.name+" denseT", nin, gotT, want, mag)
+					if k.denseTDot == nil {
+						continue
+					}
+					w2 := make([]float32, nout)
+					for i := range w2 {
+						w2[i] = float32(r.NormFloat64())
+					}
+					b2 := float32(r.NormFloat64())
+					twinOut := make([]float32, nout)
+					wantDot := denseTDotGeneric(twinOut, x, wT, b, relu, w2, b2)
+					gotD, checkD := withGuards(t, nout, off, float32(guard))
+					gotDot := k.denseTDot(gotD, x, wT, b, relu, w2, b2)
+					checkD()
+					checkClose(t, k.name+" denseTDot hidden", nin, gotD, want, mag)
+					// The dot's terms: the hidden values' own error times |w2|, plus its sum's.
+					magDot := math.Abs(float64(b2))
+					for o := range w2 {
+						magDot += math.Abs(float64(w2[o])) * (math.Abs(float64(twinOut[o])) + floatTol(nin)*mag[o])
+					}
+					checkClose(t, k.name+" denseTDot", nout, []float32{gotDot}, []float32{wantDot}, []float64{magDot})
 				}
 			}
 		}

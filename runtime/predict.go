@@ -33,7 +33,8 @@ type Predictor struct {
 	steps  []step    // the dense layers, kernels chosen once
 }
 
-// step is one dense layer as the predictor runs it.
+// step is one dense layer as the predictor runs it, or two: with dot set, the layer (f's
+// kind, denseT) and the next one-output layer in one denseTDot call.
 type step struct {
 	f       func(out, x, w, b []float32, relu bool) // k.dense ([out][in] w) or k.denseT ([in][out])
 	out     []float32
@@ -41,6 +42,10 @@ type step struct {
 	relu    bool
 	sigmoid bool // a single sigmoid output: sigmoid32 inline
 	act     int
+	dot     func(out, x, wT, b []float32, relu bool, w2 []float32, b2 float32) float32
+	dotW    []float32 // the next layer's weights (one output) and
+	dotB    float32   // bias; out2 receives its sum
+	out2    []float32
 }
 
 // NewPredictor returns a predictor with its scratch allocated.
@@ -62,16 +67,23 @@ func (m *Model) newPredictorKernels(k *kernels) *Predictor {
 		padded: make([]int32, maxlen),
 		flat:   make([]float32, m.flatLen()),
 	}
-	for i := range m.dense {
+	for i := 0; i < len(m.dense); i++ {
 		l := &m.dense[i]
-		out := p.bufA
+		out, out2 := p.bufA, p.bufB
 		if i%2 == 1 {
-			out = p.bufB
+			out, out2 = p.bufB, p.bufA
 		}
 		s := step{f: k.dense, out: out[:l.out:l.out], w: l.w, b: l.b, relu: l.act == actRelu, act: l.act,
 			sigmoid: l.act == actSigmoid && l.out == 1}
 		if l.wT != nil && k.denseT != nil {
 			s.f, s.w = k.denseT, l.wT
+			// A relu layer followed by a one-output layer: both in one call.
+			if n := i + 1; n < len(m.dense) && k.denseTDot != nil && s.relu && m.dense[n].out == 1 {
+				next := &m.dense[n]
+				s.dot, s.dotW, s.dotB, s.out2 = k.denseTDot, next.w, next.b[0], out2[:1:1]
+				s.act, s.sigmoid = next.act, next.act == actSigmoid
+				i++
+			}
 		}
 		p.steps = append(p.steps, s)
 	}
@@ -126,6 +138,20 @@ func (p *Predictor) head(x []float32) Result {
 	m := p.m
 	for i := range p.steps {
 		s := &p.steps[i]
+		if s.dot != nil {
+			v := s.dot(s.out, x, s.w, s.b, true, s.dotW, s.dotB)
+			if s.sigmoid {
+				v = sigmoid32(v)
+			}
+			s.out2[0] = v
+			if !s.sigmoid && s.act != actRelu {
+				activate(s.out2, s.act)
+			} else if s.act == actRelu && v < 0 {
+				s.out2[0] = 0
+			}
+			x = s.out2
+			continue
+		}
 		s.f(s.out, x, s.w, s.b, s.relu)
 		if s.sigmoid {
 			s.out[0] = sigmoid32(s.out[0])

@@ -2,10 +2,19 @@ package cli
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
+	"math/big"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/edgewatt/edgewatt/board"
 )
@@ -35,11 +44,19 @@ func TestServeMQTTUsageErrors(t *testing.T) {
 func TestServeMQTTUnit(t *testing.T) {
 	model := smallModel(t)
 	var so, se bytes.Buffer
-	if err := Run([]string{"serve", "-m", model, "--systemd-unit", "--mqtt", "mqtt://broker.lan", "--mqtt-node", "pi-1"}, nil, &so, &se); err != nil {
+	// A relative --mqtt-ca becomes absolute in the unit.
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.WriteFile("ca.pem", testCAPEM(t), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Run([]string{"serve", "-m", model, "--systemd-unit", "--mqtt", "mqtts://broker.lan", "--mqtt-node", "pi-1", "--mqtt-ca", "ca.pem"}, nil, &so, &se); err != nil {
 		t.Fatalf("%v\n%s", err, se.String())
 	}
-	if !strings.Contains(so.String(), "--mqtt mqtt://broker.lan") || !strings.Contains(so.String(), "--mqtt-node pi-1") {
-		t.Errorf("unit lacks the MQTT flags:\n%s", so.String())
+	for _, want := range []string{"--mqtt mqtts://broker.lan", "--mqtt-node pi-1", "--mqtt-ca " + filepath.Join(dir, "ca.pem")} {
+		if !strings.Contains(so.String(), want) {
+			t.Errorf("unit lacks %q:\n%s", want, so.String())
+		}
 	}
 }
 
@@ -72,4 +89,20 @@ func TestBoardName(t *testing.T) {
 	if got := boardName(&board.Info{CPU: "AMD EPYC", Machine: "x86_64"}); got != "AMD EPYC x86_64" {
 		t.Error(got)
 	}
+}
+
+// testCAPEM is a self-signed CA certificate in PEM.
+func testCAPEM(t *testing.T) []byte {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"}, NotBefore: time.Now().Add(-time.Hour),
+		NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	der, err := x509.CreateCertificate(rand.Reader, tpl, tpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }

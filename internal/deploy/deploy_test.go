@@ -118,6 +118,7 @@ func link(t *testing.T, p string) string {
 // TestDeployOverSSH walks one host through a release's life over a real sshd: first deploy,
 // no-op redeploy, a second release, a failing smoke test that rolls back, --rollback, --status.
 func TestDeployOverSSH(t *testing.T) {
+	t.Parallel()
 	s := startSSHD(t)
 	dist, modelA, modelB := artifacts(t)
 	prefix := filepath.Join(t.TempDir(), "opt", "edgewatt")
@@ -230,6 +231,7 @@ func TestDeployOverSSH(t *testing.T) {
 // TestDeploySSHRefusals: a host that refuses the key and one whose host key is unknown fail
 // with a message that says which, and nothing is written.
 func TestDeploySSHRefusals(t *testing.T) {
+	t.Parallel()
 	s := startSSHD(t)
 	dist, modelA, _ := artifacts(t)
 	prefix := filepath.Join(t.TempDir(), "p")
@@ -251,6 +253,7 @@ func TestDeploySSHRefusals(t *testing.T) {
 // TestDeployFullAndReadOnly: a full file system and a read-only prefix fail with a clear
 // message and leave the previous release current and intact.
 func TestDeployFullAndReadOnly(t *testing.T) {
+	t.Parallel()
 	if os.Getuid() != 0 {
 		t.Skip("needs root to mount a small tmpfs (CI runs as root)")
 	}
@@ -314,6 +317,7 @@ func checkIntact(t *testing.T, s testSSHD, prefix, rel string) {
 // TestDeployFleetCanary: three loopback "hosts" with a canary, then a fleet whose canary
 // fails, so the others are never touched.
 func TestDeployFleetCanary(t *testing.T) {
+	t.Parallel()
 	s := startSSHD(t)
 	dist, modelA, _ := artifacts(t)
 	base := t.TempDir()
@@ -372,6 +376,7 @@ func fakeSystemctl(t *testing.T, dir, unitFile, activeIf string) (path, log stri
 // --systemd-unit'), installed, reloaded, enabled and restarted, passes systemd-analyze
 // verify, and a service that never becomes active rolls back to the previous release's unit.
 func TestDeploySystemd(t *testing.T) {
+	t.Parallel()
 	s := startSSHD(t)
 	dist, modelA, modelB := artifacts(t)
 	base := t.TempDir()

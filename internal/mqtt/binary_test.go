@@ -136,6 +136,18 @@ func TestServeWithBrokerDown(t *testing.T) {
 	if r := decodeResult(t, c.next(t, tp.result("smarthome"), 10*time.Second)); r.Label != "urgent" {
 		t.Errorf("%+v", r)
 	}
+	// The bridge's counters are on serve's /metrics.
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"edgewatt_mqtt_requests_total 1\n", "edgewatt_mqtt_results_total 1\n", "edgewatt_mqtt_connected 1\n", "edgewatt_mqtt_connections_total 1\n"} {
+		if !bytes.Contains(metrics, []byte(want)) {
+			t.Errorf("/metrics lacks %q", strings.TrimSpace(want))
+		}
+	}
 }
 
 // TestLastWillOnSIGKILL: the real binary, killed with SIGKILL, is reported offline by the

@@ -526,3 +526,41 @@ func TestRequestsWhileStopped(t *testing.T) {
 		t.Errorf("stats %+v", s)
 	}
 }
+
+// TestCleanStopMidStream: a node stopped cleanly in the middle of a stream of requests, then
+// started again, leaves no request unanswered: results of acknowledged requests are sent
+// before it disconnects, and the rest wait at the broker for the next process.
+func TestCleanStopMidStream(t *testing.T) {
+	const n = 600
+	br := startMosquitto(t)
+	cls := newRuntimeClassifier(t, "smarthome")
+	tp := topics{root: "edgewatt", node: "drainer"}
+	c := newClient(t, br.broker(), "req", true, tp.status(), tp.result("smarthome"))
+	stop := startServiceStoppable(t, br.broker(), "drainer", cls, nil, nil)
+	for string(c.next(t, tp.status(), 10*time.Second).Payload) != "online" {
+	}
+	go func() {
+		for i := range n {
+			_ = c.cm.PublishViaQueue(context.Background(), &autopaho.QueuePublish{Publish: &paho.Publish{
+				Topic: tp.classify("smarthome"), QoS: 1, Payload: fmt.Appendf(nil, `{"text": "Smoke detected", "id": %d}`, i)}})
+		}
+	}()
+	got := map[string]bool{}
+	restarted := false
+	deadline := time.After(30 * time.Second)
+	for len(got) < n {
+		select {
+		case p := <-c.msgs:
+			if p.Topic == tp.result("smarthome") {
+				got[string(decodeResult(t, p).ID)] = true
+			}
+		case <-deadline:
+			t.Fatalf("%d of %d answered", len(got), n)
+		}
+		if !restarted && len(got) >= n/4 {
+			restarted = true
+			stop()
+			startService(t, br.broker(), "drainer", cls, nil, nil)
+		}
+	}
+}
