@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"fmt"
+	"image"
 	"image/png"
 	"os"
 	"os/exec"
@@ -111,7 +112,15 @@ func TestDashboardChromium(t *testing.T) {
 	want := s.svc.Telemetry().Inferences
 	url := s.url + "/#token=tok"
 
-	dom := string(runChromium(t, bin, "--virtual-time-budget=4000", "--dump-dom", url))
+	// A browser starved of CPU by a busy machine may render before its first fetch returns:
+	// give it three tries.
+	var dom string
+	for try := 0; try < 3; try++ {
+		dom = string(runChromium(t, bin, "--virtual-time-budget=5000", "--dump-dom", url))
+		if strings.Contains(dom, `data-loaded="1"`) {
+			break
+		}
+	}
 	if !strings.Contains(dom, `data-loaded="1"`) {
 		t.Fatalf("the dashboard did not load its data:\n%.2000s", dom)
 	}
@@ -133,34 +142,34 @@ func TestDashboardChromium(t *testing.T) {
 	}
 
 	shot := filepath.Join(t.TempDir(), "phone.png")
-	runChromium(t, bin, "--virtual-time-budget=4000", "--window-size=390,844", "--screenshot="+shot, url)
-	f, err := os.Open(shot)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatal(err)
+	// Every chart's line colour must appear in the phone-sized viewport.
+	colors := map[string][3]int{"power": {0xff, 0x6b, 0x35}, "predictions/s": {0x17, 0xbe, 0xbb}, "µJ/inference": {0xff, 0xc9, 0x14},
+		"latency p50": {0x76, 0xd0, 0x43}, "latency p99": {0xc7, 0x7d, 0xff}, "temperature": {0x4e, 0xa8, 0xff}}
+	var img image.Image
+	for try := 0; try < 3; try++ {
+		runChromium(t, bin, "--virtual-time-budget=5000", "--window-size=390,844", "--screenshot="+shot, url)
+		f, err := os.Open(shot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err = png.Decode(f)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		all := true
+		for _, c := range colors {
+			all = all && countColor(img, c) >= 15
+		}
+		if all {
+			break
+		}
 	}
 	if b := img.Bounds(); b.Dx() != 390 || b.Dy() != 844 {
 		t.Errorf("screenshot is %v, want 390x844", b)
 	}
-	// Every chart's line colour must appear in the phone-sized viewport.
-	colors := map[string][3]int{"power": {0xff, 0x6b, 0x35}, "predictions/s": {0x17, 0xbe, 0xbb}, "µJ/inference": {0xff, 0xc9, 0x14},
-		"latency p50": {0x76, 0xd0, 0x43}, "latency p99": {0xc7, 0x7d, 0xff}, "temperature": {0x4e, 0xa8, 0xff}}
-	b := img.Bounds()
 	for name, c := range colors {
-		n := 0
-		for y := b.Min.Y; y < b.Max.Y; y++ {
-			for x := b.Min.X; x < b.Max.X; x++ {
-				r, g, bl, _ := img.At(x, y).RGBA()
-				if abs(int(r>>8)-c[0]) < 12 && abs(int(g>>8)-c[1]) < 12 && abs(int(bl>>8)-c[2]) < 12 {
-					n++
-				}
-			}
-		}
-		if n < 15 {
+		if n := countColor(img, c); n < 15 {
 			t.Errorf("the %s chart's colour has %d pixels in the 390x844 screenshot", name, n)
 		}
 	}
@@ -177,4 +186,18 @@ func abs(x int) int {
 		return -x
 	}
 	return x
+}
+
+// countColor counts the pixels within 12 levels of c in each channel.
+func countColor(img image.Image, c [3]int) int {
+	b, n := img.Bounds(), 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if abs(int(r>>8)-c[0]) < 12 && abs(int(g>>8)-c[1]) < 12 && abs(int(bl>>8)-c[2]) < 12 {
+				n++
+			}
+		}
+	}
+	return n
 }

@@ -143,7 +143,7 @@ scrape_configs:
 	}
 	for _, q := range []string{PromQLJoulesPerInference, PromQLMarginalJoulesPerInference} {
 		var v, msg string
-		for time.Now().Before(deadline.Add(15 * time.Second)) {
+		for end := time.Now().Add(30 * time.Second); time.Now().Before(end); {
 			if v, msg = value(q); v != "" && v != "NaN" && v != "+Inf" {
 				break
 			}
