@@ -25,14 +25,23 @@ func TestTelemetryEnergy(t *testing.T) {
 	go func() { done <- svc.Run(ctx) }()
 	defer func() { cancel(); <-done; svc.Close() }()
 
-	time.Sleep(700 * time.Millisecond) // quiet: the idle baseline (IdleMin 300 ms)
+	waitFor := func(what string, ok func(Telemetry) bool) {
+		for deadline := time.Now().Add(10 * time.Second); !ok(svc.Telemetry()); {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s within 10 s: %+v", what, svc.Telemetry())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitFor("idle baseline", func(t Telemetry) bool { return t.IdleKnown }) // quiet: IdleMin 300 ms
 	for i := 0; i < 50; i++ {
 		if _, err := svc.Predict(ctx, "", []string{"fire alarm", "hello"}); err != nil {
 			t.Fatal(err)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	time.Sleep(300 * time.Millisecond)
+	waitFor("per-inference figures", func(t Telemetry) bool { return t.TotalKnown && t.MarginalKnown })
+	time.Sleep(200 * time.Millisecond)
 	tel := svc.Telemetry()
 	if tel.PowerSource != "replay:test" || !tel.PowerUp || !tel.HasPower || tel.Watts != 2.7 {
 		t.Fatalf("telemetry: %+v", tel)
