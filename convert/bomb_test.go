@@ -242,9 +242,61 @@ func BenchmarkH5GzipBomb(b *testing.B) {
 	p := filepath.Join(b.TempDir(), "bomb.h5")
 	os.WriteFile(p, h5Bomb(b, 1<<30), 0o600)
 	b.ReportAllocs()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := ReadModel(p); err == nil {
 			b.Fatal("accepted")
+		}
+	}
+}
+
+// pickle0Dict is pickle.dumps({'word_index': {'a': 1}, 'num_words': 3}, protocol=0).
+const pickle0Dict = "(dp0\nVword_index\np1\n(dp2\nVa\np3\nI1\nssVnum_words\np4\nI3\ns."
+
+// Issue 11, item 8: protocol 0/1 pickles that do not start with the Tokenizer's GLOBAL went
+// to the vocab parser ("vocab line 1 is \"(dp0\""); they reach the pickle reader, whose
+// message says what the pickle holds.
+func TestOldPicklesReachThePickleReader(t *testing.T) {
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		"p0dict.pickle": pickle0Dict,
+		"p1dict.pickle": "}q\x00(X\n\x00\x00\x00word_indexq\x01}q\x02X\x01\x00\x00\x00aq\x03K\x01sX\t\x00\x00\x00num_wordsq\x04K\x03u.",
+	} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(data), 0o600)
+		_, _, err := ReadTokenizerFile(p, "")
+		if err == nil || !strings.Contains(err.Error(), "the pickle holds a dict") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if !looksLikeOldPickle(mustRead(t, td("tok_p0.pickle"))) {
+		t.Error("tok_p0.pickle not recognised")
+	}
+	for _, vocab := range []string{"<PAD> 0\nhello 1\n", "(a 1\n", "cat 1\ndog 2\nend."} {
+		if looksLikeOldPickle([]byte(vocab)) {
+			t.Errorf("vocab %q taken for a pickle", vocab)
+		}
+	}
+}
+
+func mustRead(t *testing.T, p string) []byte {
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// The zip appended to a .tflite (associated files) is bounded like a .keras member.
+func TestTFLiteZipBombRefused(t *testing.T) {
+	for _, declared := range []uint64{4096, 1536 << 20} {
+		var err error
+		alloc := allocDuring(func() { _, err = tfliteZip(kerasBomb(t, 64<<20, declared)) })
+		if err == nil {
+			t.Fatalf("declared %d: accepted", declared)
+		}
+		if alloc > 16<<20 {
+			t.Errorf("declared %d: refusing allocated %d MiB", declared, alloc>>20)
 		}
 	}
 }

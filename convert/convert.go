@@ -96,6 +96,15 @@ func build(opts Options) (_ *modelfile.File, sources []string, err error) {
 	if opts.KeepCase {
 		return nil, nil, errors.New("convert: --keep-case applies to .tflite models with vocab-file tokenizers")
 	}
+	if m.TextVec == nil && m.Format != "keras" {
+		// .h5 and TF.js have no assets: only a vocabulary in the layer's config is there.
+		if m.TextVec, err = extractTextVec(m, nil); err != nil {
+			return nil, nil, fmt.Errorf("%w (model %s)", err, opts.Model)
+		}
+		if m.TextVec != nil {
+			m.TextVecData, _ = json.Marshal(m.TextVec.Index)
+		}
+	}
 	if m.TextVec == nil && opts.Tokenizer == "" {
 		return nil, nil, ErrNoTokenizer
 	}
@@ -113,6 +122,9 @@ func build(opts Options) (_ *modelfile.File, sources []string, err error) {
 		return nil, nil, fmt.Errorf("%w (tokenizer %s, model %s)", err, tokFile, opts.Model)
 	}
 	logf("tokenizer %s: %s, %d words known, ids 1..%d kept\n", tokFile, tok.Format, spec.SourceWords, spec.VocabWords)
+	if m.TextVec != nil {
+		net.Arch.SourceLayers = withTextVecLayer(net.Arch.SourceLayers, m.TextVecLayer, spec, tok.SeqLen)
+	}
 	pre, err := preprocessFor(tok, opts, net.InputLength)
 	if err != nil {
 		return nil, nil, err
@@ -190,6 +202,9 @@ func Convert(opts Options, out string) (*modelfile.File, error) {
 	}
 	var f *modelfile.File
 	if f32.Meta.Provenance.SourceFormat == "tflite" && opts.Quant.Scheme == "" {
+		if q := opts.Quant; q.EvalFile != "" || q.CalibFile != "" || q.Percentile != 0 || q.EvalRows != nil || q.CalibTexts != nil {
+			return nil, errors.New("convert: --eval, --calib and --percentile measure a requantization, and a .tflite without --quant keeps its own storage; add --quant f32, f16 or int8, or convert without them and run edgewatt eval on the result")
+		}
 		f, err = tfliteNative(f32, opts.Model, log)
 	} else {
 		f, err = Quantize(f32, opts.Quant, log)

@@ -46,6 +46,32 @@
 // build_config. Keras 2.2.4 writes no InputLayer and may leave the length null: then --maxlen
 // is required.
 //
+// TFLite flatbuffers (.tflite, "TFL3" at byte 4), read with github.com/google/flatbuffers
+// through code flatc generated from TFLite's own schema.fbs (internal/tflite, with
+// generate.sh and the schema's provenance) and tflite-support's metadata_schema.fbs
+// (internal/tflmeta). The accessors trust the buffer, so every vector length is checked
+// against the file first and the library's out-of-range panics become errors. The graph
+// must be the average-word-vector family, walked op by op in execution order (tflite.go):
+// [CAST] [LESS+ADD+SELECT_V2, Keras 3's negative-index wrap] GATHER or EMBEDDING_LOOKUP,
+// MEAN over axis 1, FULLY_CONNECTED layers (weights [out, in], fused NONE/RELU/TANH), then
+// SOFTMAX or LOGISTIC; DEQUANTIZE on constants (float16, int8 storage) and QUANTIZE /
+// DEQUANTIZE on activations (run in float) are allowed. Any other operator (LSTM, CONV_2D,
+// WHILE, ...) is refused naming it and its position. The id input may be int32 or float32
+// (TOCO models CAST it). TFLite Metadata (TFLITE_METADATA, "M001"): the vocabulary and
+// labels files it names are read from the zip appended to the flatbuffer, and a
+// RegexTokenizerOptions must be Model Maker's [^\w']+; without metadata --tokenizer gives
+// the vocab file. Weights are kept as stored where a runtime scheme holds them exactly:
+// FLOAT16 -> f16, INT8 per-tensor symmetric embedding -> int8-tensor, INT8 per-channel
+// (output axis) or per-tensor symmetric dense -> int8-channel. Int8 storage no scheme holds
+// exactly (zero points, per-row embedding scales, int8 dense next to float dense) is
+// requantized to the nearest scheme (int8-tensor, int8-row, int8-channel) with each tensor's
+// max |w - w'| in the log and the file's report; float storage stays exact (f16 and f32
+// dense layers together are f32). --quant f32|f16|int8 instead dequantizes and requantizes with
+// the usual report. Model Maker lower-cased its training text, but the TFLite Task Library
+// does not lower-case at inference: convert lower-cases ("as trained") unless --keep-case
+// ("as the Task Library runs it"); the Task Library's RE2 \w is also ASCII-only while
+// Model Maker's Python \w is Unicode, and edgewatt follows Model Maker.
+//
 // # Architectures
 //
 // Validate accepts [InputLayer] -> Embedding -> [Dropout] -> GlobalAveragePooling1D |
@@ -81,6 +107,26 @@
 // and __builtin__.object, the plumbing of protocol 0-1 pickles; they can only instantiate
 // an allowed class.) Nothing Python ever runs.
 //
+// tf_keras (tf_keras.src.preprocessing.text, tf_keras.preprocessing.text) and the Keras 3
+// legacy path keras.legacy.preprocessing.text are allowed too: their Tokenizer is the same
+// code under another module name (testdata/gen_keras3_pickles.py makes such pickles).
+//
+// TextVectorization (textvec.go): a .keras model may start with the layer (after its string
+// InputLayer); its config gives standardize, split, ngrams, max_tokens and
+// output_sequence_length, and its vocabulary is the config's "vocabulary" list or the
+// archive's assets/layers/text_vectorization/vocabulary.txt, read as Keras's load_assets
+// does (Python's splitlines, trailing empty lines dropped). A vocabulary starting with ""
+// and "[UNK]" keeps them as ids 0 and 1, otherwise they are prepended (StringLookup's
+// rule); repeats, a misplaced "", or more entries than max_tokens or vocabulary_size are
+// refused. The layer is removed from the model and becomes modelfile.ModeTextVec;
+// output_sequence_length is maxlen with post padding and truncation (a contrary --padding
+// is refused). A get_config() saved as JSON beside a model without the layer is accepted as
+// --tokenizer, with its vocabulary in the config or in vocabulary.json / vocabulary.txt
+// beside it. A legacy .h5 or TF.js model may start with the layer only when its config holds
+// the vocabulary (those formats keep no assets; otherwise the refusal says to save as .keras).
+// Custom Python callables (standardize or split), output modes other than "int",
+// ragged or sparse outputs and idf weights are refused saying why.
+//
 // Both give modelfile.ModeKeras with filters, lower, split and char_level stored exactly as
 // saved, the OOV id (word_index[oov_token], or -1: unknown words are dropped) and num_words.
 //
@@ -110,4 +156,15 @@
 // checked against the file size (truncation), local and global heap sizes against the file,
 // attribute element counts against their stored bytes, and dataset extents against the file;
 // a panic inside the library is recovered into an error. Fuzz targets cover every reader.
+//
+// Every input is a regular file (a FIFO or device is refused before it is opened) under a
+// size limit (internal/safeio: 1 GiB for models, 256 MiB for text files). Decompression is
+// bounded by the size the container declares: an HDF5 chunk must decode to exactly the size
+// its layout declares and no decoder writes past it (the vendored library's patch,
+// internal/third_party/hdf5/PATCHED.md), a chunk may not be larger than its dataset, and a
+// zip member (.keras weights, a .tflite's associated files) is streamed into a buffer of its
+// declared size and refused as soon as it inflates past it; .keras weights are read from the
+// zip in memory, with no temporary file. The output (-o) may not be one of the inputs (the
+// model, TF.js shards, tokenizer, labels file or labels.txt beside the model, --eval,
+// --calib; compared by device and inode) nor an existing directory, device or FIFO.
 package convert

@@ -46,6 +46,7 @@ func FuzzReadVocab(f *testing.F) {
 func FuzzReadPickle(f *testing.F) {
 	seed(f, "tok.pickle", "tok_p0.pickle", "tok_evil.pickle", "tok_keras3_p5.pickle", "tok_tfkeras_p0.pickle")
 	f.Add([]byte("\x80\x02cbuiltins\nint\nV\\u00e9\n.garbage\xff"))
+	f.Add([]byte(pickle0Dict))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		tok, err := ReadPickle(data)
 		if err != nil {

@@ -32,8 +32,9 @@ type Model struct {
 	Sources []string
 	// TextVec is the tokenizer of a TextVectorization layer the model began with (removed
 	// from Layers), and TextVecData the bytes it was read from; nil when there was none.
-	TextVec     *Tokenizer
-	TextVecData []byte
+	TextVec      *Tokenizer
+	TextVecData  []byte
+	TextVecLayer string // the layer's name
 }
 
 // Layer is one layer of a Model.

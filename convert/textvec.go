@@ -345,9 +345,10 @@ func readTextVecSidecar(path string, raw map[string]json.RawMessage, data []byte
 	return t, data, nil
 }
 
-// extractTextVec removes a TextVectorization layer from a .keras model and returns its
-// tokenizer, with the vocabulary from the config or the archive's assets (asset reads a
-// member, ok=false when absent). It returns nil when the model has no such layer.
+// extractTextVec removes a TextVectorization layer from a model and returns its tokenizer,
+// with the vocabulary from the config or a .keras archive's assets (asset reads a member,
+// ok=false when absent; nil for formats without assets: legacy .h5, TF.js). It returns nil
+// when the model has no such layer.
 func extractTextVec(m *Model, asset func(name string) ([]byte, bool, error)) (*Tokenizer, error) {
 	idx := -1
 	for i, l := range m.Layers {
@@ -381,11 +382,17 @@ func extractTextVec(m *Model, asset func(name string) ([]byte, bool, error)) (*T
 		var b []byte
 		var found bool
 		for _, name := range []string{"assets/layers/text_vectorization/vocabulary.txt", "assets/layers/text_vectorization/_lookup_layer/vocabulary.txt"} {
+			if asset == nil {
+				break
+			}
 			if b, found, err = asset(name); err != nil {
 				return nil, fmt.Errorf("convert: %s: %v", name, err)
 			} else if found {
 				break
 			}
+		}
+		if !found && asset == nil {
+			return nil, fmt.Errorf("convert: %w: TextVectorization %q keeps its adapted vocabulary outside the config, which a %s file does not store; save the model as .keras (model.save(\"model.keras\")), or save the layer's get_config() and get_vocabulary() as JSON and pass the config as --tokenizer to a model without the layer", ErrUnsupportedLayer, l.Name, m.Format)
 		}
 		if !found {
 			return nil, fmt.Errorf("convert: TextVectorization %q has no vocabulary in its config and the archive has no assets/layers/text_vectorization/vocabulary.txt; was the layer adapted before model.save?", l.Name)
@@ -401,6 +408,7 @@ func extractTextVec(m *Model, asset func(name string) ([]byte, bool, error)) (*T
 	if len(l.Weights) != 0 {
 		return nil, fmt.Errorf("convert: TextVectorization %q has %d weight tensors, want none", l.Name, len(l.Weights))
 	}
+	m.TextVecLayer = l.Name
 	m.Layers = append(m.Layers[:idx:idx], m.Layers[idx+1:]...)
 	// The string InputLayer before it says nothing about the sequence length.
 	for i := range m.Layers[:idx] {
@@ -458,4 +466,22 @@ func preprocessFor(tok *Tokenizer, opts Options, inputLen int) (modelfile.Prepro
 	}
 	opts.Padding, opts.Truncating = modelfile.Post, modelfile.Post
 	return preprocess(opts, inputLen)
+}
+
+// withTextVecLayer lists the removed TextVectorization among the source layers, after the
+// InputLayer, for inspect.
+func withTextVecLayer(src []modelfile.SourceLayer, name string, spec modelfile.TokenizerSpec, seqLen int) []modelfile.SourceLayer {
+	none := func(s string) string {
+		if s == "" {
+			return "None"
+		}
+		return s
+	}
+	note := fmt.Sprintf("tokenizer: standardize %s, split %s, ngrams %s, output_sequence_length %d", none(spec.Standardize), none(spec.Split), none(spec.NGrams), seqLen)
+	tv := modelfile.SourceLayer{Class: "TextVectorization", Name: name, Note: note}
+	i := 0
+	for i < len(src) && src[i].Class == "InputLayer" {
+		i++
+	}
+	return append(src[:i:i], append([]modelfile.SourceLayer{tv}, src[i:]...)...)
 }

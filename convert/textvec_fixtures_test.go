@@ -81,6 +81,9 @@ func TestRealTextVecInModel(t *testing.T) {
 	if pre != (modelfile.Preprocess{MaxLen: 100, Padding: modelfile.Post, Truncating: modelfile.Post}) {
 		t.Errorf("preprocess %+v, want output_sequence_length 100 at the end", pre)
 	}
+	if sl := f.Meta.Arch.SourceLayers; len(sl) < 2 || sl[1].Class != "TextVectorization" || sl[1].Name != "text_vectorization" {
+		t.Errorf("source layers %+v do not list the TextVectorization after the InputLayer", sl)
+	}
 	worst := checkScores(t, f, []scoreRef{
 		{"granny starting to fear spiders in the garden might be real", 0.950513, []int32{1, 876, 2, 779, 1, 5, 4, 2459, 368, 22, 175}},
 		{"the dog has really soft fur and is very friendly", 0.103031, nil},

@@ -1,8 +1,11 @@
 package convert
 
 import (
+	"archive/zip"
+	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -150,4 +153,139 @@ func FuzzTextVecConfig(f *testing.F) {
 			t.Fatalf("the runtime refuses an accepted TextVectorization: %v", err)
 		}
 	})
+}
+
+// tinyTextVecKeras rewrites testdata/tiny.keras (Embedding(20,4), input length 8) into a
+// model that starts with a TextVectorization layer (layer config tv), with vocabulary as
+// its asset when asset is not nil.
+func tinyTextVecKeras(t *testing.T, tv map[string]any, asset []byte) string {
+	t.Helper()
+	zr, err := zip.OpenReader(td("tiny.keras"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var out bytes.Buffer
+	zw := zip.NewWriter(&out)
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(rc)
+		rc.Close()
+		if f.Name == "config.json" {
+			var cfg map[string]any
+			if err := json.Unmarshal(data, &cfg); err != nil {
+				t.Fatal(err)
+			}
+			c := cfg["config"].(map[string]any)
+			layers := c["layers"].([]any)
+			in := layers[0].(map[string]any)["config"].(map[string]any)
+			in["batch_shape"], in["dtype"] = []any{32}, "string"
+			tvl := map[string]any{"module": "keras.layers", "class_name": "TextVectorization", "config": tv}
+			c["layers"] = append([]any{layers[0], tvl}, layers[1:]...)
+			data, _ = json.Marshal(cfg)
+		}
+		w, _ := zw.CreateHeader(&zip.FileHeader{Name: f.Name, Method: zip.Store})
+		w.Write(data)
+	}
+	if asset != nil {
+		w, _ := zw.CreateHeader(&zip.FileHeader{Name: "assets/layers/text_vectorization/vocabulary.txt", Method: zip.Store})
+		w.Write(asset)
+	}
+	zw.Close()
+	p := filepath.Join(t.TempDir(), "tv.keras")
+	if err := os.WriteFile(p, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// A .keras with a TextVectorization inside converts without --tokenizer (vocabulary from
+// the assets or the config) and tokenizes as the layer does; without ../shared.
+func TestTextVecInKerasSynthetic(t *testing.T) {
+	base := func() map[string]any {
+		return map[string]any{"name": "text_vectorization", "max_tokens": 20, "standardize": "lower_and_strip_punctuation",
+			"split": "whitespace", "ngrams": 2, "output_mode": "int", "output_sequence_length": 8, "vocabulary": nil, "encoding": "utf-8"}
+	}
+	asset := []byte("\n[UNK]\nthe\ncat\nsat\nthe cat\ncat sat\nİstanbul")
+	p := tinyTextVecKeras(t, base(), asset)
+	f, err := Build(Options{Model: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Meta.Tokenizer.NGrams != "1,2" || f.Meta.Preprocess != (modelfile.Preprocess{MaxLen: 8, Padding: "post", Truncating: "post"}) {
+		t.Fatalf("tokenizer %+v preprocess %+v", f.Meta.Tokenizer, f.Meta.Preprocess)
+	}
+	m, err := runtime.New(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// "THE CAT, sat!" -> the cat sat | the cat, cat sat; "İstanbul" keeps its İ (ASCII-only
+	// lower-casing), "ISTANBUL" becomes "istanbul", which is unknown.
+	if got, want := m.Tokenizer().AppendIDs(nil, "THE CAT, sat! İstanbul ISTANBUL"), []int32{2, 3, 4, 7, 1, 5, 6, 1, 1}; !slices.Equal(got, want) {
+		t.Errorf("ids %v, want %v", got, want)
+	}
+	// Vocabulary in the config, without the special tokens: ids from 2.
+	cfg := base()
+	cfg["vocabulary"], cfg["ngrams"] = []string{"the", "cat"}, nil
+	f, err = Build(Options{Model: tinyTextVecKeras(t, cfg, nil)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err = runtime.New(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Tokenizer().AppendIDs(nil, "the dog cat"); !slices.Equal(got, []int32{2, 1, 3}) {
+		t.Errorf("config vocabulary: ids %v, want [2 1 3]", got)
+	}
+	// Refusals, with no file written.
+	custom := base()
+	custom["standardize"] = map[string]any{"module": "__main__", "class_name": "function", "config": "custom_standardization", "registered_name": "function"}
+	tooBig := base()
+	tooBig["max_tokens"] = 4
+	for name, c := range map[string]struct {
+		path, msg string
+		opts      Options
+	}{
+		"callable":   {tinyTextVecKeras(t, custom, asset), "custom Python callable __main__.custom_standardization", Options{}},
+		"no asset":   {tinyTextVecKeras(t, base(), nil), "vocabulary.txt", Options{}},
+		"max_tokens": {tinyTextVecKeras(t, tooBig, asset), "max_tokens 4", Options{}},
+		"tokenizer":  {p, "drop --tokenizer", Options{Tokenizer: td("tok.json")}},
+		"maxlen":     {p, "output_sequence_length is 8", Options{MaxLen: 9}},
+	} {
+		out := filepath.Join(t.TempDir(), "x.safetensors")
+		c.opts.Model = c.path
+		_, err := Convert(c.opts, out)
+		if err == nil || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("%s: error %v, want one saying %q", name, err, c.msg)
+		}
+		if _, serr := os.Stat(out); serr == nil {
+			t.Errorf("%s: wrote %s", name, out)
+		}
+	}
+}
+
+// Formats without assets (legacy .h5, TF.js) carry a TextVectorization's vocabulary only in
+// its config; without it the refusal says to save as .keras.
+func TestExtractTextVecWithoutAssets(t *testing.T) {
+	layer := func(vocab string) Layer {
+		var cfg map[string]json.RawMessage
+		json.Unmarshal([]byte(`{"name":"tv","standardize":"lower","split":"whitespace","output_mode":"int","output_sequence_length":8,"vocabulary":`+vocab+`}`), &cfg)
+		return Layer{Class: "TextVectorization", Name: "tv", Config: cfg}
+	}
+	model := func(vocab string) *Model {
+		return &Model{Format: "h5", Layers: []Layer{{Class: "InputLayer", Name: "in", Config: map[string]json.RawMessage{}}, layer(vocab), {Class: "Embedding", Name: "emb"}}}
+	}
+	m := model(`["a","b"]`)
+	tok, err := extractTextVec(m, nil)
+	if err != nil || tok == nil || tok.Index[2] != "a" || len(m.Layers) != 2 || m.TextVecLayer != "tv" {
+		t.Fatalf("config vocabulary: %v %v, layers %d", tok, err, len(m.Layers))
+	}
+	_, err = extractTextVec(model(`null`), nil)
+	if err == nil || !strings.Contains(err.Error(), "save the model as .keras") || !errors.Is(err, ErrUnsupportedLayer) {
+		t.Errorf("no vocabulary in an h5: %v", err)
+	}
 }

@@ -27,9 +27,6 @@ import (
 // [1, n], and QUANTIZE/DEQUANTIZE on activations (full-integer models, run in float).
 // Anything else is refused naming the operator.
 
-// maxTFLiteBytes bounds the .tflite file read into memory.
-const maxTFLiteBytes = 1 << 30
-
 // tfConst is a constant tensor of the model: its float32 value (dequantized) and how it
 // was stored.
 type tfConst struct {
@@ -67,17 +64,17 @@ type tfModel struct {
 // isTFLite reports whether head (the first 8 bytes of a file) is a TFLite FlatBuffer.
 func isTFLite(head []byte) bool { return len(head) >= 8 && string(head[4:8]) == "TFL3" }
 
-// ReadTFLiteFile reads a .tflite file.
-func readTFLiteFile(path string) (*tfModel, error) {
-	b, err := readInput(path, "model", maxTFLiteBytes)
+// readTFLiteFile reads a .tflite file (at most safeio.MaxModelFile bytes) and its graph.
+func readTFLiteFile(path string) (*tfModel, []byte, error) {
+	b, err := readInput(path, "model", safeio.MaxModelFile)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m, err := parseTFLite(b)
 	if err != nil {
-		return nil, fmt.Errorf("%w (%s)", err, path)
+		return nil, nil, fmt.Errorf("%w (%s)", err, path)
 	}
-	return m, nil
+	return m, b, nil
 }
 
 // errTFLiteCorrupt is wrapped when a FlatBuffer offset or length points outside the file.
@@ -226,7 +223,7 @@ func (r *tfReader) constant(i int32) (*tfConst, error) {
 	if size == 0 {
 		return nil, fmt.Errorf("convert: TFLite constant %q has type %s; edgewatt reads FLOAT32, FLOAT16, INT8, INT32 and INT64 constants", c.name, c.dtype)
 	}
-	if len(data) != n*size {
+	if n > len(data) || len(data) != n*size { // n <= len(data) first: n*size cannot overflow
 		return nil, fmt.Errorf("convert: %w: TFLite tensor %q of shape %v and type %s has %d bytes, want %d", errTFLiteCorrupt, c.name, c.shape, c.dtype, len(data), n*size)
 	}
 	c.f32 = make([]float32, n)

@@ -5,12 +5,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/edgewatt/edgewatt/convert/internal/tflite"
+	"github.com/edgewatt/edgewatt/quant"
 	"github.com/edgewatt/edgewatt/runtime/modelfile"
 )
 
@@ -24,13 +24,9 @@ type tfliteSource struct {
 }
 
 func readTFLiteSource(path string) (*tfliteSource, error) {
-	m, err := readTFLiteFile(path)
+	m, b, err := readTFLiteFile(path)
 	if err != nil {
 		return nil, err
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("convert: %v", err)
 	}
 	s := &tfliteSource{model: m}
 	sum := sha256.Sum256(b)
@@ -165,12 +161,15 @@ func buildTFLite(opts Options, logf func(string, ...any)) (*modelfile.File, erro
 		lower = "not lower-cased, as the TFLite Task Library runs it"
 	}
 	logf("tokenizer %s: %s, %d words known, ids 1..%d kept, %s\n", tokFile, tok.Format, spec.SourceWords, spec.VocabWords, lower)
-	// Model Maker and the TFLite examples pad and truncate at the end.
-	if opts.Padding == "" {
-		opts.Padding = modelfile.Post
-	}
-	if opts.Truncating == "" {
-		opts.Truncating = modelfile.Post
+	// Model Maker and the TFLite examples pad and truncate at the end; a Keras tokenizer
+	// file keeps pad_sequences' defaults (pre), as for Keras models.
+	if tok.Format == "vocab" {
+		if opts.Padding == "" {
+			opts.Padding = modelfile.Post
+		}
+		if opts.Truncating == "" {
+			opts.Truncating = modelfile.Post
+		}
 	}
 	pre, err := preprocess(opts, m.inputLen)
 	if err != nil {
@@ -218,67 +217,86 @@ func buildTFLite(opts Options, logf func(string, ...any)) (*modelfile.File, erro
 //	INT8 dense, per-channel on the output axis
 //	  (or one scale), zero points 0             -> int8-channel (the same bytes and scales)
 //
-// Otherwise (asymmetric zero points, per-row embedding scales, a mix of storage types among
-// the dense layers) the group is stored in float32, the dequantized values, and the log
-// says so. Biases are float32 in every scheme (FLOAT16 and INT32 biases widen exactly or
-// dequantize).
+// Int8 storage no scheme holds exactly is requantized from the dequantized weights, and the
+// log and the file's report give each such tensor's max |w - w'|: an INT8 embedding with
+// per-row scales becomes int8-row (F16 scales), one with a zero point int8-tensor; INT8
+// dense layers with zero points, or next to float dense layers, make all dense layers
+// int8-channel. Float storage stays exact: FLOAT32 is f32, and dense layers mixing FLOAT16
+// and FLOAT32 are f32 (float16 widens exactly). Biases are float32 in every scheme (FLOAT16
+// and INT32 biases widen exactly or dequantize).
 func tfliteNative(f32 *modelfile.File, path string, log io.Writer) (*modelfile.File, error) {
-	m, err := readTFLiteFile(path)
+	m, _, err := readTFLiteFile(path)
 	if err != nil {
 		return nil, err
 	}
 	out := &modelfile.File{Meta: f32.Meta}
 	var notes []string
+	requant := func(name, scaleName string, c *tfConst, s *quant.Scheme, rows, cols int) error {
+		qt, err := s.Quantize(c.f32, rows, cols)
+		if err != nil {
+			return fmt.Errorf("convert: requantize %s as %s: %w", name, s.Name, err)
+		}
+		out.Tensors = append(out.Tensors, modelfile.Tensor{Name: name, DType: modelfile.DType(s.WeightDType), Shape: []int{rows, cols}, Data: qt.WeightBytes()})
+		n := rows
+		if s.Granularity == quant.PerTensor {
+			n = 1
+		}
+		out.Tensors = append(out.Tensors, modelfile.Tensor{Name: scaleName, DType: modelfile.DType(s.ScaleDType), Shape: []int{n}, Data: qt.ScaleBytes()})
+		st := quant.Compare(c.f32, qt.Dequantize())
+		notes = append(notes, fmt.Sprintf("%s: %s (%s) -> %s, max |w - w'| %.3g", name, c.dtype, storageOf(c), s.Name, st.MaxAbs))
+		return nil
+	}
 	// Embedding.
 	e := m.emb
-	embScheme := modelfile.SchemeF32
+	rows, cols := e.shape[0], e.shape[1]
+	var embScheme string
 	switch {
 	case e.dtype == tflite.TensorTypeFLOAT16:
 		embScheme = modelfile.SchemeF16
-		out.Tensors = append(out.Tensors, modelfile.Tensor{Name: modelfile.TensorEmbedding, DType: modelfile.F16, Shape: e.shape, Data: e.raw})
+		out.Tensors = append(out.Tensors, modelfile.Tensor{Name: modelfile.TensorEmbedding, DType: modelfile.F16, Shape: []int{rows, cols}, Data: e.raw})
 	case e.dtype == tflite.TensorTypeINT8 && len(e.scale) == 1 && e.zero[0] == 0:
 		embScheme = modelfile.SchemeInt8Tensor
 		out.Tensors = append(out.Tensors,
-			modelfile.Tensor{Name: modelfile.TensorEmbedding, DType: modelfile.I8, Shape: e.shape, Data: e.raw},
+			modelfile.Tensor{Name: modelfile.TensorEmbedding, DType: modelfile.I8, Shape: []int{rows, cols}, Data: e.raw},
 			f32Tensor(modelfile.TensorEmbeddingScale, e.scale, 1))
-	default:
-		if e.dtype != tflite.TensorTypeFLOAT32 {
-			notes = append(notes, fmt.Sprintf("embedding %s (%d scales, zero points %v...) has no exact runtime scheme: stored as float32, dequantized", e.dtype, len(e.scale), e.zero[:min(1, len(e.zero))]))
+	case e.dtype == tflite.TensorTypeINT8:
+		s := quant.Int8Tensor
+		if len(e.scale) > 1 {
+			s = quant.Int8Row
 		}
+		embScheme = s.Name
+		if err := requant(modelfile.TensorEmbedding, modelfile.TensorEmbeddingScale, e, s, rows, cols); err != nil {
+			return nil, err
+		}
+	default:
+		embScheme = modelfile.SchemeF32
 		out.Tensors = append(out.Tensors, *f32.Tensor(modelfile.TensorEmbedding))
 	}
 	// Dense weights: one scheme for all layers.
-	denseScheme := ""
+	kinds := map[string]bool{}
 	for _, d := range m.dense {
-		s := modelfile.SchemeF32
 		switch {
 		case d.w.dtype == tflite.TensorTypeFLOAT16:
-			s = modelfile.SchemeF16
-		case d.w.dtype == tflite.TensorTypeINT8 && symmetric(d.w) && (len(d.w.scale) == 1 || d.w.qdim == 0):
-			s = modelfile.SchemeInt8Chan
+			kinds["f16"] = true
 		case d.w.dtype == tflite.TensorTypeINT8:
-			s = "int8-asymmetric"
-		}
-		if denseScheme == "" {
-			denseScheme = s
-		} else if denseScheme != s {
-			denseScheme = "mixed"
+			kinds["int8"] = true
+		default:
+			kinds["f32"] = true
 		}
 	}
-	switch denseScheme {
-	case modelfile.SchemeF16, modelfile.SchemeInt8Chan:
-	default:
-		if denseScheme != modelfile.SchemeF32 {
-			notes = append(notes, fmt.Sprintf("dense weights are %s in the .tflite, which no single runtime scheme holds exactly: stored as float32, dequantized", denseScheme))
-		}
-		denseScheme = modelfile.SchemeF32
+	denseScheme := modelfile.SchemeF32
+	switch {
+	case kinds["int8"]:
+		denseScheme = modelfile.SchemeInt8Chan
+	case kinds["f16"] && !kinds["f32"]:
+		denseScheme = modelfile.SchemeF16
 	}
 	for i, d := range m.dense {
 		sp := f32.Meta.Arch.Dense[i]
-		switch denseScheme {
-		case modelfile.SchemeF16:
+		switch {
+		case denseScheme == modelfile.SchemeF16:
 			out.Tensors = append(out.Tensors, modelfile.Tensor{Name: modelfile.DenseWeight(i), DType: modelfile.F16, Shape: []int{sp.Out, sp.In}, Data: d.w.raw})
-		case modelfile.SchemeInt8Chan:
+		case denseScheme == modelfile.SchemeInt8Chan && d.w.dtype == tflite.TensorTypeINT8 && symmetric(d.w) && (len(d.w.scale) == 1 || d.w.qdim == 0):
 			scales := d.w.scale
 			if len(scales) == 1 {
 				scales = make([]float32, sp.Out)
@@ -289,6 +307,10 @@ func tfliteNative(f32 *modelfile.File, path string, log io.Writer) (*modelfile.F
 			out.Tensors = append(out.Tensors,
 				modelfile.Tensor{Name: modelfile.DenseWeight(i), DType: modelfile.I8, Shape: []int{sp.Out, sp.In}, Data: d.w.raw},
 				f32Tensor(modelfile.DenseScale(i), scales, sp.Out))
+		case denseScheme == modelfile.SchemeInt8Chan:
+			if err := requant(modelfile.DenseWeight(i), modelfile.DenseScale(i), d.w, quant.Int8Channel, sp.Out, sp.In); err != nil {
+				return nil, err
+			}
 		default:
 			out.Tensors = append(out.Tensors, *f32.Tensor(modelfile.DenseWeight(i)))
 		}
@@ -296,15 +318,28 @@ func tfliteNative(f32 *modelfile.File, path string, log io.Writer) (*modelfile.F
 	}
 	out.Tensors = append(out.Tensors, *f32.Tensor(modelfile.TensorVocab))
 	out.Meta.Quant = modelfile.Quant{Embedding: embScheme, Dense: denseScheme}
-	out.Meta.Report = modelfile.Report{"tflite_storage": map[string]any{"embedding": e.dtype.String(), "kept": fmt.Sprintf("%s/%s", embScheme, denseScheme), "notes": notes}}
+	out.Meta.Report = modelfile.Report{"tflite_storage": map[string]any{"embedding": storageOf(e), "stored": embScheme + "/" + denseScheme, "requantized": notes}}
 	if err := out.Validate(); err != nil {
 		return nil, fmt.Errorf("convert: internal error, the TFLite-quantized file does not validate: %w", err)
 	}
-	fmt.Fprintf(log, "weights kept as the .tflite stores them: embedding %s, dense %s\n", embScheme, denseScheme)
+	fmt.Fprintf(log, "weights stored as the .tflite has them where the runtime holds them exactly: embedding %s, dense %s\n", embScheme, denseScheme)
 	for _, n := range notes {
-		fmt.Fprintf(log, "note: %s\n", n)
+		fmt.Fprintf(log, "requantized %s\n", n)
 	}
 	return out, nil
+}
+
+// storageOf describes a constant's TFLite storage for the report.
+func storageOf(c *tfConst) string {
+	switch {
+	case c.dtype != tflite.TensorTypeINT8:
+		return c.dtype.String()
+	case len(c.scale) > 1 && symmetric(c):
+		return fmt.Sprintf("%d symmetric scales on axis %d", len(c.scale), c.qdim)
+	case len(c.scale) > 1:
+		return fmt.Sprintf("%d scales on axis %d with zero points", len(c.scale), c.qdim)
+	}
+	return fmt.Sprintf("one scale, zero point %d", c.zero[0])
 }
 
 func symmetric(c *tfConst) bool {

@@ -206,8 +206,8 @@ func TestRealTFLiteCommentSpamAccuracy(t *testing.T) {
 func TestRealTFLiteStorageKept(t *testing.T) {
 	for rel, want := range map[string]modelfile.Quant{
 		"dotkeras-keras3.9-int8tflite-multiclass-houjou/text_classifier.tflite": {Embedding: modelfile.SchemeInt8Tensor, Dense: modelfile.SchemeInt8Chan},
-		"tflite-fp16-modelmaker-allocine-julien/model.tflite":                    {Embedding: modelfile.SchemeF16, Dense: modelfile.SchemeF16},
-		"tflite-modelmaker-f32-commentspam-seq20-jasonwee/model.tflite":          {Embedding: modelfile.SchemeF32, Dense: modelfile.SchemeF32},
+		"tflite-fp16-modelmaker-allocine-julien/model.tflite":                   {Embedding: modelfile.SchemeF16, Dense: modelfile.SchemeF16},
+		"tflite-modelmaker-f32-commentspam-seq20-jasonwee/model.tflite":         {Embedding: modelfile.SchemeF32, Dense: modelfile.SchemeF32},
 	} {
 		f, err := Convert(tfliteOpts(t, rel), filepath.Join(t.TempDir(), "m.safetensors"))
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 
 	flatbuffers "github.com/google/flatbuffers/go"
 
@@ -28,9 +27,9 @@ const (
 // tfMeta is what edgewatt reads from TFLITE_METADATA.
 type tfMeta struct {
 	name, version string
-	vocabFile     string // associated file holding the vocabulary ("" when none)
+	vocabFile     string   // associated file holding the vocabulary ("" when none)
 	labelsFiles   []string // associated files typed TENSOR_AXIS_LABELS, in metadata order
-	delimRegex    string // RegexTokenizerOptions.delim_regex_pattern ("" when absent)
+	delimRegex    string   // RegexTokenizerOptions.delim_regex_pattern ("" when absent)
 }
 
 // parseTFLiteMetadata reads a TFLITE_METADATA buffer.
@@ -158,18 +157,17 @@ func tfliteZip(b []byte) (map[string][]byte, error) {
 		return nil, fmt.Errorf("convert: the TFLite model's appended zip has %d members, more than edgewatt reads (%d)", len(zr.File), maxTFLiteZipMembers)
 	}
 	out := map[string][]byte{}
+	var total uint64
 	for _, f := range zr.File {
-		if f.UncompressedSize64 > maxTFLiteZipMember {
-			return nil, fmt.Errorf("convert: the TFLite model's associated file %s is %d bytes, more than edgewatt reads", f.Name, f.UncompressedSize64)
+		// Bounded by the size each member declares (readZipMember), and all of them together
+		// by maxTFLiteZipMember too: 64 honest 64 MiB members would be 4 GiB.
+		total += f.UncompressedSize64
+		if total > maxTFLiteZipMember {
+			return nil, fmt.Errorf("convert: the TFLite model's associated files declare more than %d bytes together, more than edgewatt reads", maxTFLiteZipMember)
 		}
-		rc, err := f.Open()
+		data, err := readZipMember(f, maxTFLiteZipMember)
 		if err != nil {
 			return nil, fmt.Errorf("convert: the TFLite model's associated file %s: %v", f.Name, err)
-		}
-		data, err := io.ReadAll(io.LimitReader(rc, maxTFLiteZipMember+1))
-		rc.Close()
-		if err != nil || len(data) > maxTFLiteZipMember {
-			return nil, fmt.Errorf("convert: the TFLite model's associated file %s is corrupt or larger than its header says (%v)", f.Name, err)
 		}
 		out[f.Name] = data
 	}

@@ -250,6 +250,25 @@ func (t *Tokenizer) ForModel(rows int) (modelfile.TokenizerSpec, []string, error
 	return spec, words, nil
 }
 
+// looksLikeOldPickle reports whether data is a protocol 0 or 1 pickle (text opcodes, no
+// PROTO header): it starts with GLOBAL ("cmodule\nname\n"), MARK, EMPTY_DICT or EMPTY_LIST
+// and ends with STOP ('.'), which no vocab file (words, then newlines) does.
+func looksLikeOldPickle(data []byte) bool {
+	if len(data) < 2 || data[len(data)-1] != '.' {
+		return false
+	}
+	switch data[0] {
+	case '(', '}', ']':
+		return true
+	case 'c':
+		// GLOBAL: a module path and a name, each on its own line, without spaces.
+		lines := bytes.SplitN(data[1:min(len(data), 512)], []byte("\n"), 3)
+		return len(lines) == 3 && len(lines[0]) > 0 && len(lines[1]) > 0 &&
+			!bytes.ContainsAny(lines[0], " \t") && !bytes.ContainsAny(lines[1], " \t")
+	}
+	return false
+}
+
 // ReadTokenizerFile reads a tokenizer of any supported kind, recognised by its content: a
 // pickle (protocol 2+), Tokenizer.to_json() output, or a vocab file (split gives the vocab
 // file's mode).
@@ -264,9 +283,8 @@ func ReadTokenizerFile(path, split string) (*Tokenizer, []byte, error) {
 	var t *Tokenizer
 	trimmed := bytes.TrimLeft(trimBOM(data), " \t\r\n")
 	switch {
-	case len(data) > 0 && data[0] == 0x80,
-		bytes.HasPrefix(data, []byte("c")) && bytes.Contains(data[:min(len(data), 128)], []byte("\nTokenizer\n")):
-		t, err = ReadPickle(data) // protocol 2+, or a protocol 0/1 pickle starting with GLOBAL
+	case len(data) > 0 && data[0] == 0x80, looksLikeOldPickle(data):
+		t, err = ReadPickle(data) // protocol 2+, or a protocol 0/1 pickle
 	case len(trimmed) > 0 && trimmed[0] == '{':
 		if raw, ok := isTextVecConfig(data); ok {
 			if split != "" {

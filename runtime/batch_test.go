@@ -114,3 +114,40 @@ func TestPredictorPool(t *testing.T) {
 	}()
 	pool.Put(m2.NewPredictor())
 }
+
+// TestTraffic: rows gathered are the nonzero ids (repeats and ids past the table, read as
+// the OOV row, included) plus the padding row when there is padding; bytes follow the storage.
+func TestTraffic(t *testing.T) {
+	for _, c := range []struct {
+		spec     testSpec
+		seq      []int32
+		rows     int
+		rowBytes int
+	}{
+		{testSpecs[0], []int32{3, 3, 0, 7}, 4, 16 * 4},                // 3 ids + padding (maxlen 20)
+		{testSpecs[0], []int32{3, 999}, 3, 16 * 4},                    // 999 past the table: the OOV row
+		{testSpecs[4], []int32{5}, 2, 16 * 2},                         // f16
+		{testSpecs[5], []int32{5, 6}, 3, 16 + 4},                      // int8 rows and their scale
+		{testSpecs[6], []int32{5, 6}, 2, 17},                          // int8 per tensor, mask_zero: no padding row
+		{testSpecs[1], []int32{1, 2, 3, 4, 5, 6, 7, 8, 9}, 7, 16 * 4}, // truncated to maxlen 7, no padding
+	} {
+		f, _ := buildModel(t, c.spec, 1)
+		m, err := New(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := m.Traffic(c.seq)
+		w := 0
+		for i, h := range c.spec.hidden {
+			in := c.spec.D
+			if i > 0 {
+				in = c.spec.hidden[i-1]
+			}
+			w += (in*h + h) * 4
+		}
+		want := Traffic{Rows: c.rows, RowBytes: c.rowBytes, WeightBytes: w}
+		if got != want || got.Bytes() != c.rows*c.rowBytes+w {
+			t.Errorf("%s %v: %+v, want %+v", c.spec.emb, c.seq, got, want)
+		}
+	}
+}

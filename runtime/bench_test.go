@@ -196,6 +196,7 @@ var (
 	instrN       = flag.Int("instr.n", 0, "TestInstrCount: number of inferences to run (0: skip the test unless -instr.kernels is set)")
 	instrKernels = flag.String("instr.kernels", "", "TestInstrCount: kernel table: generic, go, or an assembly table's name (default: the one in use)")
 	instrModel   = flag.String("instr.model", "f32", "TestInstrCount: f32, f16, int8 or int8-tensor")
+	instrText    = flag.Bool("instr.text", false, "TestInstrCount: predict from text (PredictText, tokenization included) instead of ids")
 )
 
 func TestInstrCount(t *testing.T) {
@@ -241,9 +242,36 @@ func TestInstrCount(t *testing.T) {
 			}
 		}
 	}
-	var s float32
-	for i := 0; i < *instrN; i++ {
-		s += p.PredictIDs(in[i&63]).Scores[0]
+	// Texts like headlines: the same ids as words ("w12"), ten in one, capitalized and with
+	// punctuation now and then, so the tokenizer lowers and filters as on real text.
+	texts := make([]string, len(in))
+	for i, row := range in {
+		var b strings.Builder
+		n := 0
+		for _, id := range row {
+			if id == 0 || n == 10 {
+				continue
+			}
+			if n > 0 {
+				b.WriteByte(' ')
+			}
+			fmt.Fprintf(&b, "w%d", id)
+			if id%7 == 0 {
+				b.WriteByte(',')
+			}
+			n++
+		}
+		texts[i] = strings.Replace(b.String(), "w", "W", 1)
 	}
-	fmt.Printf("instr: kernels=%s model=%s n=%d sum=%s\n", k.name, *instrModel, *instrN, strings.TrimSpace(fmt.Sprint(s)))
+	var s float32
+	if *instrText {
+		for i := 0; i < *instrN; i++ {
+			s += p.PredictText(texts[i&63]).Scores[0]
+		}
+	} else {
+		for i := 0; i < *instrN; i++ {
+			s += p.PredictIDs(in[i&63]).Scores[0]
+		}
+	}
+	fmt.Printf("instr: kernels=%s model=%s text=%v n=%d sum=%s\n", k.name, *instrModel, *instrText, *instrN, strings.TrimSpace(fmt.Sprint(s)))
 }

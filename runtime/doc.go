@@ -48,30 +48,57 @@
 // on ' ') vocabularies are modes of the same type. testdata/gen_golden.py writes the goldens
 // from the real keras_preprocessing.
 //
+// # TextVectorization
+//
+// modelfile.ModeTextVec is Keras 3's TextVectorization layer (output_mode "int") as
+// TensorFlow computes it, which is not what Python does. The definitions, pinned in
+// TensorFlow's and Keras's source (tokenizer_textvec.go cites each file):
+//
+//   - lower: tf.strings.lower with its default encoding "", i.e. absl::AsciiStrToLower
+//     (tensorflow/core/kernels/string_lower_op.cc): only the bytes A-Z change. "É", "ß",
+//     Turkish "İ" and Greek capitals stay as they are (Python's str.lower would change them).
+//   - strip_punctuation: tf.strings.regex_replace with Keras's
+//     [!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\'] (keras/src/layers/preprocessing/
+//     text_vectorization.py), an RE2 class of the 32 ASCII characters of string.punctuation
+//     (apostrophe included: "son's" -> "sons"); Unicode punctuation (“ ” — … ¿) is kept.
+//   - split "whitespace": tf.strings.split, StringSplitV2 with an empty separator, which
+//     splits on runs of the six ASCII whitespace bytes " \t\n\v\f\r" only (U+00A0, U+3000
+//     are part of words) and drops empty tokens; "character": tf.strings.unicode_split(text,
+//     "UTF-8"), one token per code point, ill-formed UTF-8 replaced by U+FFFD per maximal
+//     subpart (ICU); None: the whole standardized text is one token.
+//   - ngrams: tf.strings.ngrams(tokens, widths, separator " "): all n-grams of the first
+//     width, then of the next (ngrams=2 means widths 1, 2).
+//   - lookup: "" -> 0 (the mask), the vocabulary's index (line 0 "", line 1 "[UNK]"),
+//     anything else -> 1 ("[UNK]"); output_sequence_length pads and truncates at the end.
+//
+// Since standardization only touches ASCII bytes it runs as a byte map, without allocating.
+// testdata/gen_textvec_golden.py, an independent transcription in Python's standard
+// library (bytes.translate, re over bytes, bytes.decode("utf-8", "replace")), writes the
+// golden ids for a hostile text set (Unicode punctuation, combining marks, ß, İ, emoji with
+// ZWJ, non-ASCII spaces, empty strings, ill-formed UTF-8); FuzzTextVec compares the
+// tokenizer with a plain Go transcription.
+//
 // # The math
 //
 // Keras's GlobalAveragePooling1D without a mask averages all maxlen positions, padding rows
-// included. The predictor never materializes the padded sequence: it counts how often each id
-// occurs (the padding id 0 maxlen-len(seq) times), adds each distinct row once scaled by its
-// count, and divides by maxlen (by the number of non-padding positions when the Embedding had
-// mask_zero). Dense layers and their activations follow in float32. Quantized embeddings are
-// summed in their stored type (int8 rows in int32 for a per-tensor scale) and scaled once.
-// Quantized dense kernels are dequantized once at load: they are under 1% of the bytes and
-// float32 keeps them exact to the reference.
-//
-// GlobalMaxPooling1D and Flatten (modelfile PoolMax, PoolFlatten; pool.go) see every maxlen
-// position, padding included, because Keras masks neither. Max takes the elementwise maximum
-// over the distinct rows of the input (row 0 once when there is padding), dequantizing int8
-// rows on the fly; Flatten lays the padded ids' rows side by side for a maxlen*D-wide first
-// dense layer. Their kernels (pool_kernels*.go) are pure Go with reference twins and are
-// exact.
+// included. The predictor never materializes the padded sequence: it adds the row of each
+// nonzero id, weighted 1/maxlen (a repeated id's row is read again), and the padding row once,
+// weighted by the number of padding positions (skipped when that row is zero), so the work
+// follows the number of real ids, not maxlen; with mask_zero it divides by the number of
+// non-padding positions instead. Dense layers and their activations follow in float32 (the
+// sigmoid and softmax with a float32 exp within 1 ulp). Quantized embeddings are summed in their
+// stored type (int8 rows in int32 for a per-tensor scale) and scaled once. Quantized dense
+// kernels are dequantized once at load: they are under 1% of the bytes and float32 keeps them
+// exact to the reference. Model.Traffic says how many rows and bytes a prediction reads.
 //
 // # Kernels
 //
 // The hot loops live behind a small dispatch table (kernels.go) with a pure-Go reference twin
 // of each (kernels_generic.go), an unrolled bounds-check-free pure-Go version
 // (kernels_unrolled.go: armv6/armv7, -tags noasm), AVX2 on amd64 and NEON on arm64 (SDOT for
-// the int8 sum when the CPU has the dot product), chosen once at init; Kernels reports what
-// runs. Integer paths are bit-identical to their twins; float paths agree within
-// 2(n+1)*2^-24*sum|terms|. BENCH.md has the measurements and how to reproduce them.
+// the int8 sum when the CPU has the dot product; for 16-wide embeddings, one fused kernel that
+// scans the ids and sums their rows; dense layers computed side by side from transposed
+// weights), chosen once at init; Kernels reports what runs. Integer paths are bit-identical to
+// their twins; float paths agree within 2(n+1)*2^-24*sum|terms|. BENCH.md has the
+// measurements and how to reproduce them.
 package runtime

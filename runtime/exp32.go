@@ -26,20 +26,24 @@ func exp32(x float32) float32 {
 	if x < minX {
 		return 0
 	}
+	c := &expPoly
 	kf := (x*log2e + round) - round
 	r := x - kf*ln2Hi - kf*ln2Lo
-	p := float32(1.9875691500e-4)
-	p = p*r + 1.3981999507e-3
-	p = p*r + 8.3334519073e-3
-	p = p*r + 4.1665795894e-2
-	p = p*r + 1.6666665459e-1
-	p = p*r + 5.0000001201e-1
+	p := c[0]*r + c[1]
+	p = p*r + c[2]
+	p = p*r + c[3]
+	p = p*r + c[4]
+	p = p*r + c[5]
 	y := p*r*r + r + 1
 	if kf > 127 { // e^x in [2^127.5, MaxFloat32]: 2^128 has no float32, scale in two steps
 		return y * 2 * math.Float32frombits(254<<23)
 	}
 	return y * math.Float32frombits(uint32(int32(kf)+127)<<23)
 }
+
+// expPoly is Cephes expf's polynomial, highest degree first (in memory, so that the compiled
+// code loads each with one instruction from one base).
+var expPoly = [6]float32{1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1}
 
 // sigmoid32 is 1/(1+e^-x) with exp32: within 1.2e-7 of the float64 value (relative, and
 // absolute since it lies in [0, 1]).

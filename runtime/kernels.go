@@ -24,6 +24,17 @@ type kernels struct {
 	// denseT: the same with the weights transposed, wT[i*len(out)+o] = w[o*len(x)+i] (the
 	// layout for outputs computed side by side); nil when the table has none (dense runs).
 	denseT func(out, x, wT, b []float32, relu bool)
+	// denseTDot: denseT, then returns b2 + sum_o w2[o] * out[o] (the next layer when it has
+	// one output, without another call); nil when the table has none.
+	denseTDot func(out, x, wT, b []float32, relu bool, w2 []float32, b2 float32) float32
+	// sumF32x16, sumF16x16, sumI8x16 (optional, nil when the table has none): the average
+	// path of 16-wide embeddings fused, compactIDs and a gather in one pass: for each id of
+	// seq, replaced by bad when outside [0, rows), that is not 0, acc[j] += c * row(id)[j]
+	// (scale[id] * row(id)[j] for int8 rows); then, when pad and maxlen exceeds their count,
+	// the padding row 0 with (maxlen - count) * c (times scale[0]). They return the count.
+	sumF32x16 func(acc, table []float32, seq []int32, rows, bad int32, c float32, maxlen int, pad bool) int
+	sumF16x16 func(acc []float32, table []uint16, seq []int32, rows, bad int32, c float32, maxlen int, pad bool) int
+	sumI8x16  func(acc []float32, table []int8, scale []float32, seq []int32, rows, bad int32, maxlen int, pad bool) int
 	// compactIDs: writes to dst, in order, every id of seq that is not 0 once each id outside
 	// [0, rows) has been replaced by bad (0 <= bad < rows), and returns how many it wrote;
 	// len(dst) >= len(seq). The predictor's id loop: padding and zeros are only counted.
@@ -39,6 +50,7 @@ var generic = kernels{
 	gatherI8I32: gatherI8I32Generic,
 	dense:       denseGeneric,
 	denseT:      denseTGeneric,
+	denseTDot:   denseTDotGeneric,
 	compactIDs:  compactIDsGeneric,
 }
 

@@ -20,6 +20,10 @@ var neon = kernels{
 	dense:       denseNEONGo,
 	denseT:      denseTNEONGo,
 	compactIDs:  compactIDsNEONGo,
+	sumF32x16:   sumF32x16NEONGo,
+	sumF16x16:   sumF16x16NEONGo,
+	sumI8x16:    sumI8x16NEONGo,
+	denseTDot:   denseTDotNEONGo,
 }
 
 // neonSDOT is neon with SDOT for the int8 to int32 gather. SDOT multiplies int8 by int8,
@@ -36,6 +40,10 @@ var neonSDOT = kernels{
 	dense:       denseNEONGo,
 	denseT:      denseTNEONGo,
 	compactIDs:  compactIDsNEONGo,
+	sumF32x16:   sumF32x16NEONGo,
+	sumF16x16:   sumF16x16NEONGo,
+	sumI8x16:    sumI8x16NEONGo,
+	denseTDot:   denseTDotNEONGo,
 }
 
 // The assembly checks every id against the table's rows before reading (two instructions
@@ -178,6 +186,19 @@ func denseTNEONGo(out, x, wT, b []float32, relu bool) {
 	denseTNEON(&out[0], len(out), &x[0], len(x), &wT[0], &b[0], r)
 }
 
+//go:noescape
+func denseTDotNEON(out *float32, nout int, x *float32, nin int, wT *float32, b *float32, relu int, w2 *float32, b2 float32) float32
+
+func denseTDotNEONGo(out, x, wT, b []float32, relu bool, w2 []float32, b2 float32) float32 {
+	if len(out)%4 != 0 || len(x) == 0 || len(out) == 0 {
+		return denseTDotGeneric(out, x, wT, b, relu, w2, b2)
+	}
+	if len(wT) < len(out)*len(x) || len(b) < len(out) || len(w2) < len(out) {
+		panic("runtime: denseTDot: wT, b or w2 too short")
+	}
+	return denseTDotNEON(&out[0], len(out), &x[0], len(x), &wT[0], &b[0], b2i(relu), &w2[0], b2)
+}
+
 func compactIDsNEONGo(dst, seq []int32, rows, bad int32) int {
 	if len(seq) == 0 {
 		return 0
@@ -186,4 +207,55 @@ func compactIDsNEONGo(dst, seq []int32, rows, bad int32) int {
 		panic("runtime: compactIDs: dst shorter than seq")
 	}
 	return compactIDsNEON(&dst[0], &seq[0], len(seq), int(rows), int(bad))
+}
+
+//go:noescape
+func sumF32x16NEON(acc *float32, table *float32, scale *float32, seq *int32, n int, rows int, bad int, c float32, maxlen int, pad int) int
+
+//go:noescape
+func sumF16x16NEON(acc *float32, table *uint16, scale *float32, seq *int32, n int, rows int, bad int, c float32, maxlen int, pad int) int
+
+//go:noescape
+func sumI8x16NEON(acc *float32, table *int8, scale *float32, seq *int32, n int, rows int, bad int, c float32, maxlen int, pad int) int
+
+// sumArgs checks what the fused kernels read: 16 accumulators, rows of 16 covering rows ids,
+// bad a row (a programmer error otherwise: the predictor guarantees all three).
+func sumArgs(nacc, ntable int, rows, bad int32) {
+	if nacc != 16 || rows < 1 || ntable < int(rows)*16 || uint32(bad) >= uint32(rows) {
+		panic("runtime: sum: acc, table, rows or bad out of range")
+	}
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func sumF32x16NEONGo(acc, table []float32, seq []int32, rows, bad int32, c float32, maxlen int, pad bool) int {
+	sumArgs(len(acc), len(table), rows, bad)
+	if len(seq) == 0 {
+		return sumF32x16Generic(acc, table, seq, rows, bad, c, maxlen, pad)
+	}
+	return sumF32x16NEON(&acc[0], &table[0], nil, &seq[0], len(seq), int(rows), int(bad), c, maxlen, b2i(pad))
+}
+
+func sumF16x16NEONGo(acc []float32, table []uint16, seq []int32, rows, bad int32, c float32, maxlen int, pad bool) int {
+	sumArgs(len(acc), len(table), rows, bad)
+	if len(seq) == 0 {
+		return sumF16x16Generic(acc, table, seq, rows, bad, c, maxlen, pad)
+	}
+	return sumF16x16NEON(&acc[0], &table[0], nil, &seq[0], len(seq), int(rows), int(bad), c, maxlen, b2i(pad))
+}
+
+func sumI8x16NEONGo(acc []float32, table []int8, scale []float32, seq []int32, rows, bad int32, maxlen int, pad bool) int {
+	sumArgs(len(acc), len(table), rows, bad)
+	if len(scale) < int(rows) {
+		panic("runtime: sum: scale shorter than the table")
+	}
+	if len(seq) == 0 {
+		return sumI8x16Generic(acc, table, scale, seq, rows, bad, maxlen, pad)
+	}
+	return sumI8x16NEON(&acc[0], &table[0], &scale[0], &seq[0], len(seq), int(rows), int(bad), 0, maxlen, b2i(pad))
 }

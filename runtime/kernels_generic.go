@@ -89,6 +89,17 @@ func denseTGeneric(out, x, wT, b []float32, relu bool) {
 	}
 }
 
+// denseTDotGeneric is denseTGeneric, then returns b2 + sum_o w2[o] * out[o], summed in order
+// of o (denseGeneric's one-output layer on out).
+func denseTDotGeneric(out, x, wT, b []float32, relu bool, w2 []float32, b2 float32) float32 {
+	denseTGeneric(out, x, wT, b, relu)
+	s := b2
+	for o, v := range out {
+		s += w2[o] * v
+	}
+	return s
+}
+
 // compactIDsGeneric writes to dst the ids of seq that are not 0, each id outside [0, rows)
 // (Keras rejects them) replaced by bad first, and returns how many; 0 <= bad < rows is the
 // OOV id, or 0 (padding) when the tokenizer has none.
@@ -104,4 +115,61 @@ func compactIDsGeneric(dst, seq []int32, rows, bad int32) int {
 		}
 	}
 	return n
+}
+
+// sumF32x16Generic: for each id of seq, bad when outside [0, rows), that is not 0,
+// acc[j] += c * table[id*len(acc)+j]; then, when pad and maxlen exceeds their count n, the
+// padding row 0 with (maxlen-n)*c. Returns n. (The twin of the fused kernels: compactIDs then
+// a gather, one id at a time.)
+func sumF32x16Generic(acc, table []float32, seq []int32, rows, bad int32, c float32, maxlen int, pad bool) int {
+	n := 0
+	for _, id := range seq {
+		if id = mapID(id, rows, bad); id != 0 {
+			gatherF32Generic(acc, table, []int32{id}, []float32{c})
+			n++
+		}
+	}
+	if pad && maxlen > n {
+		gatherF32Generic(acc, table, []int32{0}, []float32{float32(maxlen-n) * c})
+	}
+	return n
+}
+
+// sumF16x16Generic is sumF32x16Generic for half-float rows.
+func sumF16x16Generic(acc []float32, table []uint16, seq []int32, rows, bad int32, c float32, maxlen int, pad bool) int {
+	n := 0
+	for _, id := range seq {
+		if id = mapID(id, rows, bad); id != 0 {
+			gatherF16Generic(acc, table, []int32{id}, []float32{c})
+			n++
+		}
+	}
+	if pad && maxlen > n {
+		gatherF16Generic(acc, table, []int32{0}, []float32{float32(maxlen-n) * c})
+	}
+	return n
+}
+
+// sumI8x16Generic is sumF32x16Generic for int8 rows, each scaled by scale[id] (the padding
+// row by (maxlen-n) * scale[0]): the caller folds the 1/maxlen of the average into scale.
+func sumI8x16Generic(acc []float32, table []int8, scale []float32, seq []int32, rows, bad int32, maxlen int, pad bool) int {
+	n := 0
+	for _, id := range seq {
+		if id = mapID(id, rows, bad); id != 0 {
+			gatherI8Generic(acc, table, []int32{id}, []float32{scale[id]})
+			n++
+		}
+	}
+	if pad && maxlen > n {
+		gatherI8Generic(acc, table, []int32{0}, []float32{float32(maxlen-n) * scale[0]})
+	}
+	return n
+}
+
+// mapID returns id, or bad when id is outside [0, rows).
+func mapID(id, rows, bad int32) int32 {
+	if uint32(id) >= uint32(rows) {
+		return bad
+	}
+	return id
 }

@@ -275,6 +275,26 @@ func TestDenseMatchesTwin(t *testing.T) {
 					k.denseT(gotT, x, wT, b, relu)
 					checkT()
 					checkClose(t, k.name+" denseT", nin, gotT, want, mag)
+					if k.denseTDot == nil {
+						continue
+					}
+					w2 := make([]float32, nout)
+					for i := range w2 {
+						w2[i] = float32(r.NormFloat64())
+					}
+					b2 := float32(r.NormFloat64())
+					twinOut := make([]float32, nout)
+					wantDot := denseTDotGeneric(twinOut, x, wT, b, relu, w2, b2)
+					gotD, checkD := withGuards(t, nout, off, float32(guard))
+					gotDot := k.denseTDot(gotD, x, wT, b, relu, w2, b2)
+					checkD()
+					checkClose(t, k.name+" denseTDot hidden", nin, gotD, want, mag)
+					// The dot's terms: the hidden values' own error times |w2|, plus its sum's.
+					magDot := math.Abs(float64(b2))
+					for o := range w2 {
+						magDot += math.Abs(float64(w2[o])) * (math.Abs(float64(twinOut[o])) + floatTol(nin)*mag[o])
+					}
+					checkClose(t, k.name+" denseTDot", nout, []float32{gotDot}, []float32{wantDot}, []float64{magDot})
 				}
 			}
 		}
@@ -376,6 +396,9 @@ func FuzzKernels(f *testing.F) {
 			runGatherCase(t, v.k, c, int(seed%4), v.k.name)
 			checkCompactIDs(t, v.k, rand.New(rand.NewPCG(seed, uint64(len(idb)))), 1+int(d%50), len(idb)+int(seed%7))
 			checkCompactSeq(t, v.k, ids, int32(1+d%20), int32(d%3))
+			if v.k.sumF32x16 != nil {
+				checkSumCase(t, v.k, rand.New(rand.NewPCG(seed, 3)), len(idb)+int(seed%40), int(seed%4))
+			}
 			out := make([]float32, 1+int(seed%30))
 			want := make([]float32, len(out))
 			x := make([]float32, dim)

@@ -41,7 +41,9 @@ type embedding struct {
 	f16      []uint16
 	i8       []int8
 	scale    []float32 // per row (embI8Row), or [1] (embI8Tensor)
+	scaleAvg []float32 // embI8Row without mask_zero: scale[i] / maxlen, the fused kernel's coefficients
 	row0Zero bool      // the padding row is all zeros (convert folds it into the bias): skip it
+	fused16  bool      // 16 wide, float32/float16/int8-row, no mask_zero: the fused kernels apply
 }
 
 // rowZero reports whether every value of row id is zero (in any storage type).
@@ -145,6 +147,14 @@ func New(f *modelfile.File) (*Model, error) {
 		return nil, err
 	}
 	e.row0Zero = e.rowZero(0)
+	e.fused16 = e.dim == 16 && !e.maskZero && e.kind != embI8Tensor && m.pre.MaxLen > 0
+	if e.fused16 && e.kind == embI8Row {
+		inv := 1 / float32(m.pre.MaxLen)
+		e.scaleAvg = make([]float32, len(e.scale))
+		for i, s := range e.scale {
+			e.scaleAvg[i] = inv * s
+		}
+	}
 	m.maxOut = e.dim
 	for i, d := range a.Dense {
 		l := dense{in: d.In, out: d.Out}

@@ -18,10 +18,11 @@ type Result struct {
 // Model.NewPredictor; it is not safe for concurrent use.
 type Predictor struct {
 	m      *Model
-	k      *kernels // kernel table, fixed at creation (tests pass others)
-	ids    []int32  // raw token ids of the current text (grows once to the longest text)
-	nz     []int32  // the nonzero ids of the current input, and room for the padding id
-	coef   []float32
+	k      *kernels  // kernel table, fixed at creation (tests pass others)
+	ids    []int32   // raw token ids of the current text (grows once to the longest text)
+	nz     []int32   // the nonzero ids of the current input, and room for the padding id
+	coef   []float32 // 1/maxlen each between calls (f32 and f16 models without mask_zero)
+	inv    float32   // 1/maxlen
 	coefI  []int32
 	acc    []float32
 	acc32  []int32
@@ -29,6 +30,22 @@ type Predictor struct {
 	bufB   []float32
 	padded []int32   // for callers that want the padded ids (PaddedIDs)
 	flat   []float32 // Flatten pooling: dense.0's maxlen*D input (pool.go)
+	steps  []step    // the dense layers, kernels chosen once
+}
+
+// step is one dense layer as the predictor runs it, or two: with dot set, the layer (f's
+// kind, denseT) and the next one-output layer in one denseTDot call.
+type step struct {
+	f       func(out, x, w, b []float32, relu bool) // k.dense ([out][in] w) or k.denseT ([in][out])
+	out     []float32
+	w, b    []float32
+	relu    bool
+	sigmoid bool // a single sigmoid output: sigmoid32 inline
+	act     int
+	dot     func(out, x, wT, b []float32, relu bool, w2 []float32, b2 float32) float32
+	dotW    []float32 // the next layer's weights (one output) and
+	dotB    float32   // bias; out2 receives its sum
+	out2    []float32
 }
 
 // NewPredictor returns a predictor with its scratch allocated.
@@ -50,9 +67,30 @@ func (m *Model) newPredictorKernels(k *kernels) *Predictor {
 		padded: make([]int32, maxlen),
 		flat:   make([]float32, m.flatLen()),
 	}
+	for i := 0; i < len(m.dense); i++ {
+		l := &m.dense[i]
+		out, out2 := p.bufA, p.bufB
+		if i%2 == 1 {
+			out, out2 = p.bufB, p.bufA
+		}
+		s := step{f: k.dense, out: out[:l.out:l.out], w: l.w, b: l.b, relu: l.act == actRelu, act: l.act,
+			sigmoid: l.act == actSigmoid && l.out == 1}
+		if l.wT != nil && k.denseT != nil {
+			s.f, s.w = k.denseT, l.wT
+			// A relu layer followed by a one-output layer: both in one call.
+			if n := i + 1; n < len(m.dense) && k.denseTDot != nil && s.relu && m.dense[n].out == 1 {
+				next := &m.dense[n]
+				s.dot, s.dotW, s.dotB, s.out2 = k.denseTDot, next.w, next.b[0], out2[:1:1]
+				s.act, s.sigmoid = next.act, next.act == actSigmoid
+				i++
+			}
+		}
+		p.steps = append(p.steps, s)
+	}
 	// Every id weighs 1/maxlen in the average (1 in an int32 sum); only the padding row's
 	// coefficient changes per call, and pool puts it back.
 	inv := 1 / float32(max(maxlen, 1))
+	p.inv = inv
 	for i := range p.coef {
 		p.coef[i] = inv
 		p.coefI[i] = 1
@@ -86,30 +124,41 @@ func (p *Predictor) PredictIDs(seq []int32) Result {
 	seq = truncate(seq, maxlen, m.pre.Truncating)
 	// The nonzero ids in order, repeats included (a repeated id's row is read again: cheaper
 	// than counting in a vocabulary-sized table); padding and zeros only as a number.
-	n := p.k.compactIDs(p.nz, seq, int32(m.emb.rows), m.badID)
-	p.pool(p.nz[:n], maxlen-n, maxlen)
+	if m.emb.fused16 && p.k.sumF32x16 != nil {
+		p.poolFused16(seq, maxlen)
+	} else {
+		n := p.k.compactIDs(p.nz, seq, int32(m.emb.rows), m.badID)
+		p.pool(p.nz[:n], maxlen-n, maxlen)
+	}
 	return p.head(p.acc)
 }
 
 // head runs the dense layers on the pooled vector x and returns the result.
 func (p *Predictor) head(x []float32) Result {
 	m := p.m
-	for i := range m.dense {
-		l := &m.dense[i]
-		out := p.bufA
-		if i%2 == 1 {
-			out = p.bufB
+	for i := range p.steps {
+		s := &p.steps[i]
+		if s.dot != nil {
+			v := s.dot(s.out, x, s.w, s.b, true, s.dotW, s.dotB)
+			if s.sigmoid {
+				v = sigmoid32(v)
+			}
+			s.out2[0] = v
+			if !s.sigmoid && s.act != actRelu {
+				activate(s.out2, s.act)
+			} else if s.act == actRelu && v < 0 {
+				s.out2[0] = 0
+			}
+			x = s.out2
+			continue
 		}
-		out = out[:l.out]
-		if l.wT != nil && p.k.denseT != nil {
-			p.k.denseT(out, x, l.wT, l.b, l.act == actRelu)
-		} else {
-			p.k.dense(out, x, l.w, l.b, l.act == actRelu)
+		s.f(s.out, x, s.w, s.b, s.relu)
+		if s.sigmoid {
+			s.out[0] = sigmoid32(s.out[0])
+		} else if !s.relu {
+			activate(s.out, s.act)
 		}
-		if l.act != actRelu {
-			activate(out, l.act)
-		}
-		x = out
+		x = s.out
 	}
 	r := Result{Scores: x}
 	if len(x) == 1 {
@@ -134,6 +183,23 @@ func (p *Predictor) head(x []float32) Result {
 	return r
 }
 
+// poolFused16 is pool for 16-wide float32, float16 and int8-row embeddings without
+// mask_zero, from the truncated sequence in one kernel call (the table has the fused kernels).
+func (p *Predictor) poolFused16(seq []int32, maxlen int) {
+	e := &p.m.emb
+	acc := p.acc
+	*(*[16]float32)(acc) = [16]float32{}
+	rows, pad := int32(e.rows), !e.row0Zero
+	switch e.kind {
+	case embF32:
+		p.k.sumF32x16(acc, e.f32, seq, rows, p.m.badID, p.inv, maxlen, pad)
+	case embF16:
+		p.k.sumF16x16(acc, e.f16, seq, rows, p.m.badID, p.inv, maxlen, pad)
+	case embI8Row:
+		p.k.sumI8x16(acc, e.i8, e.scaleAvg, seq, rows, p.m.badID, maxlen, pad)
+	}
+}
+
 // pool writes into p.acc the average of the embedding rows of ids (the nonzero ids of the
 // input, repeats included; len(ids) < cap(ids)) and of zeros padding rows, over maxlen
 // positions (over the non-padding ones for mask_zero), in a single kernel call: each id
@@ -141,6 +207,25 @@ func (p *Predictor) head(x []float32) Result {
 func (p *Predictor) pool(ids []int32, zeros, maxlen int) {
 	e := &p.m.emb
 	acc := p.acc
+	if e.kind <= embF16 && !e.maskZero && len(acc) == 16 && maxlen > 0 {
+		// The tutorials' case, first and short: coefficients preset to 1/maxlen, the
+		// padding row's written and put back.
+		k := len(ids)
+		coef := p.coef[:k+1]
+		if zeros > 0 && !e.row0Zero {
+			ids = ids[:k+1]
+			ids[k] = 0
+			coef[k] = float32(zeros) * p.inv
+		}
+		*(*[16]float32)(acc) = [16]float32{}
+		if e.kind == embF32 {
+			p.k.gatherF32(acc, e.f32, ids, coef[:len(ids)])
+		} else {
+			p.k.gatherF16(acc, e.f16, ids, coef[:len(ids)])
+		}
+		coef[k] = p.inv
+		return
+	}
 	n := maxlen
 	if e.maskZero {
 		n = maxlen - zeros

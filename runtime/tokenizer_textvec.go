@@ -17,8 +17,9 @@ import (
 //     (tensorflow/core/kernels/string_lower_op.cc): bytes 'A'..'Z' become 'a'..'z', every
 //     other byte is kept. ASCII only: 'É', 'ß', Turkish 'İ' (U+0130) and 'Σ' are unchanged.
 //  2. standardize "strip_punctuation" and "lower_and_strip_punctuation":
-//     tf.strings.regex_replace(text, `[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`+"`"+`{|}~\']`, "")
-//     (RE2). The class is the 32 ASCII characters of Python's string.punctuation (",-\."
+//     tf.strings.regex_replace(text, REGEX, "") with the REGEX Keras writes inline,
+//     [!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\'] (tf_keras names it DEFAULT_STRIP_REGEX).
+//     RE2 matches the class, the 32 ASCII characters of Python's string.punctuation (",-\."
 //     is the range ',' '-' '.'); it deletes those bytes and nothing else: Unicode punctuation
 //     (“ ” ¿ — …) stays, and so does the apostrophe's look-alike U+2019.
 //  3. split "whitespace": tf.strings.split(text) (StringSplitV2 with an empty sep:
@@ -47,7 +48,7 @@ const (
 	tvSpace = 2 // ASCII whitespace (only a separator with split "whitespace")
 )
 
-// tvStrip is the character class of Keras's DEFAULT_STRIP_REGEX (string.punctuation).
+// tvStrip is the character class of Keras's strip regex: Python's string.punctuation.
 const tvStrip = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~'"
 
 // textVec is the ModeTextVec state of a Tokenizer.

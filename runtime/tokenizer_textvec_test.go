@@ -187,6 +187,18 @@ func decodeMaximalSubpart(b []byte) (rune, int) {
 	return utf8.RuneError, -1
 }
 
+// tvStrip is the set of Python's string.punctuation, which the RE2 class
+// [!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\'] spells (",-\." is the range ',' '-' '.').
+func TestTextVecStripSet(t *testing.T) {
+	const punctuation = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~" // Python's string.punctuation
+	a, b := []byte(tvStrip), []byte(punctuation)
+	slices.Sort(a)
+	slices.Sort(b)
+	if len(a) != 32 || !slices.Equal(a, b) {
+		t.Errorf("strip set %q, want string.punctuation %q", a, b)
+	}
+}
+
 func TestTextVecNoAlloc(t *testing.T) {
 	words := []string{"", "[UNK]", "new", "york", "new york", "city"}
 	for _, split := range []string{modelfile.SplitWhitespace, modelfile.SplitCharacter, modelfile.SplitNone} {
@@ -256,4 +268,30 @@ func FuzzTextVec(f *testing.F) {
 			t.Fatalf("split %q ngrams %v: %q gives %v, the transcription %v", tok.tv.split, tok.tv.ngrams, text, got, want)
 		}
 	})
+}
+
+// BenchmarkTextVec tokenizes a headline with TextVectorization's default settings over a
+// 10,000-word vocabulary, and with bigrams.
+func BenchmarkTextVec(b *testing.B) {
+	words := []string{"", "[UNK]"}
+	for i := 0; len(words) < 10000; i++ {
+		words = append(words, "w"+strconv.Itoa(i))
+	}
+	words[100], words[101], words[102] = "mom", "starting", "to"
+	text := "Mom starting to fear son's web series closest thing she will have to grandchild"
+	for _, ng := range [][]int{nil, {1, 2}} {
+		std, split := modelfile.StandardizeLowerStrip, modelfile.SplitWhitespace
+		tok, err := NewTokenizer(textVecSpec(&std, &split, ng, words), words)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("ngrams"+strconv.Itoa(len(ng)), func(b *testing.B) {
+			dst := make([]int32, 0, 64)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				dst = tok.AppendIDs(dst[:0], text)
+			}
+		})
+	}
 }

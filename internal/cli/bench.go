@@ -140,6 +140,21 @@ type benchWorkload struct {
 	Groups       int     `json:"single_groups"`
 	BatchPerSec  float64 `json:"batch_samples_per_s"`
 	AllocsPerRun float64 `json:"allocs_per_prediction"`
+	// Memory read per prediction, mean over the inputs (runtime.Model.Traffic): embedding
+	// rows gathered, and those rows' bytes plus the dense weights'.
+	RowsPerPred  float64 `json:"rows_gathered_per_prediction"`
+	BytesPerPred float64 `json:"bytes_touched_per_prediction"`
+}
+
+// traffic sets w's mean rows gathered and bytes touched per prediction over ids.
+func (w *benchWorkload) traffic(m *runtime.Model, ids [][]int32) {
+	for _, s := range ids {
+		t := m.Traffic(s)
+		w.RowsPerPred += float64(t.Rows)
+		w.BytesPerPred += float64(t.Bytes())
+	}
+	w.RowsPerPred /= float64(max(len(ids), 1))
+	w.BytesPerPred /= float64(max(len(ids), 1))
 }
 
 func benchModel(o benchOptions) (*benchReport, error) {
@@ -176,16 +191,20 @@ func benchModel(o benchOptions) (*benchReport, error) {
 		wid.MeanTokens += float64(len(s))
 	}
 	wid.MeanTokens /= float64(len(ids))
+	wid.traffic(m, ids)
 	wid.measure(m, half, o.threads, func(p *runtime.Predictor, i int) { p.PredictIDs(ids[i%len(ids)]) })
 	rep.Workloads = append(rep.Workloads, wid)
 	// Text to score, tokenization included (synthetic headlines when --ids gave the ids).
 	wt := benchWorkload{Input: "text", Source: textSrc, Samples: len(texts)}
 	p := m.NewPredictor()
-	for _, t := range texts {
+	textIDs := make([][]int32, len(texts))
+	for i, t := range texts {
 		p.PredictText(t)
 		wt.MeanTokens += float64(len(p.Tokens()))
+		textIDs[i] = slices.Clone(p.Tokens())
 	}
 	wt.MeanTokens /= float64(len(texts))
+	wt.traffic(m, textIDs)
 	wt.measure(m, half, o.threads, func(p *runtime.Predictor, i int) { p.PredictText(texts[i%len(texts)]) })
 	rep.Workloads = append(rep.Workloads, wt)
 	rep.PeakRSSKiB = peakRSSKiB()
@@ -290,11 +309,14 @@ const maxSyntheticWord = 64
 // vocabulary: 9-11 words, mostly among the 1000 most frequent, one in ten unknown.
 func benchTexts(o benchOptions) ([]string, string, error) {
 	if o.texts != "" {
-		f, _, err := safeio.Open(o.texts)
+		f, size, err := safeio.Open(o.texts)
 		if err != nil {
 			return nil, "", fmt.Errorf("bench: --texts: %w", err)
 		}
 		defer f.Close()
+		if size > safeio.MaxTextFile {
+			return nil, "", fmt.Errorf("bench: --texts %s is %d bytes, more than the %d edgewatt reads; sample it", o.texts, size, int64(safeio.MaxTextFile))
+		}
 		var out []string
 		sc := bufio.NewScanner(io.LimitReader(f, safeio.MaxTextFile))
 		sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
@@ -389,10 +411,10 @@ func (r *benchReport) print(env *Env) {
 	tw.Flush()
 	fmt.Fprintln(env.Stdout)
 	tw = tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "input\tsource\tsamples\ttokens\tp50\tp90\tp99\tbatch (%d goroutines)\tallocs/pred\t\n", r.Threads)
+	fmt.Fprintf(tw, "input\tsource\tsamples\ttokens\tp50\tp90\tp99\tbatch (%d goroutines)\tallocs/pred\trows/pred\tbytes/pred\t\n", r.Threads)
 	for _, w := range r.Workloads {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%s\t%s\t%s\t%s/s\t%.2g\t\n", w.Input, w.Source, w.Samples, w.MeanTokens,
-			fmtNs(w.P50ns), fmtNs(w.P90ns), fmtNs(w.P99ns), fmtRate(w.BatchPerSec), w.AllocsPerRun)
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\t%s\t%s\t%s\t%s/s\t%.2g\t%.1f\t%.0f\t\n", w.Input, w.Source, w.Samples, w.MeanTokens,
+			fmtNs(w.P50ns), fmtNs(w.P90ns), fmtNs(w.P99ns), fmtRate(w.BatchPerSec), w.AllocsPerRun, w.RowsPerPred, w.BytesPerPred)
 	}
 	tw.Flush()
 	fmt.Fprintln(env.Stdout)
@@ -402,6 +424,7 @@ func (r *benchReport) print(env *Env) {
 	}
 	fmt.Fprintf(env.Stdout, "peak RSS %s (this bench process, VmHWM); latency = mean of %d consecutive calls, percentiles over %d+ such groups\n",
 		rss, r.Group, minGroups(r.Workloads))
+	fmt.Fprintln(env.Stdout, "bytes/pred = embedding rows gathered x row bytes + dense weights read, per prediction (mean)")
 }
 
 func minGroups(ws []benchWorkload) int {

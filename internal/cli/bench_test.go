@@ -63,6 +63,8 @@ func TestBenchJSON(t *testing.T) {
 			P99    float64 `json:"single_p99_ns"`
 			Batch  float64 `json:"batch_samples_per_s"`
 			Allocs float64 `json:"allocs_per_prediction"`
+			Rows   float64 `json:"rows_gathered_per_prediction"`
+			Bytes  float64 `json:"bytes_touched_per_prediction"`
 		} `json:"workloads"`
 	}
 	if err := json.Unmarshal(so.Bytes(), &res); err != nil {
@@ -78,6 +80,12 @@ func TestBenchJSON(t *testing.T) {
 		if w.Allocs != 0 {
 			t.Errorf("%s: %v allocations per prediction, want 0", w.Input, w.Allocs)
 		}
+	}
+	// The ids rows gather 3, 2 and 4 rows (1 is the OOV id; convert folded the padding row
+	// into dense.0's bias, so it is never read) of 16 int8 values and a float32 scale; the
+	// dense weights are 16x24+24 and 24x1+1 float32.
+	if w := res.Workloads[0]; w.Input != "ids" || w.Rows != 3 || w.Bytes != 3*(16+4)+(16*24+24+24+1)*4 {
+		t.Errorf("ids: %v rows and %v bytes per prediction, want 3 and %d", w.Rows, w.Bytes, 3*(16+4)+(16*24+24+24+1)*4)
 	}
 }
 

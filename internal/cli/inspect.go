@@ -159,6 +159,9 @@ func printInfo(w io.Writer, in modelInfo) {
 	p("")
 	tk := in.Tokenizer
 	p("tokenizer\tmode %s, lower %v, vocabulary ids 1..%d (the source tokenizer knew %d words)", tk.Mode, tk.Lower, tk.VocabWords, tk.SourceWords)
+	if tk.Mode == modelfile.ModeTextVec {
+		p("  textvec\tstandardize %s, split %s, ngrams %s", orNone(tk.Standardize), orNone(tk.Split), orNone(tk.NGrams))
+	}
 	if tk.Mode == modelfile.ModeKeras {
 		p("  filters\t%q", tk.Filters)
 		p("  split\t%q, char_level %v", tk.Split, tk.CharLevel)
@@ -297,4 +300,12 @@ func printReport(p func(string, ...any), r modelfile.Report) {
 		}
 		p("  %s\t%s", k, b)
 	}
+}
+
+// orNone prints an empty TextVectorization setting as Python's None.
+func orNone(s string) string {
+	if s == "" {
+		return "None"
+	}
+	return s
 }

@@ -113,10 +113,11 @@ func runTokenize(env *Env) error {
 	}
 	rec.IDs = make([]int32, 0, 64)
 	rec.Padded = make([]int32, pre.MaxLen)
-	return eachInput(env, args, o.jsonl, func(text string) error {
+	stop := func(loc inputLoc, err error) error { return fmt.Errorf("tokenize: %s: %w", loc, err) }
+	return eachInput(env, args, o.jsonl, w.Flush, func(text string) error {
 		rec.Text = text
 		rec.IDs = tok.AppendIDs(rec.IDs[:0], text)
 		runtime.Pad(rec.Padded, rec.IDs, pre)
 		return enc.Encode(&rec)
-	})
+	}, stop)
 }

@@ -89,20 +89,20 @@ func runTrain(env *Env) error {
 		return fmt.Errorf("train: %w", err)
 	}
 
-	ex, err := readExamples(*data)
+	ex, err := readExamples(env.Stdout, *data)
 	if err != nil {
 		return err
 	}
 	var testEx []train.Example
 	if *testFile != "" {
-		if testEx, err = readExamples(*testFile); err != nil {
+		if testEx, err = readExamples(env.Stdout, *testFile); err != nil {
 			return err
 		}
 	}
 	trainEx, valEx := ex, []train.Example(nil)
 	switch {
 	case *valFile != "":
-		if valEx, err = readExamples(*valFile); err != nil {
+		if valEx, err = readExamples(env.Stdout, *valFile); err != nil {
 			return err
 		}
 	case *valSplit > 0:
@@ -169,7 +169,24 @@ func runTrain(env *Env) error {
 	return nil
 }
 
-func readExamples(path string) ([]train.Example, error) {
+// readExamples reads a data file; a first row that is a header (train.SplitHeader) is
+// dropped, saying so on w.
+func readExamples(w io.Writer, path string) ([]train.Example, error) {
+	ex, err := readExamplesFile(path)
+	if err != nil {
+		return nil, err
+	}
+	ex, h := train.SplitHeader(ex)
+	if h != nil {
+		fmt.Fprintf(w, "train: %s: first row %q,%q read as a header\n", path, h.Label, h.Text)
+	}
+	if len(ex) == 0 {
+		return nil, fmt.Errorf("train: %s has a header but no examples", path)
+	}
+	return ex, nil
+}
+
+func readExamplesFile(path string) ([]train.Example, error) {
 	f, size, err := safeio.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("train: %w", err)

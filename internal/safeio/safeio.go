@@ -48,7 +48,7 @@ func Open(path string) (*os.File, int64, error) {
 		return nil, 0, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, 0, fmt.Errorf("%s is %s, %w: give a file", path, kind(st.Mode()), ErrNotRegular)
+		return nil, 0, fmt.Errorf("%s is %s, %w; give a file", path, kind(st.Mode()), ErrNotRegular)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -61,7 +61,7 @@ func Open(path string) (*os.File, int64, error) {
 	}
 	if !st.Mode().IsRegular() { // replaced between the two checks
 		f.Close()
-		return nil, 0, fmt.Errorf("%s is %s, %w: give a file", path, kind(st.Mode()), ErrNotRegular)
+		return nil, 0, fmt.Errorf("%s is %s, %w; give a file", path, kind(st.Mode()), ErrNotRegular)
 	}
 	return f, st.Size(), nil
 }

@@ -55,31 +55,13 @@ func ReadExamples(r io.Reader, name string) ([]Example, error) {
 	return ex, nil
 }
 
-// readCSV reads label,text rows. The first row is a header (is_sarcastic,headline or
-// label,text), and skipped, when its label is not an integer and occurs in no other row:
-// a header read as data became a class of its own.
 func readCSV(data []byte, name string) ([]Example, error) {
 	cr := csv.NewReader(bytes.NewReader(data))
 	cr.FieldsPerRecord = -1
 	var out []Example
-	header := ""
 	for rec := 0; ; rec++ {
 		f, err := cr.Read()
 		if errors.Is(err, io.EOF) {
-			if len(out) > 0 {
-				if _, err := strconv.Atoi(header); err != nil {
-					again := false
-					for _, e := range out[1:] {
-						if e.Label == header {
-							again = true
-							break
-						}
-					}
-					if !again {
-						out = out[1:]
-					}
-				}
-			}
 			return out, nil
 		}
 		if err != nil {
@@ -89,10 +71,10 @@ func readCSV(data []byte, name string) ([]Example, error) {
 		if len(f) != 2 {
 			return nil, fmt.Errorf("train: %s line %d has %d fields, want 2 (label,text); quote the text if it contains commas", name, line, len(f))
 		}
-		label := strings.TrimSpace(f[0])
-		if rec == 0 {
-			header = label
+		if rec == 0 && strings.EqualFold(strings.TrimSpace(f[0]), "label") && strings.EqualFold(strings.TrimSpace(f[1]), "text") {
+			continue
 		}
+		label := strings.TrimSpace(f[0])
 		if label == "" {
 			return nil, fmt.Errorf("train: %s line %d has an empty label", name, line)
 		}
@@ -165,6 +147,25 @@ func jsonField(obj map[string]json.RawMessage, label bool, keys ...string) (stri
 		return "", false, fmt.Errorf("%q is neither a string, a number nor a boolean", k)
 	}
 	return "", false, nil
+}
+
+// SplitHeader returns ex without its first example when that is a CSV header read as data
+// (is_sarcastic,headline; category,message): its label is not an integer and is the label
+// of no other example, a class of one row that no dataset means. header is the dropped
+// example, or nil.
+func SplitHeader(ex []Example) (rest []Example, header *Example) {
+	if len(ex) == 0 {
+		return ex, nil
+	}
+	if _, err := strconv.Atoi(ex[0].Label); err == nil {
+		return ex, nil
+	}
+	for _, e := range ex[1:] {
+		if e.Label == ex[0].Label {
+			return ex, nil
+		}
+	}
+	return ex[1:], &ex[0]
 }
 
 // Labels maps label strings to class indices. When every label is an integer 0..K-1 the

@@ -207,7 +207,7 @@ const TempMarker = ".edgewatt-tmp-"
 // temporary file, named with TempMarker and its PID.
 func WriteFile(path string, f *File) (err error) {
 	if st, err := os.Stat(path); err == nil && !st.Mode().IsRegular() {
-		return fmt.Errorf("modelfile: output %s is not a regular file (%s); give a file path", path, st.Mode().Type())
+		return fmt.Errorf("modelfile: output %s is %s, not a regular file; give a file path", path, fileKind(st.Mode()))
 	}
 	b, err := Marshal(f)
 	if err != nil {
@@ -369,7 +369,7 @@ func ReadBytes(path string) ([]byte, error) {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file (%s); give a model file written by 'edgewatt convert'", path, st.Mode().Type())
+		return nil, fmt.Errorf("%s is %s, not a regular file; give a model file written by 'edgewatt convert'", path, fileKind(st.Mode()))
 	}
 	fh, err := os.Open(path)
 	if err != nil {
@@ -382,7 +382,7 @@ func ReadBytes(path string) ([]byte, error) {
 	size := st.Size()
 	switch {
 	case !st.Mode().IsRegular():
-		return nil, fmt.Errorf("%s is not a regular file (%s); give a model file written by 'edgewatt convert'", path, st.Mode().Type())
+		return nil, fmt.Errorf("%s is %s, not a regular file; give a model file written by 'edgewatt convert'", path, fileKind(st.Mode()))
 	case size == 0:
 		return nil, fmt.Errorf("%s is empty, not a model file", path)
 	case size > MaxFileBytes:
@@ -397,6 +397,22 @@ func ReadBytes(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s grew while it was read; it is being rewritten, try again", path)
 	}
 	return data, nil
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO (named pipe)"
+	case m&os.ModeCharDevice != 0:
+		return "a character device"
+	case m&os.ModeDevice != 0:
+		return "a block device"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
 }
 
 // ReadFile reads (ReadBytes) and parses the model file at path.
