@@ -105,3 +105,23 @@ func headCommit(t *testing.T, root string) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// TestDesktopTargetsCompile builds the desktop targets that no other test compiles
+// (windows/amd64, darwin/arm64), so code that only builds on Linux or Unix (syscall.Stat_t,
+// unix.ClockGettime without a build tag) fails here rather than in 'make release'.
+func TestDesktopTargetsCompile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("cross-compiles twice: skipped with -short")
+	}
+	t.Parallel()
+	root := moduleRoot(t)
+	for _, target := range []Target{{"windows", "amd64", ""}, {"darwin", "arm64", ""}} {
+		cmd := exec.Command("go", "build", "-o", os.DevNull, "./cmd/edgewatt")
+		cmd.Dir = root
+		cmd.Env = append(cleanGoEnv(), target.Env()...)
+		cmd.Env = append(cmd.Env, "GOFLAGS=-buildvcs=false")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s does not build: %v\n%s", target, err, out)
+		}
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	ewrt "github.com/edgewatt/edgewatt/runtime"
@@ -58,9 +57,7 @@ func statFile(path string) (fileStat, error) {
 		return fileStat{}, err
 	}
 	st := fileStat{size: fi.Size(), mtime: fi.ModTime()}
-	if sys, ok := fi.Sys().(*syscall.Stat_t); ok {
-		st.ino, st.dev = uint64(sys.Ino), uint64(sys.Dev)
-	}
+	st.ino, st.dev = fileID(fi)
 	return st, nil
 }
 

@@ -6,8 +6,6 @@ import (
 	"os"
 	"strconv"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // SDNotifier returns a function that sends sd_notify(3) states to systemd over the
@@ -40,12 +38,4 @@ func SDNotifier(socket, watchdogUsec, watchdogPID string) (func(state string) er
 		}
 		return nil
 	}, wd
-}
-
-func monotonicUsec() int64 {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
-		return 0
-	}
-	return int64(ts.Sec)*1e6 + int64(ts.Nsec)/1e3 // int32 fields on 32-bit arm
 }
