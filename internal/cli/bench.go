@@ -309,11 +309,14 @@ const maxSyntheticWord = 64
 // vocabulary: 9-11 words, mostly among the 1000 most frequent, one in ten unknown.
 func benchTexts(o benchOptions) ([]string, string, error) {
 	if o.texts != "" {
-		f, _, err := safeio.Open(o.texts)
+		f, size, err := safeio.Open(o.texts)
 		if err != nil {
 			return nil, "", fmt.Errorf("bench: --texts: %w", err)
 		}
 		defer f.Close()
+		if size > safeio.MaxTextFile {
+			return nil, "", fmt.Errorf("bench: --texts %s is %d bytes, more than the %d edgewatt reads; sample it", o.texts, size, int64(safeio.MaxTextFile))
+		}
 		var out []string
 		sc := bufio.NewScanner(io.LimitReader(f, safeio.MaxTextFile))
 		sc.Buffer(make([]byte, 0, 64<<10), 16<<20)

@@ -3,7 +3,9 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -76,8 +78,8 @@ func TestDoubleDash(t *testing.T) {
 	}
 }
 
-// TestCompletionBash sources the bash script in a real bash and asks it to complete.
-func TestCompletionBash(t *testing.T) {
+// TestCompletionShells sources the scripts in real bash and fish and asks them to complete (zsh: syntax).
+func TestCompletionShells(t *testing.T) {
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("bash not found")
@@ -98,6 +100,17 @@ func TestCompletionBash(t *testing.T) {
 			t.Errorf("completing %q: %q, %v; want %q", tc.words, out, err, tc.want)
 		}
 	}
+	if fish, err := exec.LookPath("fish"); err == nil {
+		_, script, _ := runMain("completion", "fish")
+		f := filepath.Join(t.TempDir(), "edgewatt.fish")
+		if err := os.WriteFile(f, []byte(script), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(fish, "--no-config", "-c", "source "+f+"; complete -C 'edgewatt deploy --can'").CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != "--canary" {
+			t.Errorf("fish completing 'edgewatt deploy --can': %q, %v", out, err)
+		}
+	}
 	for _, sh := range []string{"zsh", "fish"} {
 		_, s, _ := runMain("completion", sh)
 		if !strings.Contains(s, "deploy") || !strings.Contains(s, "canary") {
@@ -108,7 +121,7 @@ func TestCompletionBash(t *testing.T) {
 				t.Errorf("%s -n: %v %s", sh, err, out)
 			}
 		} else {
-			t.Logf("%s not installed: its script is checked for content only", sh)
+			t.Logf("%s not installed (apt-get install -y %s): its script is checked for content only", sh, sh)
 		}
 	}
 	if code, _, _ := runMain("completion", "tcsh"); code != 2 {

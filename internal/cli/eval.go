@@ -49,9 +49,13 @@ func runEval(env *Env) error {
 		return err
 	}
 	defer m.Close()
-	f, _, err := safeio.Open(data)
+	f, size, err := safeio.Open(data)
 	if err != nil {
 		return fmt.Errorf("eval: --data: %w", err)
+	}
+	if size > safeio.MaxTextFile {
+		f.Close()
+		return fmt.Errorf("eval: --data %s is %d bytes, more than the %d edgewatt reads; sample it", data, size, int64(safeio.MaxTextFile))
 	}
 	all, err := eval.ReadRows(io.LimitReader(f, safeio.MaxTextFile), data, m.Labels())
 	f.Close()

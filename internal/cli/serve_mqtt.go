@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"math"
 	"net"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"github.com/edgewatt/edgewatt/board"
 	"github.com/edgewatt/edgewatt/internal/mqtt"
 	"github.com/edgewatt/edgewatt/internal/serve"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // mqttFlags are the --mqtt* flags of 'edgewatt serve'.
@@ -82,10 +85,16 @@ func (f *mqttFlags) unitArgs() []string {
 	}
 	a := []string{"--mqtt", f.url, "--mqtt-node", f.node, "--mqtt-root", f.root, "--mqtt-discovery-prefix", f.prefix,
 		"--mqtt-telemetry-interval", f.telemetry.String(), "--mqtt-session-expiry", f.sessionExpiry.String()}
-	for _, p := range []struct{ flag, v string }{{"--mqtt-ca", f.tls.ca}, {"--mqtt-cert", f.tls.cert}, {"--mqtt-key", f.tls.key}, {"--mqtt-dashboard-url", f.dashboard}} {
+	for _, p := range []struct{ flag, v string }{{"--mqtt-ca", f.tls.ca}, {"--mqtt-cert", f.tls.cert}, {"--mqtt-key", f.tls.key}} {
 		if p.v != "" {
+			if abs, err := filepath.Abs(p.v); err == nil {
+				p.v = abs // the unit runs from another directory
+			}
 			a = append(a, p.flag, p.v)
 		}
+	}
+	if f.dashboard != "" {
+		a = append(a, "--mqtt-dashboard-url", f.dashboard)
 	}
 	if f.noDiscovery {
 		a = append(a, "--mqtt-no-discovery")
@@ -100,8 +109,17 @@ func (f *mqttFlags) component(b *mqtt.Broker, listen string, https bool) serve.C
 		dash = dashboardURL(listen, https)
 	}
 	return &mqttComponent{o: mqtt.Options{Broker: b, Node: f.node, Root: f.root, DiscoveryPrefix: f.prefix, NoDiscovery: f.noDiscovery,
-		Board: board.Detect(board.DetectOptions{}).Model, Version: edgewattVersion(), DashboardURL: dash,
+		Board: boardName(board.Detect(board.DetectOptions{})), Version: edgewattVersion(), DashboardURL: dash,
 		TelemetryInterval: f.telemetry, SessionExpiry: f.sessionExpiry}}
+}
+
+// boardName is the board's model for Home Assistant and the fleet: the device tree's or
+// DMI's name, else the CPU and architecture ("AMD EPYC x86_64").
+func boardName(in *board.Info) string {
+	if in.Model != "" {
+		return in.Model
+	}
+	return strings.TrimSpace(in.CPU + " " + in.Machine)
 }
 
 // dashboardURL makes the dashboard's address from --listen: a wildcard host becomes this
@@ -164,7 +182,37 @@ func (c *mqttComponent) Run(ctx context.Context, s *serve.Service) error {
 	if err != nil {
 		return err
 	}
+	if err := registerMQTTMetrics(s.Registry(), m); err != nil {
+		return err
+	}
 	return m.Run(ctx)
+}
+
+// registerMQTTMetrics exposes the bridge's counters on serve's /metrics.
+func registerMQTTMetrics(reg *prometheus.Registry, m *mqtt.Service) error {
+	counter := func(name, help string, v func(mqtt.Stats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "edgewatt", Subsystem: "mqtt", Name: name, Help: help},
+			func() float64 { return float64(v(m.Stats())) })
+	}
+	for _, c := range []prometheus.Collector{
+		counter("requests_total", "Classify messages received over MQTT, redeliveries included.", func(s mqtt.Stats) uint64 { return s.Requests }),
+		counter("results_total", "Results published over MQTT (labels and errors).", func(s mqtt.Stats) uint64 { return s.Answered }),
+		counter("error_results_total", "Error results published over MQTT (malformed payloads, unknown models, failed predictions).", func(s mqtt.Stats) uint64 { return s.Errors }),
+		counter("duplicates_total", "Redelivered requests whose id was already answered, dropped.", func(s mqtt.Stats) uint64 { return s.Duplicates }),
+		counter("connections_total", "Successful connections to the MQTT broker.", func(s mqtt.Stats) uint64 { return s.Connections }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "edgewatt", Subsystem: "mqtt", Name: "connected", Help: "1 while connected to the MQTT broker."},
+			func() float64 {
+				if m.Stats().Connected {
+					return 1
+				}
+				return 0
+			}),
+	} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("serve: mqtt metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 type serveClassifier struct{ s *serve.Service }

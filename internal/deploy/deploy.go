@@ -215,9 +215,19 @@ func (d *deployer) privileged(ctx context.Context, h Host, uid int, script strin
 	out, err := d.o.SSH.Run(ctx, h.Dest, Command(argv...), stdin)
 	var re *RemoteError
 	if err != nil && uid != 0 && errors.As(err, &re) && strings.Contains(re.Stderr, "password is required") {
-		return out, fmt.Errorf("installing the service needs root: allow passwordless sudo for %s, deploy as root, or use --init none (%w)", h.Dest, err)
+		return out, fmt.Errorf("this step needs root on %s: allow passwordless sudo there (Raspberry Pi OS's first user has it), log in as a user who may write the prefix, or choose a --prefix the user owns and --init none (%w)", h.Dest, err)
 	}
 	return out, err
+}
+
+// write runs a script that changes files under the prefix: as the login user when it may
+// write there, else through sudo (the default user of Raspberry Pi OS may not write
+// /opt, but has passwordless sudo).
+func (d *deployer) write(ctx context.Context, h Host, p *Probe, script string, stdin io.Reader, args ...string) ([]byte, error) {
+	if p.Writable || p.UID == 0 {
+		return d.run(ctx, h, script, stdin, args...)
+	}
+	return d.privileged(ctx, h, p.UID, script, stdin, args...)
 }
 
 // Deploy installs the model and the matching edgewatt on every host and returns one Result
@@ -317,10 +327,10 @@ func (d *deployer) deployOne(ctx context.Context, h Host) Result {
 	meta := Meta{ID: id, Target: tg.String(), BinarySHA256: bin.SHA256, BinaryFrom: bin.Source, Model: d.model.name,
 		ModelSHA256: d.model.sha, Init: d.o.Init, ServeArgs: d.o.ServeArgs, DeployedAt: time.Now().UTC().Truncate(time.Second),
 		SmokeText: d.o.SmokeText, SmokeLabel: d.model.label, SmokeScores: d.model.scores}
-	if err := d.stage(ctx, h, id, bin, meta); err != nil {
+	if err := d.stage(ctx, h, p, id, bin, meta); err != nil {
 		return r.fail(err)
 	}
-	if _, err := d.run(ctx, h, switchScript, nil, h.Prefix, id); err != nil {
+	if _, err := d.write(ctx, h, p, switchScript, nil, h.Prefix, id); err != nil {
 		d.restore(ctx, h, p, p.Current, p.Previous, id)
 		return r.fail(fmt.Errorf("switching %s/current: %w", h.Prefix, err))
 	}
@@ -328,7 +338,7 @@ func (d *deployer) deployOne(ctx context.Context, h Host) Result {
 	if err := d.activate(ctx, h, p.UID, id, &meta); err != nil {
 		return d.rollBack(ctx, h, p, id, r, err)
 	}
-	if out, err := d.run(ctx, h, pruneScript, nil, h.Prefix, strconv.Itoa(d.o.Keep)); err == nil && len(out) > 0 {
+	if out, err := d.write(ctx, h, p, pruneScript, nil, h.Prefix, strconv.Itoa(d.o.Keep)); err == nil && len(out) > 0 {
 		d.logf(h, "removed old releases: %s", strings.Join(strings.Fields(string(out)), ", "))
 	}
 	r.Result = "deployed"
@@ -337,16 +347,16 @@ func (d *deployer) deployOne(ctx context.Context, h Host) Result {
 
 // stage uploads the binary and the model into releases/.ID.partial, verifies them on the
 // host and renames the directory to releases/ID. On failure it removes what it wrote.
-func (d *deployer) stage(ctx context.Context, h Host, id string, bin *Binary, meta Meta) error {
+func (d *deployer) stage(ctx context.Context, h Host, p *Probe, id string, bin *Binary, meta Meta) error {
 	dir := h.Prefix + "/releases/." + id + ".partial"
-	cleanup := func() { _, _ = d.run(context.WithoutCancel(ctx), h, `rm -rf -- "$1"`, nil, dir) }
+	cleanup := func() { _, _ = d.write(context.WithoutCancel(ctx), h, p, `rm -rf -- "$1"`, nil, dir) }
 	start := time.Now()
 	for i, f := range []struct{ local, remote string }{{bin.Path, "edgewatt"}, {d.model.path, "model.safetensors"}} {
 		fh, err := os.Open(f.local)
 		if err != nil {
 			return fmt.Errorf("deploy: %w", err)
 		}
-		_, err = d.run(ctx, h, uploadScript, fh, dir, f.remote, strconv.Itoa(1-min(i, 1)))
+		_, err = d.write(ctx, h, p, uploadScript, fh, dir, f.remote, strconv.Itoa(1-min(i, 1)))
 		fh.Close()
 		if err != nil {
 			cleanup()
@@ -355,7 +365,7 @@ func (d *deployer) stage(ctx context.Context, h Host, id string, bin *Binary, me
 	}
 	sums := fmt.Sprintf("%s  edgewatt\n%s  model.safetensors\n", bin.SHA256, d.model.sha)
 	mj, _ := json.MarshalIndent(meta, "", "  ")
-	if _, err := d.run(ctx, h, finishScript, nil, h.Prefix, id, sums, string(mj)); err != nil {
+	if _, err := d.write(ctx, h, p, finishScript, nil, h.Prefix, id, sums, string(mj)); err != nil {
 		cleanup()
 		return fmt.Errorf("checking the upload on the host: %w (the current release is untouched)", err)
 	}
@@ -448,7 +458,7 @@ func (d *deployer) rollBack(ctx context.Context, h Host, p *Probe, id string, r 
 
 // restore sets the links, and with systemd re-installs the unit of the release now current.
 func (d *deployer) restore(ctx context.Context, h Host, p *Probe, cur, prev, failed string) error {
-	if _, err := d.run(ctx, h, restoreScript, nil, h.Prefix, cur, prev, failed); err != nil {
+	if _, err := d.write(ctx, h, p, restoreScript, nil, h.Prefix, cur, prev, failed); err != nil {
 		return err
 	}
 	if d.o.Init == "systemd" && cur != "" {

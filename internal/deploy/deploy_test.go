@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/edgewatt/edgewatt/internal/release"
 )
@@ -71,7 +72,7 @@ func goarch() string {
 	return strings.TrimSpace(string(out))
 }
 
-func opts(s *testSSHD, dist, model string, hosts ...string) Options {
+func opts(s testSSHD, dist, model string, hosts ...string) Options {
 	o := Options{Model: model, Init: "none", Dist: dist, SSH: s.ssh(), Keep: 2}
 	for _, h := range hosts {
 		hh, err := ParseHost(h, "/opt/edgewatt")
@@ -117,6 +118,7 @@ func link(t *testing.T, p string) string {
 // TestDeployOverSSH walks one host through a release's life over a real sshd: first deploy,
 // no-op redeploy, a second release, a failing smoke test that rolls back, --rollback, --status.
 func TestDeployOverSSH(t *testing.T) {
+	t.Parallel()
 	s := startSSHD(t)
 	dist, modelA, modelB := artifacts(t)
 	prefix := filepath.Join(t.TempDir(), "opt", "edgewatt")
@@ -229,6 +231,7 @@ func TestDeployOverSSH(t *testing.T) {
 // TestDeploySSHRefusals: a host that refuses the key and one whose host key is unknown fail
 // with a message that says which, and nothing is written.
 func TestDeploySSHRefusals(t *testing.T) {
+	t.Parallel()
 	s := startSSHD(t)
 	dist, modelA, _ := artifacts(t)
 	prefix := filepath.Join(t.TempDir(), "p")
@@ -250,13 +253,14 @@ func TestDeploySSHRefusals(t *testing.T) {
 // TestDeployFullAndReadOnly: a full file system and a read-only prefix fail with a clear
 // message and leave the previous release current and intact.
 func TestDeployFullAndReadOnly(t *testing.T) {
+	t.Parallel()
 	if os.Getuid() != 0 {
 		t.Skip("needs root to mount a small tmpfs (CI runs as root)")
 	}
 	s := startSSHD(t)
 	dist, modelA, modelB := artifacts(t)
 	mnt := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", mnt).CombinedOutput(); err != nil {
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", mnt).CombinedOutput(); err != nil {
 		t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
 	}
 	t.Cleanup(func() { _ = exec.Command("umount", mnt).Run() })
@@ -291,7 +295,7 @@ func TestDeployFullAndReadOnly(t *testing.T) {
 	checkIntact(t, s, prefix, rel)
 }
 
-func checkIntact(t *testing.T, s *testSSHD, prefix, rel string) {
+func checkIntact(t *testing.T, s testSSHD, prefix, rel string) {
 	t.Helper()
 	if got := link(t, filepath.Join(prefix, "current")); got != "releases/"+rel {
 		t.Errorf("current -> %q, want releases/%s", got, rel)
@@ -313,6 +317,7 @@ func checkIntact(t *testing.T, s *testSSHD, prefix, rel string) {
 // TestDeployFleetCanary: three loopback "hosts" with a canary, then a fleet whose canary
 // fails, so the others are never touched.
 func TestDeployFleetCanary(t *testing.T) {
+	t.Parallel()
 	s := startSSHD(t)
 	dist, modelA, _ := artifacts(t)
 	base := t.TempDir()
@@ -348,5 +353,75 @@ func TestDeployFleetCanary(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(base, d)); !os.IsNotExist(err) {
 			t.Errorf("host after a failed canary was touched: %s exists", d)
 		}
+	}
+}
+
+// fakeSystemctl writes a stand-in for systemctl that logs its arguments; is-active succeeds
+// when the installed unit contains activeIf (a release path: "this release's service
+// starts"). The real systemd cannot run in a test container; the unit the deployed binary
+// renders is still checked with systemd-analyze verify.
+func fakeSystemctl(t *testing.T, dir, unitFile, activeIf string) (path, log string) {
+	t.Helper()
+	path, log = filepath.Join(dir, "systemctl"), filepath.Join(dir, "systemctl.log")
+	script := "#!/bin/sh\necho \"$*\" >> " + Quote(log) + "\ncase \"$1\" in\n" +
+		"is-active) grep -q -- " + Quote(activeIf) + " " + Quote(unitFile) + "; exit $?;;\n" +
+		"status) echo 'edgewatt.service: failed (test)';;\nesac\nexit 0\n"
+	if err := os.WriteFile(path, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return path, log
+}
+
+// TestDeploySystemd: the unit is rendered by the deployed release ('edgewatt serve
+// --systemd-unit'), installed, reloaded, enabled and restarted, passes systemd-analyze
+// verify, and a service that never becomes active rolls back to the previous release's unit.
+func TestDeploySystemd(t *testing.T) {
+	t.Parallel()
+	s := startSSHD(t)
+	dist, modelA, modelB := artifacts(t)
+	base := t.TempDir()
+	prefix, unitDir := filepath.Join(base, "opt"), filepath.Join(base, "units")
+	if err := os.MkdirAll(unitDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctl, ctlLog := fakeSystemctl(t, base, filepath.Join(unitDir, "edgewatt.service"), "/releases/")
+	o := opts(s, dist, modelA, "pi-a:"+prefix)
+	o.Init, o.UnitDir, o.Systemctl = "systemd", unitDir, ctl
+	r := one(t)(Deploy(context.Background(), o))
+	if r.Result != "deployed" {
+		t.Fatalf("deploy with systemd: %+v", r)
+	}
+	relA := r.Release
+	unit, err := os.ReadFile(filepath.Join(unitDir, "edgewatt.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantExec := "ExecStart=" + prefix + "/releases/" + relA + "/edgewatt serve -m "
+	if !strings.Contains(string(unit), wantExec) || !strings.Contains(string(unit), "SupplementaryGroups=") {
+		t.Errorf("unit lacks %q or the sensor groups:\n%s", wantExec, unit)
+	}
+	calls, _ := os.ReadFile(ctlLog)
+	for _, want := range []string{"daemon-reload", "enable --quiet edgewatt.service", "restart edgewatt.service", "is-active --quiet edgewatt.service"} {
+		if !strings.Contains(string(calls), want) {
+			t.Errorf("systemctl was not called with %q; calls:\n%s", want, calls)
+		}
+	}
+	if sa, err := exec.LookPath("systemd-analyze"); err != nil {
+		t.Log("systemd-analyze not found (apt-get install -y systemd): unit not verified")
+	} else if out, err := exec.Command(sa, "verify", filepath.Join(unitDir, "edgewatt.service")).CombinedOutput(); err != nil {
+		t.Errorf("systemd-analyze verify: %v\n%s\n%s", err, out, unit)
+	}
+
+	// A release whose service never becomes active: rolled back, relA's unit reinstalled.
+	ctl, _ = fakeSystemctl(t, base, filepath.Join(unitDir, "edgewatt.service"), "/releases/"+relA+"/")
+	o = opts(s, dist, modelB, "pi-a:"+prefix)
+	o.Init, o.UnitDir, o.Systemctl, o.Ready = "systemd", unitDir, ctl, time.Second
+	r = one(t)(Deploy(context.Background(), o))
+	if r.Result != "rolled back" || !strings.Contains(r.Err.Error(), "did not become active") {
+		t.Fatalf("inactive service: %+v", r)
+	}
+	unit, _ = os.ReadFile(filepath.Join(unitDir, "edgewatt.service"))
+	if !strings.Contains(string(unit), "/releases/"+relA+"/edgewatt serve") {
+		t.Errorf("after the rollback the unit does not run %s:\n%s", relA, unit)
 	}
 }

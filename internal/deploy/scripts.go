@@ -4,9 +4,11 @@ package deploy
 // (see Script), so host-specific values only ever arrive as quoted positional parameters.
 // They need sh, coreutils (sha256sum, mv -T, ln -sfn, readlink, df) and nothing else.
 
-// uploadScript writes stdin to $1/$2, creating $1; with $3 = 1 it first removes $1 (a
+// uploadScript writes stdin to $1/$2, creating $1 (umask 022: the service's DynamicUser must
+// be able to read the release); with $3 = 1 it first removes $1 (a
 // staging directory left by an interrupted deployment).
 const uploadScript = `set -e
+umask 022
 d=$1 f=$2
 if [ "$3" = 1 ]; then rm -rf -- "$d"; fi
 mkdir -p -- "$d"
@@ -17,6 +19,7 @@ cat > "$d/$f"
 // and release.json ($4), verifies every checksum on the host, checks that the binary runs
 // there, and renames the directory to $p/releases/$id.
 const finishScript = `set -e
+umask 022
 p=$1 id=$2
 cd -- "$p/releases/.$id.partial"
 printf '%s' "$3" > SHA256SUMS

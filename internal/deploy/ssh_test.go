@@ -1,7 +1,10 @@
 package deploy
 
 import (
+	"context"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -87,5 +90,35 @@ func TestParseHost(t *testing.T) {
 	}
 	if _, err := ReadInventory(strings.NewReader("ok\n-bad\n"), "/p"); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("bad inventory line: %v", err)
+	}
+}
+
+// TestWriteUsesSudo: file changes go through 'sudo -n' exactly when the login user is not root
+// and may not write the prefix (Raspberry Pi OS's pi user and /opt). A stand-in ssh records
+// the remote command line.
+func TestWriteUsesSudo(t *testing.T) {
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "ssh")
+	log := filepath.Join(dir, "log")
+	if err := os.WriteFile(fake, []byte("#!/bin/sh\nfor a; do last=$a; done\nprintf '%s\\n' \"$last\" > "+Quote(log)+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d := &deployer{o: Options{SSH: SSH{Program: fake}}}
+	h := Host{Dest: "pi@kitchen", Prefix: "/opt/edgewatt"}
+	for _, tc := range []struct {
+		p    Probe
+		sudo bool
+	}{
+		{Probe{UID: 1000, Writable: false}, true},
+		{Probe{UID: 1000, Writable: true}, false},
+		{Probe{UID: 0, Writable: false}, false},
+	} {
+		if _, err := d.write(context.Background(), h, &tc.p, switchScript, nil, h.Prefix, "abc"); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(log)
+		if got := strings.HasPrefix(string(b), "sudo -n sh -c "); got != tc.sudo {
+			t.Errorf("uid %d writable %v: remote command %q, sudo %v want %v", tc.p.UID, tc.p.Writable, b, got, tc.sudo)
+		}
 	}
 }

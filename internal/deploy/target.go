@@ -17,7 +17,9 @@ echo @uname; uname -m
 echo @longbit; getconf LONG_BIT 2>/dev/null || echo unknown
 echo @model; if [ -r /proc/device-tree/model ]; then tr -d '\000' < /proc/device-tree/model; echo; fi
 echo @uid; id -u
-echo @df; d=$p; while [ ! -e "$d" ]; do d=$(dirname -- "$d"); done; df -Pk -- "$d" | tail -n 1
+d=$p; while [ ! -e "$d" ]; do d=$(dirname -- "$d"); done
+echo @df; df -Pk -- "$d" | tail -n 1
+echo @writable; if [ -w "$d" ]; then echo yes; else echo no; fi
 echo @current; readlink -- "$p/current" 2>/dev/null || true
 echo @previous; readlink -- "$p/previous" 2>/dev/null || true
 echo @release; cat -- "$p/current/release.json" 2>/dev/null || true
@@ -35,6 +37,7 @@ type Probe struct {
 	ARMArch   int    // /proc/cpuinfo "CPU architecture" (6, 7, 8), 0 when absent
 	UID       int
 	FreeBytes int64  // available on the file system that holds (or will hold) the prefix; -1 unknown
+	Writable  bool   // the login user may write the prefix (or the directory it will be made in)
 	Current   string // release id that current points at, "" when none
 	Previous  string
 	Release   []byte // current/release.json, if any
@@ -69,6 +72,7 @@ func ParseProbe(out []byte) (*Probe, error) {
 	p := &Probe{Machine: first("uname"), FreeBytes: -1}
 	p.LongBit, _ = strconv.Atoi(first("longbit"))
 	p.UID, _ = strconv.Atoi(first("uid"))
+	p.Writable = first("writable") == "yes"
 	if f := strings.Fields(first("df")); len(f) >= 4 {
 		if kb, err := strconv.ParseInt(f[3], 10, 64); err == nil && kb >= 0 && kb < 1<<50 {
 			p.FreeBytes = kb << 10

@@ -37,7 +37,7 @@ func TestChooseRecordedBoards(t *testing.T) {
 			if (p.Pi == nil) != (tc.pi == "") || (p.Pi != nil && p.Pi.Type != tc.pi) {
 				t.Errorf("Pi revision %+v, want type %q", p.Pi, tc.pi)
 			}
-			if p.FreeBytes <= 0 || p.UID != 1000 || p.Current != "" {
+			if p.FreeBytes <= 0 || p.UID != 1000 || p.Writable || p.Current != "" {
 				t.Errorf("free %d, uid %d, current %q", p.FreeBytes, p.UID, p.Current)
 			}
 			tg, why, err := Choose(p)

@@ -23,8 +23,15 @@ func ReadRows(r io.Reader, name string, labels []string) ([]Row, error) {
 		return nil, fmt.Errorf("eval: %w", err)
 	}
 	n := max(len(labels), 2)
+	// A header (is_sarcastic,headline): a first row whose label is no class of the model and,
+	// as train.SplitHeader decides, the label of no other row.
+	if rest, h := train.SplitHeader(ex); h != nil {
+		if _, ok := classOf(h.Label, labels, n); !ok {
+			ex = rest
+		}
+	}
 	rows := make([]Row, 0, len(ex))
-	for i, e := range ex { // train.ReadExamples has dropped a header (is_sarcastic,headline)
+	for i, e := range ex {
 		c, ok := classOf(e.Label, labels, n)
 		if !ok {
 			return nil, fmt.Errorf("eval: %s record %d: label %q is neither a class index in [0, %d) nor one of the model's labels %q; check that the data belongs to this model", name, i+1, e.Label, n, labels)

@@ -4,10 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,6 +48,8 @@ func edgewattBinary(t *testing.T) string {
 	return binPath
 }
 
+var listenLine = regexp.MustCompile(`serve\.start .*\baddr=(\S+)`)
+
 type buildError struct {
 	err error
 	out []byte
@@ -54,6 +59,13 @@ func (e *buildError) Error() string { return "go build: " + e.err.Error() + "\n"
 
 // serveNode starts 'edgewatt serve --mqtt' as a real process and waits for it to listen.
 func serveNode(t *testing.T, bin, url, node string, extra ...string) *exec.Cmd {
+	t.Helper()
+	cmd, _ := serveNodeAddr(t, bin, url, node, extra...)
+	return cmd
+}
+
+// serveNodeAddr is serveNode, also returning the HTTP address it listens on.
+func serveNodeAddr(t *testing.T, bin, url, node string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
 	args := append([]string{"serve", "-m", "smarthome=" + testModel(t), "--listen", "127.0.0.1:0", "--watch", "0",
 		"--mqtt", url, "--mqtt-node", node, "--mqtt-telemetry-interval", "1s"}, extra...)
@@ -70,6 +82,7 @@ func serveNode(t *testing.T, bin, url, node string, extra ...string) *exec.Cmd {
 		_ = cmd.Wait()
 	})
 	listening := make(chan struct{})
+	var addr string
 	var log bytes.Buffer
 	var mu sync.Mutex
 	go func() {
@@ -79,8 +92,9 @@ func serveNode(t *testing.T, bin, url, node string, extra ...string) *exec.Cmd {
 			mu.Lock()
 			log.WriteString(sc.Text() + "\n")
 			mu.Unlock()
-			if strings.Contains(sc.Text(), "serving on") {
-				once.Do(func() { close(listening) })
+			// The listening address: serve's "serve.start addr=HOST:PORT" log line.
+			if m := listenLine.FindStringSubmatch(sc.Text()); m != nil {
+				once.Do(func() { addr = m[1]; close(listening) })
 			}
 		}
 		_, _ = io.Copy(io.Discard, stderr)
@@ -92,11 +106,53 @@ func serveNode(t *testing.T, bin, url, node string, extra ...string) *exec.Cmd {
 		defer mu.Unlock()
 		t.Fatalf("edgewatt serve did not start:\n%s", log.String())
 	}
-	return cmd
+	return cmd, addr
+}
+
+// TestServeWithBrokerDown: with the broker unreachable, the service starts and answers HTTP
+// at once; the MQTT side keeps retrying in the background and serves when the broker comes.
+func TestServeWithBrokerDown(t *testing.T) {
+	br := startMosquitto(t)
+	br.kill(syscall.SIGTERM)
+	bin := edgewattBinary(t)
+	_, addr := serveNodeAddr(t, bin, br.url(), "patient", "--power", "none")
+	for i := range 20 { // requests while the broker is away
+		resp, err := http.Post("http://"+addr+"/v1/predict", "application/json", strings.NewReader(`{"text": "Smoke detected in the kitchen"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !bytes.Contains(body, []byte("urgent")) {
+			t.Fatalf("HTTP predict %d with the broker down: %d %s", i, resp.StatusCode, body)
+		}
+	}
+	br.start()
+	tp := topics{root: "edgewatt", node: "patient"}
+	c := newClient(t, br.broker(), "w", false, tp.status(), tp.result("smarthome"))
+	for string(c.next(t, tp.status(), 20*time.Second).Payload) != "online" {
+	}
+	c.publish(t, tp.classify("smarthome"), []byte("Water leak detected under the sink"))
+	if r := decodeResult(t, c.next(t, tp.result("smarthome"), 10*time.Second)); r.Label != "urgent" {
+		t.Errorf("%+v", r)
+	}
+	// The bridge's counters are on serve's /metrics.
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"edgewatt_mqtt_requests_total 1\n", "edgewatt_mqtt_results_total 1\n", "edgewatt_mqtt_connected 1\n", "edgewatt_mqtt_connections_total 1\n"} {
+		if !bytes.Contains(metrics, []byte(want)) {
+			t.Errorf("/metrics lacks %q", strings.TrimSpace(want))
+		}
+	}
 }
 
 // TestLastWillOnSIGKILL: the real binary, killed with SIGKILL, is reported offline by the
-// broker through its last will.
+// broker through its last will; requests sent while it is down are answered once it is
+// started again (its persistent session queued them).
 func TestLastWillOnSIGKILL(t *testing.T) {
 	br := startMosquitto(t)
 	bin := edgewattBinary(t)
@@ -120,6 +176,21 @@ func TestLastWillOnSIGKILL(t *testing.T) {
 	c2 := newClient(t, br.broker(), "late-watcher", false, tp.status())
 	if p := c2.next(t, tp.status(), 10*time.Second); string(p.Payload) != "offline" || !p.Retain {
 		t.Errorf("retained status %q (retain %v), want offline", p.Payload, p.Retain)
+	}
+	// Requests sent while the node is down wait in its session at the broker and are
+	// answered when it is back.
+	const n = 20
+	for i := range n {
+		c.publish(t, tp.classify("smarthome"), fmt.Appendf(nil, `{"text": "The dishwasher finished its cycle", "id": %d}`, i))
+	}
+	serveNode(t, bin, br.url(), "victim", "--power", "none")
+	got := map[string]bool{}
+	for len(got) < n {
+		r := decodeResult(t, c.next(t, tp.result("smarthome"), 20*time.Second))
+		if r.Label != "routine" {
+			t.Errorf("queued request %s: %+v", r.ID, r)
+		}
+		got[string(r.ID)] = true
 	}
 }
 

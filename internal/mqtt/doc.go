@@ -42,6 +42,10 @@
 //
 // Inference never waits on the network: the prediction runs on the delivery goroutine and
 // its result is only enqueued; telemetry and announcements run on their own goroutines.
+// When Run's context ends the node drains: queued results are sent, requests still arriving
+// are answered synchronously before they are acknowledged, then "offline" is published and
+// the connection closed; undelivered requests stay in the session at the broker. A result
+// still queued when the process is killed outright is lost with the process.
 //
 // # Faults
 //

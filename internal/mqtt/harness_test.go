@@ -37,6 +37,13 @@ const mosquittoBin = "/usr/sbin/mosquitto"
 
 func startMosquitto(t testing.TB) *mosquitto {
 	t.Helper()
+	return startMosquittoPersist(t, true)
+}
+
+// startMosquittoPersist starts a broker with persistence on or off (off: a restart loses every
+// session, subscription and retained message, as a broker on a tmpfs does).
+func startMosquittoPersist(t testing.TB, persist bool) *mosquitto {
+	t.Helper()
 	bin := mosquittoBin
 	if _, err := os.Stat(bin); err != nil {
 		p, err := exec.LookPath("mosquitto")
@@ -49,7 +56,7 @@ func startMosquitto(t testing.TB) *mosquitto {
 	m := &mosquitto{t: t, dir: dir, conf: filepath.Join(dir, "mosquitto.conf"), port: freePort(t)}
 	conf := fmt.Sprintf(`listener %d 127.0.0.1
 allow_anonymous true
-persistence true
+persistence %v
 persistence_location %s/
 autosave_interval 1
 max_queued_messages 100000
@@ -59,7 +66,7 @@ log_dest file %s/mosquitto.log
 log_type error
 log_type warning
 log_type notice
-`, m.port, dir, dir)
+`, m.port, persist, dir, dir)
 	if os.Geteuid() == 0 {
 		conf += "user root\n" // else mosquitto drops to user mosquitto, which cannot write the test's directory
 	}

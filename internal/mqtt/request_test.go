@@ -181,3 +181,23 @@ func writeTestCerts(t *testing.T, dir string) (ca, cert, key string) {
 	}
 	return write("ca.pem", "CERTIFICATE", caDER), write("client.pem", "CERTIFICATE", cliDER), write("client.key", "EC PRIVATE KEY", keyDER)
 }
+
+// FuzzParseBroker: any URL parses or fails with an error; a parsed one has a scheme the
+// connection understands, a host:port, and String never shows the password.
+func FuzzParseBroker(f *testing.F) {
+	for _, s := range []string{"mqtt://u:p@h:1883", "mqtts://h", "tcp://[::1]:1", "mqtt://h/x", "mqtt://:1", "ws://h", "mqtt://u:secret@h"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b, err := ParseBroker(s, TLSFiles{})
+		if err != nil {
+			return
+		}
+		if (b.URL.Scheme != "mqtt" && b.URL.Scheme != "mqtts") || b.URL.Port() == "" || b.URL.Hostname() == "" {
+			t.Fatalf("%q parsed as %v", s, b.URL)
+		}
+		if b.Password != "" && strings.Contains(b.String(), b.Password) && !strings.Contains(b.URL.Host+b.Username, b.Password) {
+			t.Fatalf("String %q shows the password %q", b.String(), b.Password)
+		}
+	})
+}

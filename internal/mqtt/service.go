@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/eclipse/paho.golang/autopaho"
+	"github.com/eclipse/paho.golang/autopaho/queue/memory"
 	"github.com/eclipse/paho.golang/paho"
 )
 
@@ -42,8 +43,12 @@ type Options struct {
 	Log *slog.Logger // default: discard
 }
 
-// predictTimeout bounds how long one request may wait for the classifier.
-const predictTimeout = 10 * time.Second
+// predictTimeout bounds how long one request may wait for the classifier, and
+// drainTimeout how long shutdown waits for queued results to be sent.
+const (
+	predictTimeout = 10 * time.Second
+	drainTimeout   = 5 * time.Second
+)
 
 // Stats counts what a Service did since it started.
 type Stats struct {
@@ -52,6 +57,7 @@ type Stats struct {
 	Errors      uint64 // of which error results (malformed payloads, unknown models, failed predictions)
 	Duplicates  uint64 // redeliveries of an id already answered, dropped
 	Connections uint64 // successful connections to the broker
+	Connected   bool   // connected now
 }
 
 // Service connects a Classifier to an MQTT broker: it answers classify requests, publishes
@@ -66,8 +72,17 @@ type Service struct {
 
 	seen *window
 	cm   atomic.Pointer[autopaho.ConnectionManager]
+	ctx  atomic.Pointer[context.Context] // Run's context, for work started by incoming messages
+	q    *memory.Queue                   // results waiting for the connection
+
+	// closing is set (under the write lock) when Run's context ends: from then on results are
+	// published synchronously, before their request is acknowledged, so that nothing
+	// acknowledged is left in the queue when the connection closes.
+	closeMu sync.RWMutex
+	closing bool
 
 	requests, answered, errs, dups, conns atomic.Uint64
+	connected                             atomic.Bool
 
 	mu          sync.Mutex
 	lastTel     telemetryMsg
@@ -126,13 +141,13 @@ func New(o Options, c Classifier, ts TelemetrySource) (*Service, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{o: o, t: topics{root: o.Root, node: o.Node}, c: c, ts: ts, log: log.With("component", "mqtt"),
-		seen: newWindow(o.DedupWindow)}, nil
+		seen: newWindow(o.DedupWindow), q: memory.New()}, nil
 }
 
 // Stats returns the counters.
 func (s *Service) Stats() Stats {
 	return Stats{Requests: s.requests.Load(), Answered: s.answered.Load(), Errors: s.errs.Load(),
-		Duplicates: s.dups.Load(), Connections: s.conns.Load()}
+		Duplicates: s.dups.Load(), Connections: s.conns.Load(), Connected: s.connected.Load()}
 }
 
 // Backoff returns the reconnect delay before attempt n (0: none): capped exponential with
@@ -166,12 +181,15 @@ func (s *Service) Run(ctx context.Context) error {
 		ConnectUsername:               s.o.Broker.Username,
 		ConnectPassword:               []byte(s.o.Broker.Password),
 		WillMessage:                   &paho.WillMessage{Topic: s.t.status(), Payload: []byte(payloadOffline), QoS: 1, Retain: true},
+		Queue:                         s.q,
 		OnConnectionUp: func(cm *autopaho.ConnectionManager, ca *paho.Connack) {
 			s.conns.Add(1)
+			s.connected.Store(true)
 			s.log.Info("connected", "broker", s.o.Broker.String(), "session_present", ca.SessionPresent)
 			go s.onUp(ctx, cm)
 		},
 		OnConnectionDown: func() bool {
+			s.connected.Store(false)
 			s.log.Warn("disconnected", "broker", s.o.Broker.String())
 			return true
 		},
@@ -184,6 +202,7 @@ func (s *Service) Run(ctx context.Context) error {
 			OnClientError:     func(err error) { s.log.Warn("client error", "err", err) },
 		},
 	}
+	s.ctx.Store(&ctx)
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	cm, err := autopaho.NewConnection(runCtx, cfg)
@@ -195,6 +214,16 @@ func (s *Service) Run(ctx context.Context) error {
 	wg.Go(func() { s.telemetryLoop(ctx) })
 	<-ctx.Done()
 	wg.Wait()
+	// Drain: results of requests already acknowledged go out before the goodbye; requests
+	// still arriving are answered synchronously; those not yet delivered stay at the broker.
+	s.closeMu.Lock()
+	s.closing = true
+	s.closeMu.Unlock()
+	select {
+	case <-s.q.WaitForEmpty():
+	case <-time.After(drainTimeout):
+		s.log.Warn("results not sent before shutdown", "timeout", drainTimeout)
+	}
 	// Say goodbye while the connection is (maybe) up, then disconnect cleanly.
 	byeCtx, byeCancel := context.WithTimeout(runCtx, 2*time.Second)
 	_, _ = cm.Publish(byeCtx, &paho.Publish{Topic: s.t.status(), Payload: []byte(payloadOffline), QoS: 1, Retain: true})
@@ -312,9 +341,9 @@ func (s *Service) onPublish(pr paho.PublishReceived) (bool, error) {
 	p := pr.Packet
 	if !s.o.NoDiscovery && p.Topic == s.o.DiscoveryPrefix+"/status" {
 		if bytes.Equal(bytes.TrimSpace(p.Payload), []byte(payloadOnline)) {
-			if cm := s.cm.Load(); cm != nil {
+			if cm, ctx := s.cm.Load(), s.ctx.Load(); cm != nil && ctx != nil && (*ctx).Err() == nil {
 				s.log.Info("home assistant online: announcing again")
-				go s.announce(context.Background(), cm)
+				go s.announce(*ctx, cm)
 			}
 		}
 		return true, nil
@@ -379,7 +408,16 @@ func (s *Service) publishResult(model string, req *paho.Publish, r Result) {
 	if cm == nil {
 		return
 	}
-	if err := cm.PublishViaQueue(context.Background(), &autopaho.QueuePublish{Publish: pub}); err != nil {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closing {
+		ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
+		defer cancel()
+		if _, err := cm.Publish(ctx, pub); err != nil {
+			s.log.Error("publish result while stopping", "topic", pub.Topic, "err", err)
+			return
+		}
+	} else if err := cm.PublishViaQueue(context.Background(), &autopaho.QueuePublish{Publish: pub}); err != nil {
 		s.log.Error("queue result", "topic", pub.Topic, "err", err)
 		return
 	}

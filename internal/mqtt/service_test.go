@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"net"
 	"strings"
 	"sync"
 	"syscall"
@@ -277,4 +279,288 @@ func TestBrokerRestartDuringStream(t *testing.T) {
 	}
 	t.Logf("%d ids, %d results answered by the service over %d connections, %d duplicate deliveries dropped by id, %d QoS 1 redeliveries of a result seen by the requester",
 		len(got), s.Answered, s.Connections, s.Duplicates, redelivered)
+}
+
+// TestReannounceAfterBrokerLostState: a broker without persistence forgets subscriptions and
+// retained messages when it restarts; the node subscribes again and publishes its status,
+// discovery and telemetry again, and answers requests.
+func TestReannounceAfterBrokerLostState(t *testing.T) {
+	br := startMosquittoPersist(t, false)
+	cls := newRuntimeClassifier(t, "smarthome")
+	svc := startService(t, br.broker(), "amnesia", cls, nil, nil)
+	tp := topics{root: "edgewatt", node: "amnesia"}
+	c := newClient(t, br.broker(), "w1", false, tp.status())
+	for string(c.next(t, tp.status(), 10*time.Second).Payload) != "online" {
+	}
+	br.kill(syscall.SIGTERM)
+	br.start()
+	disc := discoveryTopic(DefaultDiscoveryPrefix, "amnesia")
+	c2 := newClient(t, br.broker(), "w2", false, tp.status(), disc, tp.telemetry(), tp.result("smarthome"))
+	got := map[string]bool{}
+	deadline := time.After(15 * time.Second)
+	for !got[tp.status()] || !got[disc] || !got[tp.telemetry()] {
+		select {
+		case p := <-c2.msgs:
+			if p.Topic != tp.status() || string(p.Payload) == "online" {
+				got[p.Topic] = true
+			}
+		case <-deadline:
+			t.Fatalf("after the broker lost its state, the node re-published only %v", got)
+		}
+	}
+	c2.publish(t, tp.classify("smarthome"), []byte(`{"text": "The dishwasher finished its cycle", "id": 1}`))
+	if r := decodeResult(t, c2.next(t, tp.result("smarthome"), 10*time.Second)); r.Label != "routine" {
+		t.Errorf("after resubscribing: %+v", r)
+	}
+	if n := svc.Stats().Connections; n < 2 {
+		t.Errorf("%d connections", n)
+	}
+}
+
+// TestTelemetryInterval: unchanged figures are published again at the interval.
+func TestTelemetryInterval(t *testing.T) {
+	br := startMosquitto(t)
+	cls := newRuntimeClassifier(t, "smarthome")
+	tel := &fixedTelemetry{t: Telemetry{Watts: 2, Joules: 1, MicrojoulesPerInference: nan, MicrojoulesPerInferenceTotal: nan, TemperatureC: nan}}
+	startService(t, br.broker(), "ticker", cls, tel, func(o *Options) { o.TelemetryInterval = 200 * time.Millisecond })
+	tp := topics{root: "edgewatt", node: "ticker"}
+	c := newClient(t, br.broker(), "w", false, tp.telemetry())
+	var times []time.Time
+	for len(times) < 4 {
+		var m telemetryMsg
+		if err := json.Unmarshal(c.next(t, tp.telemetry(), 10*time.Second).Payload, &m); err != nil {
+			t.Fatal(err)
+		}
+		times = append(times, m.Time)
+	}
+	for i := 1; i < len(times); i++ {
+		if !times[i].After(times[i-1]) {
+			t.Errorf("telemetry times %v do not advance", times)
+		}
+	}
+}
+
+func TestNewRejects(t *testing.T) {
+	b, _ := ParseBroker("mqtt://127.0.0.1:1", TLSFiles{})
+	cls := newRuntimeClassifier(t, "m")
+	for _, tc := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{Node: "x"}, "no broker"},
+		{Options{Broker: b, Node: ""}, "empty node"},
+		{Options{Broker: b, Node: "a/b"}, "letters, digits"},
+		{Options{Broker: b, Node: "a", Root: "a/#"}, "reserve"},
+		{Options{Broker: b, Node: "a", DiscoveryPrefix: "+"}, "reserve"},
+	} {
+		if _, err := New(tc.o, cls, nil); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: %v, want %q", tc.o, err, tc.want)
+		}
+	}
+	if SanitizeNode("Kitchen Pi.local") != "kitchen-pi-local" || SanitizeNode("***") != "edgewatt" {
+		t.Errorf("SanitizeNode: %q %q", SanitizeNode("Kitchen Pi.local"), SanitizeNode("***"))
+	}
+}
+
+// swappable is a classifier whose model set a test replaces, as serve's reload does.
+type swappable struct {
+	*runtimeClassifier
+	mu     sync.Mutex
+	models []Model
+}
+
+func (s *swappable) Models() []Model { s.mu.Lock(); defer s.mu.Unlock(); return s.models }
+func (s *swappable) set(m []Model)   { s.mu.Lock(); s.models = m; s.mu.Unlock() }
+
+// TestModelReloadAnnounced: a reloaded model with a new sha256 and new labels is announced
+// again (discovery's event types, info) without a reconnection.
+func TestModelReloadAnnounced(t *testing.T) {
+	br := startMosquitto(t)
+	rc := newRuntimeClassifier(t, "smarthome")
+	sw := &swappable{runtimeClassifier: rc, models: rc.Models()}
+	startService(t, br.broker(), "reloader", sw, nil, nil)
+	disc := discoveryTopic(DefaultDiscoveryPrefix, "reloader")
+	c := newClient(t, br.broker(), "ha", false, disc, "edgewatt/reloader/info")
+	first := c.next(t, disc, 10*time.Second)
+	if !strings.Contains(string(first.Payload), `"event_types":["routine","urgent"]`) {
+		t.Fatalf("discovery %s", first.Payload)
+	}
+	sw.set([]Model{{Name: "smarthome", SHA256: strings.Repeat("ab", 32), Labels: []string{"routine", "urgent", "spam"}}})
+	var d map[string]any
+	if err := json.Unmarshal(c.next(t, disc, 10*time.Second).Payload, &d); err != nil {
+		t.Fatal(err)
+	}
+	ev := d["components"].(map[string]any)["smarthome_event"].(map[string]any)
+	if got := fmt.Sprint(ev["event_types"]); got != "[routine urgent spam]" {
+		t.Errorf("event_types after reload %s", got)
+	}
+	deadline := time.After(10 * time.Second)
+	for {
+		var in Info
+		select {
+		case p := <-c.msgs:
+			if p.Topic != "edgewatt/reloader/info" || json.Unmarshal(p.Payload, &in) != nil || len(in.Models) != 1 || in.Models[0].SHA256 != strings.Repeat("ab", 32) {
+				continue
+			}
+		case <-deadline:
+			t.Fatal("info not re-published with the new sha256")
+		}
+		break
+	}
+}
+
+// TestNetworkDrop: the connection to the broker is cut (a proxy drops every TCP connection;
+// the broker keeps running): the node reconnects to its session, and every request of a
+// stream spanning the cut is answered.
+func TestNetworkDrop(t *testing.T) {
+	br := startMosquitto(t)
+	px := startProxy(t, fmt.Sprintf("127.0.0.1:%d", br.port))
+	viaProxy, err := ParseBroker("mqtt://"+px.addr, TLSFiles{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cls := newRuntimeClassifier(t, "smarthome")
+	svc := startService(t, viaProxy, "flaky", cls, nil, nil)
+	tp := topics{root: "edgewatt", node: "flaky"}
+	c := newClient(t, br.broker(), "req", true, tp.result("smarthome"), tp.status())
+	for string(c.next(t, tp.status(), 10*time.Second).Payload) != "online" {
+	}
+	const n = 300
+	got := map[int]bool{}
+	for i := range n {
+		if i == n/2 {
+			px.cut()
+		}
+		if err := c.cm.PublishViaQueue(context.Background(), &autopaho.QueuePublish{Publish: &paho.Publish{
+			Topic: tp.classify("smarthome"), QoS: 1, Payload: fmt.Appendf(nil, `{"text": "door open", "id": %d}`, i)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.After(30 * time.Second)
+	for len(got) < n {
+		select {
+		case p := <-c.msgs:
+			var r Result
+			var id int
+			if p.Topic == tp.result("smarthome") && json.Unmarshal(p.Payload, &r) == nil && json.Unmarshal(r.ID, &id) == nil {
+				got[id] = true
+			}
+		case <-deadline:
+			t.Fatalf("%d of %d requests answered after the network drop; stats %+v", len(got), n, svc.Stats())
+		}
+	}
+	if s := svc.Stats(); s.Connections < 2 || s.Answered != n {
+		t.Errorf("stats %+v: want %d answers over at least 2 connections", s, n)
+	}
+}
+
+// proxy forwards TCP connections to a target until cut, which closes every open one.
+type proxy struct {
+	addr  string
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func startProxy(t *testing.T, target string) *proxy {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	p := &proxy{addr: l.Addr().String()}
+	go func() {
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", target)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, in, out)
+			p.mu.Unlock()
+			go func() { _, _ = io.Copy(out, in); out.Close() }()
+			go func() { _, _ = io.Copy(in, out); in.Close() }()
+		}
+	}()
+	t.Cleanup(p.cut)
+	return p
+}
+
+func (p *proxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// TestRequestsWhileStopped: a node stopped cleanly (SIGTERM path: "offline", then DISCONNECT)
+// keeps its session; requests sent meanwhile are answered when it starts again.
+func TestRequestsWhileStopped(t *testing.T) {
+	br := startMosquitto(t)
+	cls := newRuntimeClassifier(t, "smarthome")
+	tp := topics{root: "edgewatt", node: "restarter"}
+	c := newClient(t, br.broker(), "req", false, tp.status(), tp.result("smarthome"))
+	stop := startServiceStoppable(t, br.broker(), "restarter", cls, nil, nil)
+	for string(c.next(t, tp.status(), 10*time.Second).Payload) != "online" {
+	}
+	stop()
+	if p := c.next(t, tp.status(), 10*time.Second); string(p.Payload) != "offline" {
+		t.Fatalf("status after a clean stop %q", p.Payload)
+	}
+	for i := range 50 {
+		c.publish(t, tp.classify("smarthome"), fmt.Appendf(nil, `{"text": "Smoke detected", "id": %d}`, i))
+	}
+	svc := startService(t, br.broker(), "restarter", cls, nil, nil)
+	got := map[string]bool{}
+	for len(got) < 50 {
+		got[string(decodeResult(t, c.next(t, tp.result("smarthome"), 10*time.Second)).ID)] = true
+	}
+	if s := svc.Stats(); s.Answered != 50 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+// TestCleanStopMidStream: a node stopped cleanly in the middle of a stream of requests, then
+// started again, leaves no request unanswered: results of acknowledged requests are sent
+// before it disconnects, and the rest wait at the broker for the next process.
+func TestCleanStopMidStream(t *testing.T) {
+	const n = 600
+	br := startMosquitto(t)
+	cls := newRuntimeClassifier(t, "smarthome")
+	tp := topics{root: "edgewatt", node: "drainer"}
+	c := newClient(t, br.broker(), "req", true, tp.status(), tp.result("smarthome"))
+	stop := startServiceStoppable(t, br.broker(), "drainer", cls, nil, nil)
+	for string(c.next(t, tp.status(), 10*time.Second).Payload) != "online" {
+	}
+	go func() {
+		for i := range n {
+			_ = c.cm.PublishViaQueue(context.Background(), &autopaho.QueuePublish{Publish: &paho.Publish{
+				Topic: tp.classify("smarthome"), QoS: 1, Payload: fmt.Appendf(nil, `{"text": "Smoke detected", "id": %d}`, i)}})
+		}
+	}()
+	got := map[string]bool{}
+	restarted := false
+	deadline := time.After(30 * time.Second)
+	for len(got) < n {
+		select {
+		case p := <-c.msgs:
+			if p.Topic == tp.result("smarthome") {
+				got[string(decodeResult(t, p).ID)] = true
+			}
+		case <-deadline:
+			t.Fatalf("%d of %d answered", len(got), n)
+		}
+		if !restarted && len(got) >= n/4 {
+			restarted = true
+			stop()
+			startService(t, br.broker(), "drainer", cls, nil, nil)
+		}
+	}
 }

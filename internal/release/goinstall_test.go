@@ -25,6 +25,7 @@ const testVersion = "v0.99.0-proxytest"
 // GOSUMDB is off (the dependencies are still checked against the module's own go.sum, and a
 // missing go.sum line fails the install).
 func TestGoInstallFromFileProxy(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds edgewatt from a module zip: skipped with -short")
 	}

@@ -52,6 +52,7 @@ func TestParseTarget(t *testing.T) {
 // release-check' alone does all seven): a release build in the tree, a second one from a
 // copy at another path with an empty build cache, and a byte comparison of SHA256SUMS.
 func TestReleaseReproducible(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds twice with an empty cache: skipped with -short")
 	}

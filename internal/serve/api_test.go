@@ -93,8 +93,11 @@ func TestV1API(t *testing.T) {
 		}
 	}
 	var e errBody
-	if code := s.do(t, "GET", "/v1/predict", "", &e); code != http.StatusNotFound || !strings.Contains(e.Error, "GET /v1/predict") {
+	if code := s.do(t, "GET", "/v1/predict", "", &e); code != http.StatusMethodNotAllowed || !strings.Contains(e.Error, "takes POST") {
 		t.Errorf("GET /v1/predict: %d %q", code, e.Error)
+	}
+	if code := s.do(t, "DELETE", "/v2/models/a/ready", "", &e); code != http.StatusMethodNotAllowed || !strings.Contains(e.Error, "takes GET") {
+		t.Errorf("DELETE ready: %d %q", code, e.Error)
 	}
 	if code := s.do(t, "GET", "/nope", "", &e); code != 404 || !strings.Contains(e.Error, "no such endpoint") {
 		t.Errorf("/nope: %d %q", code, e.Error)

@@ -17,6 +17,13 @@
 // counted (edgewatt_model_reloads_total{outcome="error"}), flagged
 // (edgewatt_model_load_error) and shown by Models (GET /v1/models).
 //
+// # Limits
+//
+// A request may carry Limits.MaxBatch inputs of Limits.MaxTextBytes each (or MaxIDs ids),
+// in a body of MaxBodyBytes. At most Limits.MaxInflight requests infer at once: a slot is
+// taken with an atomic increment, and only when all are taken does a request wait (for a
+// release, or its context's end: 503).
+//
 // # Energy
 //
 // With a power source the service reads it every Options.PowerInterval (1 s by default:

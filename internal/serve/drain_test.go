@@ -191,8 +191,32 @@ func (w *syncWriter) Write(b []byte) (int, error) {
 // TestSIGTERMDrainBinary sends SIGTERM to the real binary while a request is in flight: the
 // request completes and the process exits 0.
 func TestSIGTERMDrainBinary(t *testing.T) {
-	pa := writeModel(t, t.TempDir(), "a.safetensors", optA)
-	cmd, url, stderr := startBinary(t, "-m", pa, "--power", "none")
+	dir := t.TempDir()
+	pa := writeModel(t, dir, "a.safetensors", optA)
+	refB := newReference(t, writeModel(t, dir, "b.ref", optB))
+	cmd, url, stderr := startBinary(t, "-m", pa, "--power", "none", "--watch", "0")
+
+	// SIGHUP reloads the replaced file (the file watch is off).
+	writeModel(t, dir, "a.safetensors", optB)
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var models struct{ Models []ModelInfo }
+		resp, err := http.Get(url + "/v1/models")
+		if err == nil {
+			json.NewDecoder(resp.Body).Decode(&models)
+			resp.Body.Close()
+		}
+		if len(models.Models) == 1 && models.Models[0].SHA256 == refB.sha {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("SIGHUP did not reload the model: %+v\n%s", models, stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	conn, br := slowRequest(t, strings.TrimPrefix(url, "http://"))
 	time.Sleep(200 * time.Millisecond) // the server has read the headers and waits for the body
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -211,7 +235,7 @@ func TestSIGTERMDrainBinary(t *testing.T) {
 		t.Fatalf("edgewatt serve did not exit after SIGTERM\n%s", stderr)
 	}
 	log := stderr.String()
-	for _, ev := range []string{"msg=serve.start", "msg=serve.drain", "msg=serve.stop"} {
+	for _, ev := range []string{"msg=serve.start", "msg=serve.reload signal=SIGHUP", "msg=model.reload model=a", "outcome=ok", "msg=serve.drain", "msg=serve.stop"} {
 		if !strings.Contains(log, ev) {
 			t.Errorf("log lacks %s:\n%s", ev, log)
 		}

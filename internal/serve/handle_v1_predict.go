@@ -68,7 +68,7 @@ func (s *Service) handleV1Predict(w http.ResponseWriter, r *http.Request) {
 		resp.Predictions[i] = vp
 	}
 	resp.Latency = time.Since(t0).Seconds()
-	writeJSON(w, http.StatusOK, resp)
+	writeV1(w, &resp)
 }
 
 // readBody reads the request body through http.MaxBytesReader.

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // HTTPOptions configure the HTTP front end.
@@ -192,13 +194,50 @@ func (s *Service) instrument(next http.Handler) http.Handler {
 		} else if i := strings.IndexByte(pat, ' '); i >= 0 {
 			pat = pat[i+1:]
 		}
-		s.met.requests.WithLabelValues(pat, r.Method, strconv.Itoa(code)).Observe(time.Since(t0).Seconds())
+		s.requestObserver(pat, r.Method, code).Observe(time.Since(t0).Seconds())
 		if code >= 500 {
 			s.log.Warn("http.request", "method", r.Method, "path", r.URL.Path, "code", code, "remote", r.RemoteAddr)
-		} else {
+		} else if s.log.Enabled(r.Context(), slog.LevelDebug) {
 			s.log.Debug("http.request", "method", r.Method, "path", r.URL.Path, "code", code, "remote", r.RemoteAddr, "duration", time.Since(t0))
 		}
 	})
+}
+
+// routeKey names one series of edgewatt_http_request_duration_seconds.
+type routeKey struct {
+	pattern, method string
+	code            int
+}
+
+// requestObserver returns the request histogram's series for a route, method and status,
+// from a copy-on-write map (a plain map read, no lock and no label hashing on the common
+// path); a new combination takes the slow path once.
+func (s *Service) requestObserver(pattern, method string, code int) prometheus.Observer {
+	if m := s.routes.Load(); m != nil {
+		if o, ok := (*m)[routeKey{pattern, method, code}]; ok {
+			return o
+		}
+	}
+	o := s.met.requests.WithLabelValues(pattern, method, strconv.Itoa(code))
+	if strings.HasPrefix(pattern, "unmatched") {
+		return o // arbitrary methods: do not grow the cache with them
+	}
+	for {
+		old := s.routes.Load()
+		next := map[routeKey]prometheus.Observer{}
+		if old != nil {
+			if len(*old) >= 256 {
+				return o
+			}
+			for k, v := range *old {
+				next[k] = v
+			}
+		}
+		next[routeKey{pattern, method, code}] = o
+		if s.routes.CompareAndSwap(old, &next) {
+			return o
+		}
+	}
 }
 
 // writeJSON writes v with status code.
@@ -230,7 +269,29 @@ func writeErr(w http.ResponseWriter, err error) {
 	writeError(w, http.StatusInternalServerError, err.Error())
 }
 
+// anyMethod knows the API's paths whatever the method, to tell 405 from 404.
+var anyMethod = func() *http.ServeMux {
+	m := http.NewServeMux()
+	for p, allow := range map[string]string{"/v1/predict": "POST", "/v1/models": "GET", "/v1/telemetry": "GET", "/v2": "GET",
+		"/v2/health/live": "GET", "/v2/health/ready": "GET", "/v2/models/{name}": "GET", "/v2/models/{name}/versions/{version}": "GET",
+		"/v2/models/{name}/ready": "GET", "/v2/models/{name}/versions/{version}/ready": "GET", "/v2/models/{name}/infer": "POST",
+		"/v2/models/{name}/versions/{version}/infer": "POST", "/metrics": "GET", "/{$}": "GET"} {
+		m.Handle(p, allowHandler(allow))
+	}
+	return m
+}()
+
+type allowHandler string
+
+func (a allowHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {}
+
 func (s *Service) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	if h, pat := anyMethod.Handler(r); pat != "" {
+		allow := string(h.(allowHandler))
+		w.Header().Set("Allow", allow)
+		writeError(w, http.StatusMethodNotAllowed, fmt.Sprintf("%s %s: this endpoint takes %s", r.Method, r.URL.Path, allow))
+		return
+	}
 	writeError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s (see /v1/predict, /v1/models, /v2/models/{name}/infer, /metrics)", r.Method, r.URL.Path))
 }
 

@@ -2,7 +2,6 @@ package serve
 
 import (
 	"fmt"
-	"strings"
 
 	ewrt "github.com/edgewatt/edgewatt/runtime"
 	"github.com/prometheus/client_golang/prometheus"
@@ -146,4 +145,10 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-var _ = strings.TrimSpace
+// The PromQL that derives joules per inference from the counters (README "Serve"): the
+// board's mean power over the window (the rate of the energy counter) divided by the rate
+// of predictions; the marginal figure first takes off the learned idle baseline.
+const (
+	PromQLJoulesPerInference         = `sum(rate(edgewatt_board_energy_joules_total[1m])) / sum(rate(edgewatt_predictions_total{outcome="ok"}[1m]))`
+	PromQLMarginalJoulesPerInference = `(sum(rate(edgewatt_board_energy_joules_total[1m])) - sum(edgewatt_board_idle_power_watts)) / sum(rate(edgewatt_predictions_total{outcome="ok"}[1m]))`
+)

@@ -158,8 +158,8 @@ func (s *Service) reload(name string, force bool) error {
 	defer s.reloadM.Unlock()
 	sl := s.slots[name]
 	st, err := statFile(sl.spec.Path)
-	if err == nil && !force && st == sl.stat {
-		return nil
+	if !force && st == sl.stat {
+		return nil // unchanged, or still missing (reported once)
 	}
 	if err == nil && !force {
 		// A writer that replaces the file in place (not by rename) may still be writing:

@@ -90,12 +90,10 @@ func (s *Service) run(ctx context.Context, model string, n int, one func(*ewrt.P
 	if s.closed.Load() {
 		return nil, &Error{Status: http.StatusServiceUnavailable, Msg: "the service has stopped"}
 	}
-	select {
-	case s.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, &Error{Status: http.StatusServiceUnavailable, Msg: "timed out waiting for a free inference slot: " + ctx.Err().Error()}
+	if err := s.enter(ctx); err != nil {
+		return nil, err
 	}
-	defer func() { <-s.sem }()
+	defer s.leave()
 	e, err := s.acquire(model)
 	if err != nil {
 		return nil, err
@@ -134,4 +132,41 @@ func (s *Service) run(ctx context.Context, model string, n int, one func(*ewrt.P
 		m.AddInferences(time.Now(), n) // atomics only
 	}
 	return out, nil
+}
+
+// enter takes one of Limits.MaxInflight inference slots: an atomic increment when one is
+// free (the prediction path takes no lock); under overload it waits for a release or ctx.
+func (s *Service) enter(ctx context.Context) error {
+	max := int64(s.lim.MaxInflight)
+	for {
+		n := s.inflight.Load()
+		if n < max {
+			if s.inflight.CompareAndSwap(n, n+1) {
+				return nil
+			}
+			continue
+		}
+		s.waiters.Add(1)
+		if s.inflight.Load() < max { // a slot freed before we were counted as waiting
+			s.waiters.Add(-1)
+			continue
+		}
+		select {
+		case <-s.freed:
+			s.waiters.Add(-1)
+		case <-ctx.Done():
+			s.waiters.Add(-1)
+			return &Error{Status: http.StatusServiceUnavailable, Msg: "timed out waiting for a free inference slot (--max-inflight): " + ctx.Err().Error()}
+		}
+	}
+}
+
+func (s *Service) leave() {
+	s.inflight.Add(-1)
+	if s.waiters.Load() > 0 {
+		select {
+		case s.freed <- struct{}{}:
+		default:
+		}
+	}
 }

@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -99,15 +101,11 @@ scrape_configs:
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 
-	query := `sum(edgewatt_predictions_total{job="edgewatt",model="kitchen",outcome="ok"})`
 	deadline := time.Now().Add(30 * time.Second)
-	var last string
-	for time.Now().Before(deadline) {
-		time.Sleep(500 * time.Millisecond)
+	value := func(query string) (string, string) {
 		resp, err := http.Get("http://" + web + "/api/v1/query?query=" + url.QueryEscape(query))
 		if err != nil {
-			last = err.Error()
-			continue
+			return "", err.Error()
 		}
 		var r struct {
 			Status string
@@ -119,16 +117,48 @@ scrape_configs:
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		last = string(b)
 		if json.Unmarshal(b, &r) != nil || r.Status != "success" || len(r.Data.Result) == 0 {
+			return "", string(b)
+		}
+		return fmt.Sprint(r.Data.Result[0].Value[1]), ""
+	}
+	query := `sum(edgewatt_predictions_total{job="edgewatt",model="kitchen",outcome="ok"})`
+	var last string
+	for {
+		if time.Now().After(deadline) {
+			t.Fatalf("Prometheus never returned %d predictions: %s\n%s", 3*n, last, logs.String())
+		}
+		time.Sleep(500 * time.Millisecond)
+		v, msg := value(query)
+		if v == fmt.Sprint(3*n) {
+			t.Logf("PromQL %s = %v", query, v)
+			break
+		}
+		last = v + msg
+	}
+	// The README's joules-per-inference queries, from the counters, over traffic in the window.
+	for i := 0; i < 40; i++ {
+		s.do(t, "POST", "/v1/predict", `{"texts": ["fire alarm", "quiet", "hello"]}`, nil, "Authorization", "Bearer tok")
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, q := range []string{PromQLJoulesPerInference, PromQLMarginalJoulesPerInference} {
+		var v, msg string
+		for time.Now().Before(deadline.Add(15 * time.Second)) {
+			if v, msg = value(q); v != "" && v != "NaN" && v != "+Inf" {
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			t.Errorf("PromQL %s: %q %s", q, v, msg)
 			continue
 		}
-		if v := r.Data.Result[0].Value[1]; v == fmt.Sprint(3*n) {
-			t.Logf("PromQL %s = %v", query, v)
-			return
-		} else {
-			last = fmt.Sprintf("value %v", v)
+		t.Logf("PromQL %s = %s J", q, v)
+	}
+	if v, _ := value(PromQLJoulesPerInference); v != "" {
+		if f, _ := strconv.ParseFloat(v, 64); f <= 0 {
+			t.Errorf("total joules per inference %v, want > 0", v)
 		}
 	}
-	t.Fatalf("Prometheus never returned %d predictions: %s\n%s", 3*n, last, logs.String())
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -146,4 +147,33 @@ func newReferenceShared(t testing.TB, path string) *reference {
 	r := newReference(t, path)
 	r.shared = true
 	return r
+}
+
+// TestReloadMissingFile: a model file that disappears is reported once, the model keeps
+// serving, and the file's return is picked up.
+func TestReloadMissingFile(t *testing.T) {
+	dir := t.TempDir()
+	path := writeModel(t, dir, "m.safetensors", optA)
+	refB := newReference(t, writeModel(t, dir, "b.ref", optB))
+	s := startServer(t, Options{Models: []ModelSpec{{"m", path}}, Watch: 10 * time.Millisecond}, HTTPOptions{})
+	os.Remove(path)
+	time.Sleep(200 * time.Millisecond)
+	if got := testutil.ToFloat64(s.svc.met.reloads.WithLabelValues("m", "error")); got != 1 {
+		t.Errorf("a missing file was reported %v times, want once", got)
+	}
+	var r v1Response
+	if code := s.do(t, "POST", "/v1/predict", `{"text":"fire"}`, &r); code != 200 {
+		t.Errorf("predict with the file gone: %d", code)
+	}
+	if mi := s.svc.Models()[0]; !strings.Contains(mi.LoadError, "no such file") {
+		t.Errorf("load error %q", mi.LoadError)
+	}
+	writeModel(t, dir, "m.safetensors", optB)
+	deadline := time.Now().Add(5 * time.Second)
+	for s.svc.Models()[0].SHA256 != refB.sha {
+		if time.Now().After(deadline) {
+			t.Fatal("the returned file was not loaded")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -123,23 +123,26 @@ type EnergyOptions struct {
 
 // Service serves models. It is safe for concurrent use.
 type Service struct {
-	opt     Options
-	lim     Limits
-	log     *slog.Logger
-	now     func() time.Time
-	reg     *prometheus.Registry
-	met     *metrics
-	models  atomic.Pointer[modelSet]
-	slots   map[string]*slot // fixed at New: one per ModelSpec
-	order   []string
-	sem     chan struct{}
-	inf     atomic.Uint64 // inferences since start (every text or id row predicted)
-	lat     latencyHist   // inference latencies for the dashboard's p50/p99
-	tel     *telemetry
-	reloadM sync.Mutex // serializes reloads (never taken on the prediction path)
-	started time.Time
-	ready   atomic.Bool // false while starting and draining (/v2/health/ready)
-	closed  atomic.Bool // set by Close
+	opt      Options
+	lim      Limits
+	log      *slog.Logger
+	now      func() time.Time
+	reg      *prometheus.Registry
+	met      *metrics
+	models   atomic.Pointer[modelSet]
+	slots    map[string]*slot // fixed at New: one per ModelSpec
+	order    []string
+	inflight atomic.Int64  // inferences running (enter/leave)
+	waiters  atomic.Int64  // requests waiting for a slot
+	freed    chan struct{} // wakes one waiter when a slot frees
+	inf      atomic.Uint64 // inferences since start (every text or id row predicted)
+	lat      latencyHist   // inference latencies for the dashboard's p50/p99
+	tel      *telemetry
+	reloadM  sync.Mutex // serializes reloads (never taken on the prediction path)
+	started  time.Time
+	ready    atomic.Bool                                      // false while starting and draining (/v2/health/ready)
+	closed   atomic.Bool                                      // set by Close
+	routes   atomic.Pointer[map[routeKey]prometheus.Observer] // see requestObserver
 }
 
 // New loads every model (failing if any does not load) and returns the service. Call Run to
@@ -162,7 +165,7 @@ func New(opt Options) (*Service, error) {
 	if s.opt.Watch == 0 {
 		s.opt.Watch = 5 * time.Second
 	}
-	s.sem = make(chan struct{}, s.lim.MaxInflight)
+	s.freed = make(chan struct{}, 1)
 	set := &modelSet{byName: map[string]*entry{}}
 	for _, ms := range opt.Models {
 		if _, dup := s.slots[ms.Name]; dup {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -102,5 +104,48 @@ func TestComponents(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("a failing component did not stop the service")
+	}
+}
+
+// TestMaxInflight: with one slot, concurrent callers all get their answers one at a time, and
+// a caller whose context ends while waiting gets a 503.
+func TestMaxInflight(t *testing.T) {
+	pa := writeModel(t, t.TempDir(), "a.safetensors", optA)
+	svc, err := New(Options{Models: []ModelSpec{{"a", pa}}, Limits: Limits{MaxInflight: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	var wg sync.WaitGroup
+	var peak atomic.Int64
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 300; i++ {
+				if _, err := svc.Predict(context.Background(), "", []string{"fire alarm"}); err != nil {
+					t.Error(err)
+					return
+				}
+				if n := svc.inflight.Load(); n > peak.Load() {
+					peak.Store(n)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if p := peak.Load(); p > 1 || svc.inflight.Load() != 0 {
+		t.Errorf("peak in flight %d, now %d; want at most 1, then 0", p, svc.inflight.Load())
+	}
+	svc.enter(context.Background()) // hold the only slot
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	var e *Error
+	if _, err := svc.Predict(ctx, "", []string{"x"}); !errors.As(err, &e) || e.Status != 503 {
+		t.Errorf("full: %v", err)
+	}
+	svc.leave()
+	if _, err := svc.Predict(context.Background(), "", []string{"x"}); err != nil {
+		t.Errorf("after release: %v", err)
 	}
 }

@@ -63,13 +63,13 @@ type telemetry struct {
 	meter     *energy.Live // nil without a power source
 	interval  time.Duration
 	condEvery time.Duration
+	condAt    time.Time // written by tick only (the sampling goroutine)
 
 	mu       sync.Mutex // guards everything below (never taken on the prediction path)
 	last     board.Reading
 	hasLast  bool
 	up       bool
 	cond     board.Conditions
-	condAt   time.Time
 	rate     float64
 	p50, p99 float64
 	lastInf  uint64
@@ -154,6 +154,15 @@ func (t *telemetry) tick(now time.Time, r *board.Reading) {
 	var cur latSnapshot
 	t.s.lat.snapshot(&cur)
 
+	// Temperature and throttling may take a vcgencmd run: read them before taking the lock.
+	// condAt is only touched here, on the sampling goroutine.
+	var cond *board.Conditions
+	if t.s.opt.Conditions != nil && now.Sub(t.condAt) >= t.condEvery {
+		t.condAt = now
+		c, _ := t.s.opt.Conditions() // what could not be read stays unknown
+		cond = &c
+	}
+
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	dInf := inf - t.lastInf
@@ -188,10 +197,8 @@ func (t *telemetry) tick(now time.Time, r *board.Reading) {
 			}
 		}
 	}
-	if t.s.opt.Conditions != nil && now.Sub(t.condAt) >= t.condEvery {
-		t.condAt = now
-		c, _ := t.s.opt.Conditions() // what could not be read stays unknown
-		t.cond = c
+	if cond != nil {
+		t.cond = *cond
 	}
 	if t.cond.HasTemp {
 		c := t.cond.Temp.Celsius()
@@ -201,15 +208,18 @@ func (t *telemetry) tick(now time.Time, r *board.Reading) {
 	t.histN++
 }
 
-// History returns the recorded points, oldest first.
-func (s *Service) History() []Point {
+// History returns the recorded points after sinceMillis (Unix milliseconds; 0 for all),
+// oldest first.
+func (s *Service) History(sinceMillis int64) []Point {
 	t := s.tel
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	n := min(t.histN, historyLen)
 	out := make([]Point, 0, n)
 	for i := t.histN - n; i < t.histN; i++ {
-		out = append(out, t.hist[i%historyLen])
+		if p := t.hist[i%historyLen]; p.T > sinceMillis {
+			out = append(out, p)
+		}
 	}
 	return out
 }

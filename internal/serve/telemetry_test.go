@@ -54,8 +54,11 @@ func TestTelemetryEnergy(t *testing.T) {
 	if !tel.HasTemp || tel.TempC != 47.5 || !tel.HasThrottled || tel.Models["a"] == "" {
 		t.Errorf("conditions: %+v", tel)
 	}
-	if n := len(svc.History()); n < 10 {
-		t.Errorf("history has %d points", n)
+	h := svc.History(0)
+	if len(h) < 10 {
+		t.Errorf("history has %d points", len(h))
+	} else if got := svc.History(h[len(h)-3].T); len(got) < 2 || len(got) > 4 || got[0].T <= h[len(h)-3].T {
+		t.Errorf("History(since) returned %d points", len(got))
 	}
 	for _, name := range []string{"edgewatt_board_energy_joules_total", "edgewatt_energy_per_inference_joules", "edgewatt_board_idle_power_watts", "edgewatt_board_power_watts"} {
 		if n, err := testutil.GatherAndCount(svc.Registry(), name); err != nil || n == 0 {
