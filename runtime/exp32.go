@@ -5,12 +5,12 @@ import "math"
 // exp32 returns e^x in float32 arithmetic: x = k ln2 + r with k = round(x log2e) and
 // |r| <= ln2/2 (ln2 split in two parts so k ln2 is exact), e^r from the degree-6 minimax
 // polynomial of Cephes' expf, times 2^k built in the exponent bits. Its largest error against
-// e^x computed in float64 and rounded to float32 is measured over every float32 in
-// [-87.33, 88.72] by TestExp32 (-exp.all; a strided sample otherwise): 1 ulp (relative error
-// below 1.2e-7). Above 88.72 it returns +Inf (e^x exceeds MaxFloat32), below -87.33 it
-// returns 0 (e^x is under the smallest normal float32, 1.2e-38: the absolute error is below
-// that); NaN gives NaN. It is the activations' exponential: sigmoid's and softmax's error
-// stays far under the 1e-6 the predictions are held to.
+// e^x computed in float64 and rounded to float32 is 1 ulp (relative error below 1.2e-7),
+// measured by TestExp32 over all 2,237,668,982 float32 values in [-87.33, 88.72] with
+// -exp.all (a strided sample otherwise). Above 88.72 it returns +Inf (e^x exceeds
+// MaxFloat32), below -87.33 it returns 0 (e^x is under the smallest normal float32, 1.2e-38:
+// the absolute error is below that); NaN gives NaN. It is the activations' exponential:
+// sigmoid's and softmax's error stays far under the 1e-6 the predictions are held to.
 func exp32(x float32) float32 {
 	const (
 		log2e = 1.44269504088896341
