@@ -91,7 +91,7 @@ const maxStackWord = 128
 // wordBufLen is the word buffer a call needs: the longest vocabulary word, but never more
 // than any word of text can be once lowered and decoded (at most 3 bytes per text byte: an
 // invalid byte becomes U+FFFD). A vocabulary with a 4 MB word thus costs a long text, not
-// every call, a 4 MB buffer (issue 11).
+// every call, a 4 MB buffer.
 func wordBufLen(maxWord int, text string) int {
 	if len(text) < (maxWord-4)/3 {
 		return 3*len(text) + 4

@@ -39,7 +39,7 @@ var commands = map[string]command{
 	"serve":    {"serve models over HTTP (JSON and Open Inference Protocol v2), with metrics, energy and a dashboard", runServe},
 	"fleet":    {"list the edgewatt nodes on an MQTT broker: board, model, power, µJ/inference, online/offline", runFleet},
 
-	// Build, install and release (issue 16).
+	// Build, install and release.
 	"version":    {"print the version, commit, build date, Go version, target and kernels", runVersion},
 	"completion": {"print a shell completion script: completion bash|zsh|fish", runCompletion},
 	"deploy":     {"install a model and the matching edgewatt on a Pi or a fleet over SSH, with checks and rollback", runDeploy},

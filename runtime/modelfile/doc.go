@@ -92,7 +92,7 @@
 // u64 is a little-endian uint64. The metadata is hashed as its decoded strings, so JSON
 // escapes that decode to the same text (\u003c, \u003C) are the same file.
 //
-// Version 1 (before edgewatt's issue 11) hashed only the data section as laid out, so
+// Version 1 (edgewatt wave 1) hashed only the data section as laid out, so
 // metadata (tokenizer filters, maxlen, labels) could change unnoticed and re-ordering the
 // tensors looked like corruption. Version 1 files are refused with a message to re-convert
 // them with 'edgewatt convert' (the source model and tokenizer are needed; there is no

@@ -467,7 +467,7 @@ func (m *Meta) decode(md map[string]string) error {
 	switch v := md["format_version"]; v {
 	case strconv.Itoa(Version):
 	case "1":
-		return fmt.Errorf("modelfile: format version 1 (an edgewatt before issue 11, whose integrity hash did not cover the metadata) is no longer read; re-convert the model with 'edgewatt convert' (version %d)", Version)
+		return fmt.Errorf("modelfile: format version 1 (written by an older edgewatt, whose integrity hash did not cover the metadata) is no longer read; re-convert the model with 'edgewatt convert' (version %d)", Version)
 	default:
 		return fmt.Errorf("modelfile: format version %q is not supported by this edgewatt (reads version %d); upgrade edgewatt or re-convert the model", v, Version)
 	}

@@ -5,7 +5,7 @@ import "strconv"
 // Format and Version identify the edgewatt model file in its metadata.
 const (
 	Format  = "edgewatt"
-	Version = 2 // 2: the sha256 covers the metadata and does not depend on tensor order (issue 11)
+	Version = 2 // 2: the sha256 covers the metadata and does not depend on tensor order
 )
 
 // Limits a reader checks before using a file (Validate), each far above any text classifier
