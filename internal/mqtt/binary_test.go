@@ -228,7 +228,7 @@ func TestFleetJSONTwoNodes(t *testing.T) {
 	if err := json.Unmarshal(out, &nodes); err != nil {
 		t.Fatalf("fleet --json output %q: %v", out, err)
 	}
-	sha := newRuntimeClassifier(t, "smarthome").m.Meta.DataSHA256
+	sha := newRuntimeClassifier(t, "smarthome").m.Meta.SHA256
 	if len(nodes) != 2 || nodes[0].Node != "pi-a" || nodes[1].Node != "pi-b" {
 		t.Fatalf("fleet: %s", out)
 	}

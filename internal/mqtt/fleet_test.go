@@ -41,7 +41,7 @@ func TestFleet(t *testing.T) {
 	ns := wait(func(ns []Node) bool {
 		return len(ns) == 2 && ns[0].Status == "online" && ns[1].Status == "online" && ns[0].PowerW != nil && ns[1].PowerW != nil && len(ns[1].Models) == 1
 	})
-	sha := cls.m.Meta.DataSHA256
+	sha := cls.m.Meta.SHA256
 	if ns[0].Node != "attic" || ns[1].Node != "cellar" || ns[1].Board != "Raspberry Pi Zero 2 W Rev 1.0" || ns[1].Version != "test" ||
 		ns[1].Models[0].SHA256 != sha || *ns[0].PowerW != 3.1 || *ns[0].UJPerInference != 0.5 || *ns[0].PredictionsPerSecond != 20 ||
 		ns[0].LastSeen.IsZero() {

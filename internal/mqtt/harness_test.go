@@ -213,7 +213,7 @@ func newRuntimeClassifier(t testing.TB, name string) *runtimeClassifier {
 }
 
 func (c *runtimeClassifier) Models() []Model {
-	return []Model{{Name: c.name, SHA256: c.m.Meta.DataSHA256, Labels: c.m.Labels()}}
+	return []Model{{Name: c.name, SHA256: c.m.Meta.SHA256, Labels: c.m.Labels()}}
 }
 
 func (c *runtimeClassifier) Predict(ctx context.Context, model string, texts []string) ([]Prediction, error) {

@@ -118,7 +118,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if tm.PowerW == nil || *tm.PowerW != 3.25 || tm.EnergyWh == nil || *tm.EnergyWh != 2 || *tm.TemperatureC != 48.3 ||
-		tm.Models["smarthome"] != cls.m.Meta.DataSHA256 || tm.PredictionsPerSecond != 12 {
+		tm.Models["smarthome"] != cls.m.Meta.SHA256 || tm.PredictionsPerSecond != 12 {
 		t.Errorf("telemetry %s", mustJSON(tm))
 	}
 	// On change: throttling shows up without waiting for the 30 s interval.

@@ -48,7 +48,8 @@
 // The REST half of the protocol as specified at
 // https://github.com/kserve/open-inference-protocol (specification/protocol/inference_rest.md):
 // server live/ready/metadata, model metadata/ready, and infer, with versions (a model's
-// version is the first 12 hex digits of its content sha256). A model takes either a BYTES
+// version is the first 12 hex digits of its sha256: the model file's verified
+// metadata-and-tensors hash, modelfile.Meta.SHA256). A model takes either a BYTES
 // input named "text" (shape [N] or [N,1]) or an INT32/INT64 input named "input_ids" (shape
 // [N, L], padded or truncated as the model was trained); it returns "scores" (FP32,
 // [N, outputs]) and "label" (BYTES, [N]), or those named in the request's "outputs". Errors

@@ -54,7 +54,7 @@ func newReference(t testing.TB, path string) *reference {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
-	return &reference{sha: m.Meta.DataSHA256, labels: m.Labels(), m: m, p: m.NewPredictor()}
+	return &reference{sha: m.Meta.SHA256, labels: m.Labels(), m: m, p: m.NewPredictor()}
 }
 
 func (r *reference) text(s string) (string, []float32) {

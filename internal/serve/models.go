@@ -96,7 +96,7 @@ func loadEntry(ms ModelSpec) (*entry, fileStat, error) {
 	if err != nil {
 		return nil, st, err
 	}
-	e := &entry{name: ms.Name, path: ms.Path, model: m, sha256: m.Meta.DataSHA256, loadedAt: time.Now()}
+	e := &entry{name: ms.Name, path: ms.Path, model: m, sha256: m.Meta.SHA256, loadedAt: time.Now()}
 	e.version = e.sha256
 	if len(e.version) > 12 {
 		e.version = e.version[:12]
