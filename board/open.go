@@ -1,6 +1,7 @@
 package board
 
 import (
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -169,6 +170,31 @@ func Open(spec string, opt OpenOptions) (Source, error) {
 		return nil, err
 	}
 	return OpenSpec(sp, opt)
+}
+
+// OpenFirst opens the first source of a '|'-separated list of specs that opens, e.g.
+// "auto|replay:trace.csv" (a real sensor when the board has one, else a recorded trace), and
+// returns it with the alternative that opened it. failed, when not nil, is called for each
+// alternative that did not open, in order, before the next is tried. When none opens, the
+// error is the one alternative's error, or all of them joined, each naming its alternative.
+func OpenFirst(specs string, opt OpenOptions, failed func(alt string, err error)) (Source, string, error) {
+	alts := strings.Split(specs, "|")
+	var errs []error
+	for _, alt := range alts {
+		alt = strings.TrimSpace(alt)
+		src, err := Open(alt, opt)
+		if err == nil {
+			return src, alt, nil
+		}
+		if failed != nil {
+			failed(alt, err)
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", alt, err))
+	}
+	if len(alts) == 1 {
+		return nil, "", errors.Unwrap(errs[0])
+	}
+	return nil, "", errors.Join(errs...)
 }
 
 // OpenSpec is Open for a parsed Spec.

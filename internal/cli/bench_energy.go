@@ -262,34 +262,25 @@ func parseSettle(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// openPowerChain opens the first source of a '|'-separated list that works, e.g.
-// "auto|replay:trace.csv" (what make demo uses: a real sensor when the board has one, else a
-// recorded trace). Each failure but the last is reported on stderr.
+// openPowerChain opens the first source of a '|'-separated --power list that works
+// (board.OpenFirst), e.g. "auto|replay:trace.csv", what make demo uses. Each alternative
+// that did not open is reported on stderr when a later one did.
 func openPowerChain(env *Env, spec string) (board.Source, error) {
-	alts := strings.Split(spec, "|")
-	var errs []error
-	for i, alt := range alts {
-		alt = strings.TrimSpace(alt)
-		src, err := board.Open(alt, board.OpenOptions{})
-		if err == nil {
-			if i > 0 {
-				fmt.Fprintf(env.Stderr, "bench: using --power %s instead\n", alt)
-			}
-			return src, nil
+	var skipped []string
+	src, alt, err := board.OpenFirst(spec, board.OpenOptions{}, func(alt string, err error) {
+		msg := firstLine(err.Error())
+		if errors.Is(err, board.ErrNoSource) {
+			msg = "no power sensor on this machine ('edgewatt power' lists what was tried and how to add one)"
 		}
-		errs = append(errs, fmt.Errorf("--power %s: %w", alt, err))
-		if i < len(alts)-1 {
-			msg := firstLine(err.Error())
-			if errors.Is(err, board.ErrNoSource) {
-				msg = "no power sensor on this machine ('edgewatt power' lists what was tried and how to add one)"
-			}
-			fmt.Fprintf(env.Stderr, "bench: --power %s: %s\n", alt, msg)
-		}
+		skipped = append(skipped, fmt.Sprintf("bench: --power %s: %s", alt, msg))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bench: --power %s: %w", spec, err)
 	}
-	if len(errs) == 1 {
-		return nil, fmt.Errorf("bench: %w", errs[0])
+	if len(skipped) > 0 {
+		fmt.Fprintf(env.Stderr, "%s\nbench: using --power %s instead\n", strings.Join(skipped, "\n"), alt)
 	}
-	return nil, fmt.Errorf("bench: no power source of %q could be opened: %w", spec, errors.Join(errs...))
+	return src, nil
 }
 
 func firstLine(s string) string {

@@ -170,24 +170,23 @@ func runServe(env *Env) error {
 		TLSCert: o.tlsCert, TLSKey: o.tlsKey, DrainTimeout: o.drain, Notify: notify, Watchdog: wd, Reload: reload})
 }
 
-// openServePower opens --power; "auto" finding nothing is not an error for a service.
+// openServePower opens --power (board.OpenFirst); "auto" finding nothing is not an error for
+// a service, which then runs without power figures.
 func openServePower(log *slog.Logger, spec string) (board.Source, error) {
-	var errs []error
-	for _, alt := range strings.Split(spec, "|") {
-		alt = strings.TrimSpace(alt)
-		src, err := board.Open(alt, board.OpenOptions{})
-		if err == nil {
-			log.Info("power.open", "source", src.Name())
-			return src, nil
-		}
+	var failed bool
+	src, _, err := board.OpenFirst(spec, board.OpenOptions{}, func(alt string, err error) {
 		if alt == "auto" && errors.Is(err, board.ErrNoSource) {
 			log.Info("power.open", "source", "none", "reason", "no power sensor found ('edgewatt power' says what was tried)")
-			continue
+			return
 		}
-		errs = append(errs, fmt.Errorf("--power %s: %w", alt, err))
-	}
-	if len(errs) > 0 {
-		return nil, fmt.Errorf("serve: %w", errors.Join(errs...))
+		failed = true
+	})
+	switch {
+	case err == nil:
+		log.Info("power.open", "source", src.Name())
+		return src, nil
+	case failed:
+		return nil, fmt.Errorf("serve: --power %s: %w", spec, err)
 	}
 	return nil, nil
 }
