@@ -1,15 +1,15 @@
 package mqtt
 
 import (
+	"github.com/edgewatt/edgewatt/internal/testmodel"
+
 	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -18,44 +18,16 @@ import (
 	"time"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// edgewattBinary builds cmd/edgewatt once per test binary, into a temporary directory.
+// edgewattBinary builds cmd/edgewatt once per test binary (testmodel.Binary).
 func edgewattBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the edgewatt binary; skipped with -short")
 	}
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "edgewatt-mqtt-bin")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "edgewatt")
-		out, err := exec.Command("go", "build", "-o", binPath, "../../cmd/edgewatt").CombinedOutput()
-		if err != nil {
-			binErr = &buildError{err, out}
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
+	return testmodel.Binary(t)
 }
 
 var listenLine = regexp.MustCompile(`serve\.start .*\baddr=(\S+)`)
-
-type buildError struct {
-	err error
-	out []byte
-}
-
-func (e *buildError) Error() string { return "go build: " + e.err.Error() + "\n" + string(e.out) }
 
 // serveNode starts 'edgewatt serve --mqtt' as a real process and waits for it to listen.
 func serveNode(t *testing.T, bin, url, node string, extra ...string) *exec.Cmd {

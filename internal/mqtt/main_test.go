@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/edgewatt/edgewatt/internal/testmodel"
 )
 
 // TestMain removes what the tests made once for the whole binary: the trained model and the
@@ -13,8 +15,6 @@ func TestMain(m *testing.M) {
 	if modelFile != "" {
 		os.RemoveAll(filepath.Dir(modelFile))
 	}
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
+	testmodel.RemoveBinary()
 	os.Exit(code)
 }

@@ -1,15 +1,15 @@
 package serve
 
 import (
+	"github.com/edgewatt/edgewatt/internal/testmodel"
+
 	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -86,37 +86,12 @@ func finishSlowRequest(t *testing.T, conn net.Conn, br *bufio.Reader) {
 	}
 }
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
 // edgewattBinary builds cmd/edgewatt once for the tests that run the real binary. They
 // skip when the go command is missing or the tests run under qemu for another architecture.
 func edgewattBinary(t *testing.T) string {
 	t.Helper()
 	hostOnly(t)
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("the go command is not on PATH: cannot build the edgewatt binary for this test")
-	}
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "edgewatt-serve-test")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "edgewatt")
-		out, err := exec.Command(goCmd, "build", "-o", binPath, "github.com/edgewatt/edgewatt/cmd/edgewatt").CombinedOutput()
-		if err != nil {
-			binErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
+	return testmodel.Binary(t)
 }
 
 // hostOnly skips tests that start other programs or measure performance when the test

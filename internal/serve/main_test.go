@@ -2,15 +2,14 @@ package serve
 
 import (
 	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/edgewatt/edgewatt/internal/testmodel"
 )
 
 // TestMain removes the edgewatt binary the tests built, if any.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
-	}
+	testmodel.RemoveBinary()
 	os.Exit(code)
 }
