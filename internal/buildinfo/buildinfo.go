@@ -39,6 +39,23 @@ func (in Info) Target() string {
 	return in.GOOS + "/" + in.GOARCH
 }
 
+// Short is the version in one word, for places with room for one (Home Assistant's
+// sw_version, the fleet table): Version, or for a development build "devel-" and the
+// commit's first 12 hex digits ("-dirty" with uncommitted changes), or "devel".
+func (in Info) Short() string {
+	if in.Version != "(devel)" && in.Version != "" {
+		return in.Version
+	}
+	if in.Commit == "" {
+		return "devel"
+	}
+	s := "devel-" + in.Commit[:min(12, len(in.Commit))]
+	if in.Modified {
+		s += "-dirty"
+	}
+	return s
+}
+
 // Read returns the running binary's Info.
 func Read() Info {
 	bi, _ := debug.ReadBuildInfo()

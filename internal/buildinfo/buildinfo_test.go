@@ -43,3 +43,20 @@ func TestFromBuildInfo(t *testing.T) {
 		t.Errorf("without build info: %+v", in)
 	}
 }
+
+func TestShort(t *testing.T) {
+	for _, c := range []struct {
+		in   Info
+		want string
+	}{
+		{Info{Version: "v1.2.3", Commit: "0123456789abcdef0123"}, "v1.2.3"},
+		{Info{Version: "(devel)", Commit: "0123456789abcdef0123"}, "devel-0123456789ab"},
+		{Info{Version: "(devel)", Commit: "0123456789abcdef0123", Modified: true}, "devel-0123456789ab-dirty"},
+		{Info{Version: "(devel)"}, "devel"},
+		{Info{Version: "(devel)", Commit: "abc"}, "devel-abc"},
+	} {
+		if got := c.in.Short(); got != c.want {
+			t.Errorf("%+v: Short() = %q, want %q", c.in, got, c.want)
+		}
+	}
+}

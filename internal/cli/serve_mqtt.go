@@ -9,9 +9,10 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/edgewatt/edgewatt/internal/buildinfo"
 
 	"github.com/edgewatt/edgewatt/board"
 	"github.com/edgewatt/edgewatt/internal/mqtt"
@@ -109,7 +110,7 @@ func (f *mqttFlags) component(b *mqtt.Broker, listen string, https bool) serve.C
 		dash = dashboardURL(listen, https)
 	}
 	return &mqttComponent{o: mqtt.Options{Broker: b, Node: f.node, Root: f.root, DiscoveryPrefix: f.prefix, NoDiscovery: f.noDiscovery,
-		Board: boardName(board.Detect(board.DetectOptions{})), Version: edgewattVersion(), DashboardURL: dash,
+		Board: boardName(board.Detect(board.DetectOptions{})), Version: buildinfo.Read().Short(), DashboardURL: dash,
 		TelemetryInterval: f.telemetry, SessionExpiry: f.sessionExpiry}}
 }
 
@@ -139,36 +140,6 @@ func dashboardURL(listen string, https bool) string {
 		scheme = "https"
 	}
 	return scheme + "://" + net.JoinHostPort(host, port) + "/"
-}
-
-// edgewattVersion is the module version and VCS revision this binary was built from.
-func edgewattVersion() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "devel"
-	}
-	v := strings.Trim(bi.Main.Version, "()")
-	var rev, dirty string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				dirty = "-dirty"
-			}
-		}
-	}
-	if len(rev) > 12 {
-		rev = rev[:12]
-	}
-	if rev != "" && (v == "" || v == "devel") {
-		return "devel-" + rev + dirty
-	}
-	if v == "" {
-		return "devel"
-	}
-	return v
 }
 
 // mqttComponent adapts serve.Service to the MQTT bridge.

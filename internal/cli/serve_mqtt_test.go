@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/edgewatt/edgewatt/board"
+	"github.com/edgewatt/edgewatt/internal/buildinfo"
 )
 
 func TestServeMQTTUsageErrors(t *testing.T) {
@@ -77,7 +78,7 @@ func TestDashboardURL(t *testing.T) {
 			t.Errorf("%s: %q, want %q", tc.listen, got, tc.want)
 		}
 	}
-	if v := edgewattVersion(); v == "" {
+	if v := buildinfo.Read().Short(); v == "" {
 		t.Error("empty version")
 	}
 }
