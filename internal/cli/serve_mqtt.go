@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ type mqttFlags struct {
 	telemetry     time.Duration
 	sessionExpiry time.Duration
 	dashboard     string
+	resultQoS     int
 }
 
 func (f *mqttFlags) register(fs *flag.FlagSet) {
@@ -42,6 +44,7 @@ func (f *mqttFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.noDiscovery, "mqtt-no-discovery", false, "do not announce the node to Home Assistant")
 	fs.DurationVar(&f.telemetry, "mqtt-telemetry-interval", 30*time.Second, "publish telemetry at least this often (and on every change)")
 	fs.DurationVar(&f.sessionExpiry, "mqtt-session-expiry", 24*time.Hour, "how long the broker keeps this node's session, queuing requests, while it is away")
+	fs.IntVar(&f.resultQoS, "mqtt-result-qos", 2, "QoS of results: 2, exactly once to subscribers at QoS 2, also across broker restarts; or 1, at least once")
 	fs.StringVar(&f.dashboard, "mqtt-dashboard-url", "", "the dashboard link shown in Home Assistant (default: from --listen and the host name)")
 }
 
@@ -72,6 +75,9 @@ func (f *mqttFlags) check() (*mqtt.Broker, error) {
 			return nil, usagef("serve: %v", err)
 		}
 	}
+	if f.resultQoS != 1 && f.resultQoS != 2 {
+		return nil, usagef("serve: --mqtt-result-qos %d: give 2 (exactly once, the default) or 1 (at least once)", f.resultQoS)
+	}
 	if f.telemetry < time.Second || f.sessionExpiry < 0 {
 		return nil, usagef("serve: --mqtt-telemetry-interval must be at least 1s and --mqtt-session-expiry not negative")
 	}
@@ -100,6 +106,9 @@ func (f *mqttFlags) unitArgs() []string {
 	if f.noDiscovery {
 		a = append(a, "--mqtt-no-discovery")
 	}
+	if f.resultQoS != 2 {
+		a = append(a, "--mqtt-result-qos", strconv.Itoa(f.resultQoS))
+	}
 	return a
 }
 
@@ -111,7 +120,7 @@ func (f *mqttFlags) component(b *mqtt.Broker, listen string, https bool) serve.C
 	}
 	return &mqttComponent{o: mqtt.Options{Broker: b, Node: f.node, Root: f.root, DiscoveryPrefix: f.prefix, NoDiscovery: f.noDiscovery,
 		Board: boardName(board.Detect(board.DetectOptions{})), Version: buildinfo.Read().Short(), DashboardURL: dash,
-		TelemetryInterval: f.telemetry, SessionExpiry: f.sessionExpiry}}
+		TelemetryInterval: f.telemetry, SessionExpiry: f.sessionExpiry, ResultQoS: byte(f.resultQoS)}}
 }
 
 // boardName is the board's model for Home Assistant and the fleet: the device tree's or

@@ -32,6 +32,7 @@ func TestServeMQTTUsageErrors(t *testing.T) {
 		{[]string{"--mqtt", "mqtt://h", "--mqtt-node", "pi", "--mqtt-root", "a/b"}, "reserve"},
 		{[]string{"--mqtt", "mqtt://h", "--mqtt-node", "pi", "--mqtt-telemetry-interval", "10ms"}, "at least 1s"},
 		{[]string{"--mqtt", "mqtt://h", "--mqtt-cert", "c.pem"}, "mqtts://"},
+		{[]string{"--mqtt", "mqtt://h", "--mqtt-node", "pi", "--mqtt-result-qos", "0"}, "give 2"},
 	} {
 		var so, se bytes.Buffer
 		err := Run(append([]string{"serve", "-m", "x.safetensors"}, tc.args...), nil, &so, &se)
@@ -51,10 +52,10 @@ func TestServeMQTTUnit(t *testing.T) {
 	if err := os.WriteFile("ca.pem", testCAPEM(t), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := Run([]string{"serve", "-m", model, "--systemd-unit", "--mqtt", "mqtts://broker.lan", "--mqtt-node", "pi-1", "--mqtt-ca", "ca.pem"}, nil, &so, &se); err != nil {
+	if err := Run([]string{"serve", "-m", model, "--systemd-unit", "--mqtt", "mqtts://broker.lan", "--mqtt-node", "pi-1", "--mqtt-ca", "ca.pem", "--mqtt-result-qos", "1"}, nil, &so, &se); err != nil {
 		t.Fatalf("%v\n%s", err, se.String())
 	}
-	for _, want := range []string{"--mqtt mqtts://broker.lan", "--mqtt-node pi-1", "--mqtt-ca " + filepath.Join(dir, "ca.pem")} {
+	for _, want := range []string{"--mqtt mqtts://broker.lan", "--mqtt-node pi-1", "--mqtt-ca " + filepath.Join(dir, "ca.pem"), "--mqtt-result-qos 1"} {
 		if !strings.Contains(so.String(), want) {
 			t.Errorf("unit lacks %q:\n%s", want, so.String())
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -16,19 +15,23 @@ import (
 
 // BenchmarkBrokerRoundTrip measures classify requests through a real Mosquitto on loopback:
 // a requester publishes QoS 1 requests with ids, keeping `window` of them in flight, and
-// times each from publish to its result. Reports requests/s and latency p50/p99.
+// times each from publish to its result, which the node publishes at QoS 2 (the default,
+// the requester subscribed at QoS 2: exactly once) or 1. Reports requests/s and latency
+// p50/p99.
 //
 //	go test ./internal/mqtt -run '^$' -bench BrokerRoundTrip -benchtime 20000x
 func BenchmarkBrokerRoundTrip(b *testing.B) {
-	for _, window := range []int{1, 64} {
-		b.Run("window="+strconv.Itoa(window), func(b *testing.B) { benchRoundTrip(b, window) })
+	for _, qos := range []byte{2, 1} {
+		for _, window := range []int{1, 64} {
+			b.Run(fmt.Sprintf("qos=%d/window=%d", qos, window), func(b *testing.B) { benchRoundTrip(b, window, qos) })
+		}
 	}
 }
 
-func benchRoundTrip(b *testing.B, window int) {
+func benchRoundTrip(b *testing.B, window int, qos byte) {
 	br := startMosquitto(b)
 	cls := newRuntimeClassifier(b, "smarthome")
-	startService(b, br.broker(), "bench", cls, nil, nil)
+	startService(b, br.broker(), "bench", cls, nil, func(o *Options) { o.ResultQoS = qos })
 	tp := topics{root: "edgewatt", node: "bench"}
 	req := newClient(b, br.broker(), "bench-requester", false, tp.result("smarthome"), tp.status())
 	for string(req.next(b, tp.status(), 10*time.Second).Payload) != "online" {

@@ -10,7 +10,7 @@
 //
 //	edgewatt/<node>/<model>/classify   in   QoS 1. Plain UTF-8 text, or {"text": "...", "id": "..."}
 //	                                        (id optional, a string or a number, echoed back)
-//	edgewatt/<node>/<model>/result     out  QoS 1, one per request:
+//	edgewatt/<node>/<model>/result     out  QoS 2 (--mqtt-result-qos), one per request:
 //	                                        {"id": "...", "model": "...", "label": "urgent",
 //	                                         "scores": {"routine": 0.03, "urgent": 0.97}, "latency_ms": 0.01}
 //	                                        or {"id": "...", "model": "...", "error": "what is wrong and how to fix it"}
@@ -33,19 +33,29 @@
 // Requests are subscribed at QoS 1 in a persistent session: clean start is off and the
 // session expires after --mqtt-session-expiry (24 h by default), so the broker queues the
 // requests sent while the node restarts and delivers them when it is back. A request is
-// acknowledged after its result has been queued. Results are published at QoS 1 from an
-// in-memory queue drained by the connection, and unacknowledged ones are re-sent after a
-// reconnection, so a result in flight when the broker restarts may reach a subscriber twice
-// (the same bytes: QoS 1 is at least once). A redelivered request whose id was answered in
+// acknowledged after its result has been queued. A redelivered request (QoS 1 is at least
+// once: the broker sends again what it did not see acknowledged) whose id was answered in
 // the last 16,384 requests is not answered again; requests without an id cannot be told
 // apart and are answered each time.
 //
+// Results are published at QoS 2 from an in-memory queue drained by the connection, and
+// the session re-sends unfinished ones after a reconnection, so a subscriber that
+// subscribes at QoS 2 in a persistent session receives each result exactly once, also
+// when the broker is stopped and started mid-stream. That needs the broker's help: it must
+// keep its sessions (Mosquitto: persistence true; a SIGKILL loses what it had not saved),
+// and Mosquitto 2.0.11 restores at most max_inflight_messages in-flight messages per client
+// (none when that is 0 or 65535), sending the others again as new messages, so set it
+// above what can be in flight (the tests use 10000). --mqtt-result-qos 1 publishes results
+// at least once instead, one round trip fewer each.
+//
 // Inference never waits on the network: the prediction runs on the delivery goroutine and
 // its result is only enqueued; telemetry and announcements run on their own goroutines.
-// When Run's context ends the node drains: queued results are sent, requests still arriving
-// are answered synchronously before they are acknowledged, then "offline" is published and
-// the connection closed; undelivered requests stay in the session at the broker. A result
-// still queued when the process is killed outright is lost with the process.
+// When Run's context ends the node drains: it stops answering, sends the queued results,
+// publishes "offline" at QoS 2 (a barrier: its PUBCOMP means the broker has processed every
+// result and acknowledgement sent before it) and disconnects. Requests delivered after the
+// stop are left unacknowledged, so they stay in the session at the broker with those not yet
+// delivered, and the next start answers them. A result the broker has not yet taken when the
+// process is killed outright is lost with the process (queue and session are in memory).
 //
 // # Faults
 //

@@ -16,7 +16,9 @@ import (
 
 	"github.com/eclipse/paho.golang/autopaho"
 	"github.com/eclipse/paho.golang/autopaho/queue/memory"
+	"github.com/eclipse/paho.golang/packets"
 	"github.com/eclipse/paho.golang/paho"
+	"github.com/eclipse/paho.golang/paho/session/state"
 )
 
 // Options configure a Service. Zero values take the documented defaults.
@@ -40,6 +42,11 @@ type Options struct {
 	DedupWindow       int           // request ids remembered to answer redeliveries once; default 16384
 	MaxPayload        int           // request size limit; default 64 KiB
 
+	// ResultQoS is the QoS results are published at: 2 (the default), so a subscriber that
+	// subscribes at QoS 2 gets each result exactly once, also across broker restarts; or 1,
+	// at least once, one round trip fewer per result.
+	ResultQoS byte
+
 	Log *slog.Logger // default: discard
 }
 
@@ -56,6 +63,7 @@ type Stats struct {
 	Answered    uint64 // results queued (labels and errors)
 	Errors      uint64 // of which error results (malformed payloads, unknown models, failed predictions)
 	Duplicates  uint64 // redeliveries of an id already answered, dropped
+	Held        uint64 // requests delivered while stopping, left unacknowledged for the next start
 	Connections uint64 // successful connections to the broker
 	Connected   bool   // connected now
 }
@@ -75,13 +83,15 @@ type Service struct {
 	ctx  atomic.Pointer[context.Context] // Run's context, for work started by incoming messages
 	q    *memory.Queue                   // results waiting for the connection
 
-	// closing is set (under the write lock) when Run's context ends: from then on results are
-	// published synchronously, before their request is acknowledged, so that nothing
-	// acknowledged is left in the queue when the connection closes.
+	// stopped is set (under the write lock, so after every request being handled has queued
+	// its result) when Run's context ends: requests delivered after that are neither answered
+	// nor acknowledged (sess holds their acknowledgement back), so the broker keeps them in
+	// the session for the next start.
 	closeMu sync.RWMutex
-	closing bool
+	stopped bool
+	sess    *holdSession
 
-	requests, answered, errs, dups, conns atomic.Uint64
+	requests, answered, errs, dups, held, conns atomic.Uint64
 	connected                             atomic.Bool
 
 	mu          sync.Mutex
@@ -127,6 +137,13 @@ func New(o Options, c Classifier, ts TelemetrySource) (*Service, error) {
 	if o.BackoffMax < 2*o.BackoffMin {
 		o.BackoffMax = 2 * o.BackoffMin
 	}
+	switch o.ResultQoS {
+	case 0:
+		o.ResultQoS = 2
+	case 1, 2:
+	default:
+		return nil, fmt.Errorf("mqtt: result QoS %d: give 1 (at least once) or 2 (exactly once)", o.ResultQoS)
+	}
 	if o.MaxPayload <= 0 {
 		o.MaxPayload = DefaultMaxPayload
 	}
@@ -141,13 +158,13 @@ func New(o Options, c Classifier, ts TelemetrySource) (*Service, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{o: o, t: topics{root: o.Root, node: o.Node}, c: c, ts: ts, log: log.With("component", "mqtt"),
-		seen: newWindow(o.DedupWindow), q: memory.New()}, nil
+		seen: newWindow(o.DedupWindow), q: memory.New(), sess: &holdSession{State: state.NewInMemory()}}, nil
 }
 
 // Stats returns the counters.
 func (s *Service) Stats() Stats {
 	return Stats{Requests: s.requests.Load(), Answered: s.answered.Load(), Errors: s.errs.Load(),
-		Duplicates: s.dups.Load(), Connections: s.conns.Load(), Connected: s.connected.Load()}
+		Duplicates: s.dups.Load(), Held: s.held.Load(), Connections: s.conns.Load(), Connected: s.connected.Load()}
 }
 
 // Backoff returns the reconnect delay before attempt n (0: none): capped exponential with
@@ -197,6 +214,7 @@ func (s *Service) Run(ctx context.Context) error {
 			s.log.Warn("connect failed", "broker", s.o.Broker.String(), "err", err)
 		},
 		ClientConfig: paho.ClientConfig{
+			Session:           s.sess,
 			ClientID:          "edgewatt-" + s.o.Node,
 			OnPublishReceived: []func(paho.PublishReceived) (bool, error){s.onPublish},
 			OnClientError:     func(err error) { s.log.Warn("client error", "err", err) },
@@ -215,18 +233,26 @@ func (s *Service) Run(ctx context.Context) error {
 	<-ctx.Done()
 	wg.Wait()
 	// Drain: results of requests already acknowledged go out before the goodbye; requests
-	// still arriving are answered synchronously; those not yet delivered stay at the broker.
+	// arriving from now on stay at the broker, unacknowledged, for the next start.
 	s.closeMu.Lock()
-	s.closing = true
+	s.stopped = true
 	s.closeMu.Unlock()
 	select {
 	case <-s.q.WaitForEmpty():
 	case <-time.After(drainTimeout):
 		s.log.Warn("results not sent before shutdown", "timeout", drainTimeout)
 	}
-	// Say goodbye while the connection is (maybe) up, then disconnect cleanly.
-	byeCtx, byeCancel := context.WithTimeout(runCtx, 2*time.Second)
-	_, _ = cm.Publish(byeCtx, &paho.Publish{Topic: s.t.status(), Payload: []byte(payloadOffline), QoS: 1, Retain: true})
+	// Say goodbye, then disconnect. The goodbye is QoS 2 because it is also a barrier: the
+	// broker handles a connection's packets in order, and the session sends each PUBREL as
+	// its PUBREC arrives, so the goodbye's PUBCOMP means the broker has processed every
+	// result (QoS 1 PUBLISH or QoS 2 PUBREL) and every request acknowledgement sent before
+	// it. Nothing is left half-delivered in a session the next process cannot finish, and
+	// nothing is lost when closing a socket with unread data in it makes the kernel reset
+	// the connection, discarding what the broker had received but not yet read.
+	byeCtx, byeCancel := context.WithTimeout(runCtx, drainTimeout)
+	if _, err := cm.Publish(byeCtx, &paho.Publish{Topic: s.t.status(), Payload: []byte(payloadOffline), QoS: 2, Retain: true}); err != nil {
+		s.log.Warn("goodbye not acknowledged: the last results may be lost", "err", err)
+	}
 	byeCancel()
 	dctx, dcancel := context.WithTimeout(runCtx, 3*time.Second)
 	defer dcancel()
@@ -352,6 +378,13 @@ func (s *Service) onPublish(pr paho.PublishReceived) (bool, error) {
 	if !ok {
 		return false, nil
 	}
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.stopped {
+		s.sess.hold(p.PacketID) // for the next start
+		s.held.Add(1)
+		return true, nil
+	}
 	s.requests.Add(1)
 	res, answer := s.handle(model, p.Payload)
 	if !answer {
@@ -388,7 +421,7 @@ func (s *Service) handle(model string, payload []byte) (res Result, answer bool)
 	return newResult(req.ID, model, preds[0]), true
 }
 
-// publishResult queues the result (QoS 1) for the connection to send: to the request's MQTT
+// publishResult queues the result (at ResultQoS) for the connection to send: to the request's MQTT
 // v5 response topic with its correlation data when it has one, else to .../<model>/result.
 func (s *Service) publishResult(model string, req *paho.Publish, r Result) {
 	if r.Error != "" {
@@ -399,7 +432,7 @@ func (s *Service) publishResult(model string, req *paho.Publish, r Result) {
 		s.log.Error("encode result", "err", err)
 		return
 	}
-	pub := &paho.Publish{Topic: s.t.result(model), Payload: b, QoS: 1}
+	pub := &paho.Publish{Topic: s.t.result(model), Payload: b, QoS: s.o.ResultQoS}
 	if req.Properties != nil && req.Properties.ResponseTopic != "" && !strings.ContainsAny(req.Properties.ResponseTopic, "+#") {
 		pub.Topic = req.Properties.ResponseTopic
 		pub.Properties = &paho.PublishProperties{CorrelationData: req.Properties.CorrelationData, ContentType: "application/json"}
@@ -408,18 +441,27 @@ func (s *Service) publishResult(model string, req *paho.Publish, r Result) {
 	if cm == nil {
 		return
 	}
-	s.closeMu.RLock()
-	defer s.closeMu.RUnlock()
-	if s.closing {
-		ctx, cancel := context.WithTimeout(context.Background(), drainTimeout)
-		defer cancel()
-		if _, err := cm.Publish(ctx, pub); err != nil {
-			s.log.Error("publish result while stopping", "topic", pub.Topic, "err", err)
-			return
-		}
-	} else if err := cm.PublishViaQueue(context.Background(), &autopaho.QueuePublish{Publish: pub}); err != nil {
+	if err := cm.PublishViaQueue(context.Background(), &autopaho.QueuePublish{Publish: pub}); err != nil {
 		s.log.Error("queue result", "topic", pub.Topic, "err", err)
 		return
 	}
 	s.answered.Add(1)
+}
+
+// holdSession is paho's in-memory session state, except that the acknowledgement of a
+// message given to hold is not sent: paho acknowledges every message when its handler
+// returns, and a request the node will not answer must stay unacknowledged so that the
+// broker delivers it again, in the session, to the next process.
+type holdSession struct {
+	*state.State
+	held sync.Map // packet id (uint16) -> struct{}
+}
+
+func (h *holdSession) hold(id uint16) { h.held.Store(id, struct{}{}) }
+
+func (h *holdSession) Ack(pb *packets.Publish) error {
+	if _, ok := h.held.LoadAndDelete(pb.PacketID); ok {
+		return nil
+	}
+	return h.State.Ack(pb)
 }
