@@ -92,7 +92,7 @@ type Service struct {
 	sess    *holdSession
 
 	requests, answered, errs, dups, held, conns atomic.Uint64
-	connected                             atomic.Bool
+	connected                                   atomic.Bool
 
 	mu          sync.Mutex
 	lastTel     telemetryMsg
