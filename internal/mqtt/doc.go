@@ -33,7 +33,9 @@
 // Requests are subscribed at QoS 1 in a persistent session: clean start is off and the
 // session expires after --mqtt-session-expiry (24 h by default), so the broker queues the
 // requests sent while the node restarts and delivers them when it is back. A request is
-// acknowledged after its result has been queued. A redelivered request (QoS 1 is at least
+// acknowledged once the broker has taken its result (the result's PUBACK at QoS 1, PUBCOMP
+// at QoS 2), so a node that dies loses nothing: a request whose result was still queued or
+// half-delivered is delivered again to the next process. A redelivered request (QoS 1 is at least
 // once: the broker sends again what it did not see acknowledged) whose id was answered in
 // the last 16,384 requests is not answered again; requests without an id cannot be told
 // apart and are answered each time.
@@ -51,11 +53,13 @@
 // Inference never waits on the network: the prediction runs on the delivery goroutine and
 // its result is only enqueued; telemetry and announcements run on their own goroutines.
 // When Run's context ends the node drains: it stops answering, sends the queued results,
-// publishes "offline" at QoS 2 (a barrier: its PUBCOMP means the broker has processed every
-// result and acknowledgement sent before it) and disconnects. Requests delivered after the
+// publishes "offline" at QoS 2 and again at QoS 1 (barriers: the broker then has every
+// result and every request acknowledgement) and disconnects. Requests delivered after the
 // stop are left unacknowledged, so they stay in the session at the broker with those not yet
-// delivered, and the next start answers them. A result the broker has not yet taken when the
-// process is killed outright is lost with the process (queue and session are in memory).
+// delivered, and the next start answers each of them once. A node killed outright loses no
+// request, but those whose results the broker had taken and whose acknowledgement it had not
+// yet processed are answered again by the next process (at least once: ids are remembered
+// per process).
 //
 // # Faults
 //

@@ -18,6 +18,7 @@ import (
 	"github.com/eclipse/paho.golang/autopaho/queue/memory"
 	"github.com/eclipse/paho.golang/packets"
 	"github.com/eclipse/paho.golang/paho"
+	"github.com/eclipse/paho.golang/paho/session"
 	"github.com/eclipse/paho.golang/paho/session/state"
 )
 
@@ -158,7 +159,7 @@ func New(o Options, c Classifier, ts TelemetrySource) (*Service, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Service{o: o, t: topics{root: o.Root, node: o.Node}, c: c, ts: ts, log: log.With("component", "mqtt"),
-		seen: newWindow(o.DedupWindow), q: memory.New(), sess: &holdSession{State: state.NewInMemory()}}, nil
+		seen: newWindow(o.DedupWindow), q: memory.New(), sess: newHoldSession()}, nil
 }
 
 // Stats returns the counters.
@@ -242,16 +243,21 @@ func (s *Service) Run(ctx context.Context) error {
 	case <-time.After(drainTimeout):
 		s.log.Warn("results not sent before shutdown", "timeout", drainTimeout)
 	}
-	// Say goodbye, then disconnect. The goodbye is QoS 2 because it is also a barrier: the
-	// broker handles a connection's packets in order, and the session sends each PUBREL as
-	// its PUBREC arrives, so the goodbye's PUBCOMP means the broker has processed every
-	// result (QoS 1 PUBLISH or QoS 2 PUBREL) and every request acknowledgement sent before
-	// it. Nothing is left half-delivered in a session the next process cannot finish, and
-	// nothing is lost when closing a socket with unread data in it makes the kernel reset
-	// the connection, discarding what the broker had received but not yet read.
+	// Say goodbye, then disconnect. The goodbye is published twice because each is a
+	// barrier (the broker handles a connection's packets in order, and answers in order):
+	// the first, at QoS 2, completes after every result sent before it (the session sends
+	// each PUBREL as its PUBREC arrives), so every result's request has been acknowledged
+	// by the time it returns; the second, at QoS 1, completes after the broker has processed
+	// those acknowledgements. Nothing is then left half-delivered in a session the next
+	// process cannot finish, nor answered but unacknowledged, and nothing is lost when
+	// closing a socket with unread data makes the kernel reset the connection, discarding
+	// what the broker had received but not yet read.
 	byeCtx, byeCancel := context.WithTimeout(runCtx, drainTimeout)
-	if _, err := cm.Publish(byeCtx, &paho.Publish{Topic: s.t.status(), Payload: []byte(payloadOffline), QoS: 2, Retain: true}); err != nil {
-		s.log.Warn("goodbye not acknowledged: the last results may be lost", "err", err)
+	for _, qos := range []byte{2, 1} {
+		if _, err := cm.Publish(byeCtx, &paho.Publish{Topic: s.t.status(), Payload: []byte(payloadOffline), QoS: qos, Retain: true}); err != nil {
+			s.log.Warn("goodbye not acknowledged: the last results may be lost", "err", err)
+			break
+		}
 	}
 	byeCancel()
 	dctx, dcancel := context.WithTimeout(runCtx, 3*time.Second)
@@ -441,27 +447,137 @@ func (s *Service) publishResult(model string, req *paho.Publish, r Result) {
 	if cm == nil {
 		return
 	}
+	s.sess.ackAfter(req.PacketID, pub.Topic, pub.Payload)
 	if err := cm.PublishViaQueue(context.Background(), &autopaho.QueuePublish{Publish: pub}); err != nil {
+		s.sess.forget(pub.Topic, pub.Payload)
 		s.log.Error("queue result", "topic", pub.Topic, "err", err)
 		return
 	}
 	s.answered.Add(1)
 }
 
-// holdSession is paho's in-memory session state, except that the acknowledgement of a
-// message given to hold is not sent: paho acknowledges every message when its handler
-// returns, and a request the node will not answer must stay unacknowledged so that the
-// broker delivers it again, in the session, to the next process.
+// holdSession is paho's in-memory session state with the acknowledgement of requests
+// taken out of paho's hands. Paho acknowledges a message as soon as its handler returns;
+// holdSession sends a request's PUBACK only once the broker has taken its result (PUBACK of
+// a QoS 1 result, PUBCOMP of a QoS 2 one), so a node killed outright loses no acknowledged
+// request: one whose result was still queued, or half-delivered, is delivered again by the
+// broker to the next process. A request the node will not answer (it is stopping) is never
+// acknowledged. Acknowledgements stay in the order the requests came, as MQTT requires,
+// because results are published in that order and the broker answers in order.
 type holdSession struct {
 	*state.State
-	held sync.Map // packet id (uint16) -> struct{}
+
+	mu       sync.Mutex
+	held     map[uint16]bool     // requests whose automatic acknowledgement is suppressed
+	pending  map[string][]uint16 // result (topic and payload) -> requests waiting for it to be sent
+	inflight map[uint16]uint16   // result's packet id -> its request's packet id
 }
 
-func (h *holdSession) hold(id uint16) { h.held.Store(id, struct{}{}) }
+func newHoldSession() *holdSession {
+	return &holdSession{State: state.NewInMemory(), held: map[uint16]bool{}, pending: map[string][]uint16{}, inflight: map[uint16]uint16{}}
+}
 
+func resultKey(topic string, payload []byte) string { return topic + "\x00" + string(payload) }
+
+// hold keeps request id unacknowledged: the broker delivers it again after a reconnection.
+func (h *holdSession) hold(id uint16) {
+	h.mu.Lock()
+	h.held[id] = true
+	h.mu.Unlock()
+}
+
+// ackAfter acknowledges request id once the result published on topic with payload has
+// been taken by the broker. Call it before publishing the result.
+func (h *holdSession) ackAfter(id uint16, topic string, payload []byte) {
+	k := resultKey(topic, payload)
+	h.mu.Lock()
+	h.held[id] = true
+	h.pending[k] = append(h.pending[k], id)
+	h.mu.Unlock()
+}
+
+// forget drops a result that will not be published: its request stays unacknowledged.
+func (h *holdSession) forget(topic string, payload []byte) {
+	k := resultKey(topic, payload)
+	h.mu.Lock()
+	if ids := h.pending[k]; len(ids) > 0 {
+		h.pending[k] = ids[1:]
+		if len(ids) == 1 {
+			delete(h.pending, k)
+		}
+	}
+	h.mu.Unlock()
+}
+
+// Ack is paho's automatic acknowledgement when a handler returns: suppressed for held
+// requests.
 func (h *holdSession) Ack(pb *packets.Publish) error {
-	if _, ok := h.held.LoadAndDelete(pb.PacketID); ok {
+	h.mu.Lock()
+	held := h.held[pb.PacketID]
+	delete(h.held, pb.PacketID)
+	h.mu.Unlock()
+	if held {
 		return nil
 	}
 	return h.State.Ack(pb)
+}
+
+// AddToSession notes which request a result being sent answers, by the packet id the
+// result is given.
+func (h *holdSession) AddToSession(ctx context.Context, p session.Packet, resp chan<- packets.ControlPacket) error {
+	if err := h.State.AddToSession(ctx, p, resp); err != nil {
+		return err
+	}
+	if pub, ok := p.(*packets.Publish); ok && pub.QoS > 0 {
+		k := resultKey(pub.Topic, pub.Payload)
+		h.mu.Lock()
+		if ids := h.pending[k]; len(ids) > 0 {
+			h.inflight[pub.PacketID] = ids[0]
+			h.pending[k] = ids[1:]
+			if len(ids) == 1 {
+				delete(h.pending, k)
+			}
+		}
+		h.mu.Unlock()
+	}
+	return nil
+}
+
+// PacketReceived acknowledges a request when the broker has taken its result.
+func (h *holdSession) PacketReceived(recv *packets.ControlPacket, pubChan chan<- *packets.Publish) error {
+	err := h.State.PacketReceived(recv, pubChan)
+	var id uint16
+	switch p := recv.Content.(type) {
+	case *packets.Puback:
+		id = p.PacketID
+	case *packets.Pubcomp:
+		id = p.PacketID
+	case *packets.Pubrec:
+		if p.ReasonCode < 0x80 {
+			return err // taken at PUBCOMP: Mosquitto delivers a QoS 2 message on PUBREL
+		}
+		id = p.PacketID // refused: the flow ends here
+	default:
+		return err
+	}
+	h.mu.Lock()
+	req, ok := h.inflight[id]
+	delete(h.inflight, id)
+	h.mu.Unlock()
+	if ok {
+		_ = h.State.Ack(&packets.Publish{QoS: 1, PacketID: req})
+	}
+	return err
+}
+
+// ConnectionLost forgets which results answer which requests: the broker delivers every
+// unacknowledged request again on the next connection (where it is a duplicate, answered
+// by acknowledging it), and a packet id may then name another request. held stays: each
+// entry is consumed by paho's one Ack call for its delivery.
+func (h *holdSession) ConnectionLost(dp *packets.Disconnect) error {
+	h.mu.Lock()
+	clear(h.pending)
+	clear(h.inflight)
+	h.mu.Unlock()
+	return h.State.ConnectionLost(dp)
 }
