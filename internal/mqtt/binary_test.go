@@ -3,7 +3,6 @@ package mqtt
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,9 +14,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/eclipse/paho.golang/autopaho"
-	"github.com/eclipse/paho.golang/paho"
 
 	"github.com/edgewatt/edgewatt/internal/testmodel"
 )
@@ -244,53 +240,24 @@ func TestSIGKILLMidStream(t *testing.T) {
 	cmd := serveNode(t, bin, br.url(), "crasher", "--power", "none")
 	for string(c.next(t, tp.status(), 15*time.Second).Payload) != "online" {
 	}
-	go func() {
-		for i := range n {
-			_ = c.cm.PublishViaQueue(context.Background(), &autopaho.QueuePublish{Publish: &paho.Publish{
-				Topic: tp.classify("smarthome"), QoS: 1, Payload: fmt.Appendf(nil, `{"text": "Smoke detected in the kitchen", "id": %d}`, i)}})
-			if i%20 == 0 {
-				time.Sleep(2 * time.Millisecond) // a stream, still flowing when the node dies
-			}
+	go stream(c, tp.classify("smarthome"), n, 20, func(i int) []byte {
+		return fmt.Appendf(nil, `{"text": "Smoke detected in the kitchen", "id": %d}`, i)
+	})
+	got := collect(t, c, tp.result("smarthome"), n, n/4, func() {
+		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
 		}
-	}()
-	got := map[string][]string{}
-	killed := false
-	deadline := time.After(60 * time.Second)
-	quiet := time.Hour // until every id has a result; then a second without a message ends it
-collect:
-	for {
-		select {
-		case p := <-c.msgs:
-			if p.Topic != tp.result("smarthome") {
-				continue
-			}
-			r := decodeResult(t, p)
-			got[string(r.ID)] = append(got[string(r.ID)], r.Label)
-		case <-time.After(quiet):
-			break collect
-		case <-deadline:
-			t.Fatalf("%d of %d answered", len(got), n)
-		}
-		if !killed && len(got) >= n/4 {
-			killed = true
-			if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-				t.Fatal(err)
-			}
-			_ = cmd.Wait()
-			serveNode(t, bin, br.url(), "crasher", "--power", "none")
-		}
-		if len(got) == n {
-			quiet = time.Second
-		}
-	}
+		_ = cmd.Wait()
+		serveNode(t, bin, br.url(), "crasher", "--power", "none")
+	}, 60*time.Second)
 	twice := 0
-	for id, labels := range got {
-		for _, l := range labels {
-			if l != "urgent" {
-				t.Errorf("request %s: label %q", id, l)
+	for id, rs := range got {
+		for _, r := range rs {
+			if r.Label != "urgent" {
+				t.Errorf("request %s: label %q", id, r.Label)
 			}
 		}
-		if len(labels) > 1 {
+		if len(rs) > 1 {
 			twice++
 		}
 	}

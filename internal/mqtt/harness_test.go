@@ -373,3 +373,45 @@ func (c *client) next(t testing.TB, topic string, d time.Duration) *paho.Publish
 		}
 	}
 }
+
+// stream publishes n classify requests, payload(i) for i in [0, n), through c's queue (so
+// publishing goes on while the broker is away), pausing 2 ms every `every` requests: a
+// stream still flowing when a test breaks something, not one burst.
+func stream(c *client, topic string, n, every int, payload func(i int) []byte) {
+	for i := range n {
+		_ = c.cm.PublishViaQueue(context.Background(), &autopaho.QueuePublish{Publish: &paho.Publish{Topic: topic, QoS: 1, Payload: payload(i)}})
+		if i%every == 0 {
+			time.Sleep(2 * time.Millisecond)
+		}
+	}
+}
+
+// collect reads the results on topic, keyed by their id, until n ids have one and then no
+// message has come for a second, so that a second copy arriving late is counted too. It
+// calls fault once, when `at` ids have a result, and fails the test after d.
+func collect(t testing.TB, c *client, topic string, n, at int, fault func(), d time.Duration) map[string][]Result {
+	t.Helper()
+	got := map[string][]Result{}
+	deadline := time.After(d)
+	quiet := time.Hour
+	for {
+		select {
+		case p := <-c.msgs:
+			if p.Topic == topic {
+				r := decodeResult(t, p)
+				got[string(r.ID)] = append(got[string(r.ID)], r)
+			}
+		case <-time.After(quiet):
+			return got
+		case <-deadline:
+			t.Fatalf("%d of %d ids answered within %v", len(got), n, d)
+		}
+		if fault != nil && len(got) >= at {
+			fault()
+			fault = nil
+		}
+		if len(got) == n {
+			quiet = time.Second
+		}
+	}
+}

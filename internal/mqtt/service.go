@@ -498,15 +498,23 @@ func (h *holdSession) ackAfter(id uint16, topic string, payload []byte) {
 
 // forget drops a result that will not be published: its request stays unacknowledged.
 func (h *holdSession) forget(topic string, payload []byte) {
-	k := resultKey(topic, payload)
 	h.mu.Lock()
-	if ids := h.pending[k]; len(ids) > 0 {
-		h.pending[k] = ids[1:]
-		if len(ids) == 1 {
-			delete(h.pending, k)
-		}
-	}
+	h.pop(resultKey(topic, payload))
 	h.mu.Unlock()
+}
+
+// pop takes the first request waiting for result k; h.mu must be held.
+func (h *holdSession) pop(k string) (id uint16, ok bool) {
+	ids := h.pending[k]
+	if len(ids) == 0 {
+		return 0, false
+	}
+	if len(ids) == 1 {
+		delete(h.pending, k)
+	} else {
+		h.pending[k] = ids[1:]
+	}
+	return ids[0], true
 }
 
 // Ack is paho's automatic acknowledgement when a handler returns: suppressed for held
@@ -529,14 +537,9 @@ func (h *holdSession) AddToSession(ctx context.Context, p session.Packet, resp c
 		return err
 	}
 	if pub, ok := p.(*packets.Publish); ok && pub.QoS > 0 {
-		k := resultKey(pub.Topic, pub.Payload)
 		h.mu.Lock()
-		if ids := h.pending[k]; len(ids) > 0 {
-			h.inflight[pub.PacketID] = ids[0]
-			h.pending[k] = ids[1:]
-			if len(ids) == 1 {
-				delete(h.pending, k)
-			}
+		if req, ok := h.pop(resultKey(pub.Topic, pub.Payload)); ok {
+			h.inflight[pub.PacketID] = req
 		}
 		h.mu.Unlock()
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -195,68 +196,17 @@ func TestBrokerRestartDuringStream(t *testing.T) {
 		p, _ := cls.Predict(context.Background(), "smarthome", []string{s})
 		want[s] = p[0].Label
 	}
-	got := map[int][]string{}
-	var mu sync.Mutex
-	// The collector runs until every id has a result and then no message has come for a
-	// second, so that a second copy arriving late is counted too.
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		quiet := 60 * time.Second
-		for {
-			select {
-			case p := <-req.msgs:
-				var r Result
-				var id int
-				if json.Unmarshal(p.Payload, &r) != nil || json.Unmarshal(r.ID, &id) != nil {
-					t.Errorf("bad result %q", p.Payload)
-					continue
-				}
-				mu.Lock()
-				got[id] = append(got[id], string(p.Payload))
-				if len(got) == n {
-					quiet = time.Second
-				}
-				mu.Unlock()
-			case <-time.After(quiet):
-				return
-			}
-		}
-	}()
-	restarted := make(chan struct{})
-	go func() {
-		defer close(restarted)
-		for { // restart once a third of the results are in
-			mu.Lock()
-			k := len(got)
-			mu.Unlock()
-			if k >= n/3 {
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
+	go stream(req, tp.classify("smarthome"), n, 50, func(i int) []byte {
+		return fmt.Appendf(nil, `{"text": %q, "id": %d}`, texts[i%len(texts)], i)
+	})
+	got := collect(t, req, tp.result("smarthome"), n, n/3, func() { // restart once a third of the results are in
 		br.kill(syscall.SIGTERM)
 		time.Sleep(300 * time.Millisecond)
 		br.start()
-	}()
-	for i := range n {
-		payload := fmt.Sprintf(`{"text": %q, "id": %d}`, texts[i%len(texts)], i)
-		// Through the client's queue: publishing goes on while the broker is away.
-		if err := req.cm.PublishViaQueue(context.Background(), &autopaho.QueuePublish{Publish: &paho.Publish{
-			Topic: tp.classify("smarthome"), QoS: 1, Payload: []byte(payload)}}); err != nil {
-			t.Fatal(err)
-		}
-		if i%50 == 0 {
-			time.Sleep(2 * time.Millisecond) // a stream, not one burst
-		}
-	}
-	<-restarted
-	<-done
-	mu.Lock()
-	defer mu.Unlock()
+	}, 60*time.Second)
 	twice := 0
 	for i := range n {
-		rs := got[i]
+		rs := got[strconv.Itoa(i)]
 		if len(rs) != 1 {
 			if len(rs) > 1 {
 				twice++
@@ -266,10 +216,8 @@ func TestBrokerRestartDuringStream(t *testing.T) {
 				continue
 			}
 		}
-		var r Result
-		_ = json.Unmarshal([]byte(rs[0]), &r)
-		if r.Label != want[texts[i%len(texts)]] {
-			t.Errorf("request %d: label %q, want %q", i, r.Label, want[texts[i%len(texts)]])
+		if w := want[texts[i%len(texts)]]; rs[0].Label != w {
+			t.Errorf("request %d: label %q, want %q", i, rs[0].Label, w)
 		}
 	}
 	s := svc.Stats()
@@ -540,43 +488,16 @@ func TestCleanStopMidStream(t *testing.T) {
 	first, stop := runService(t, br.broker(), "drainer", cls, nil, nil)
 	for string(c.next(t, tp.status(), 10*time.Second).Payload) != "online" {
 	}
-	go func() {
-		for i := range n {
-			_ = c.cm.PublishViaQueue(context.Background(), &autopaho.QueuePublish{Publish: &paho.Publish{
-				Topic: tp.classify("smarthome"), QoS: 1, Payload: fmt.Appendf(nil, `{"text": "Smoke detected", "id": %d}`, i)}})
-			if i%20 == 0 {
-				time.Sleep(2 * time.Millisecond) // a stream, still flowing when the node stops
-			}
-		}
-	}()
-	got := map[string]int{}
-	restarted := false
-	deadline := time.After(30 * time.Second)
-	quiet := time.Hour // until every id has a result; then a second without a message ends it
-collect:
-	for {
-		select {
-		case p := <-c.msgs:
-			if p.Topic == tp.result("smarthome") {
-				got[string(decodeResult(t, p).ID)]++
-			}
-		case <-time.After(quiet):
-			break collect
-		case <-deadline:
-			t.Fatalf("%d of %d answered", len(got), n)
-		}
-		if !restarted && len(got) >= n/4 {
-			restarted = true
-			stop()
-			startService(t, br.broker(), "drainer", cls, nil, nil)
-		}
-		if len(got) == n {
-			quiet = time.Second
-		}
-	}
-	for id, k := range got {
-		if k != 1 {
-			t.Errorf("request %s: %d results, want exactly one", id, k)
+	go stream(c, tp.classify("smarthome"), n, 20, func(i int) []byte {
+		return fmt.Appendf(nil, `{"text": "Smoke detected", "id": %d}`, i)
+	})
+	got := collect(t, c, tp.result("smarthome"), n, n/4, func() {
+		stop()
+		startService(t, br.broker(), "drainer", cls, nil, nil)
+	}, 30*time.Second)
+	for id, rs := range got {
+		if len(rs) != 1 {
+			t.Errorf("request %s: %d results, want exactly one", id, len(rs))
 		}
 	}
 	s := first.Stats()
